@@ -1,0 +1,136 @@
+"""The hash-chained audit trail: appending an entry and verifying the whole chain.
+
+Each entry's hash covers its own fields and the previous entry's hash, so altering or removing
+any entry breaks every hash after it; the chain head (length and last hash) catches removals
+from the end. Appends lock the head row, which also keeps sequence numbers gapless.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AuditChainHead, AuditEntry, FundingApplication
+from .permissions import profile_of
+
+GENESIS = "0" * 64
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__} for the audit trail")
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain
+    ).encode()
+
+
+def content_digest(application: FundingApplication) -> str:
+    """SHA-256 of the application's content at this moment (status included)."""
+    return hashlib.sha256(canonical_json(application.content_fields())).hexdigest()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    payload = {
+        "seq": entry.seq,
+        "application": entry.application_id,
+        "transition": entry.transition,
+        "source": entry.source,
+        "target": entry.target,
+        "actor": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "actor_role": entry.actor_role,
+        "tier": entry.tier,
+        "at": entry.at,
+        "reason": entry.reason,
+        "details": entry.details,
+        "content_digest": entry.content_digest,
+        "prev_hash": entry.prev_hash,
+    }
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def record_transition(
+    application: FundingApplication,
+    *,
+    actor: Any,
+    name: str,
+    source: str,
+    tier: str = "",
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry for a state change. Must run inside the transaction that made it."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_transition must run inside the transition's transaction")
+    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    profile = profile_of(actor)
+    entry = AuditEntry(
+        seq=head.length + 1,
+        application=application,
+        transition=name,
+        source=source,
+        target=application.status,
+        actor=actor,
+        actor_name=(actor.get_full_name() or actor.get_username()) if actor else "system",
+        actor_role=profile.role if profile else ("superuser" if actor else "system"),
+        tier=tier,
+        at=timezone.now(),
+        reason=reason,
+        details=json.loads(canonical_json(details or {})),
+        content_digest=content_digest(application),
+        prev_hash=head.last_hash,
+    )
+    entry.entry_hash = entry_hash(entry)
+    entry.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=1).update(length=entry.seq, last_hash=entry.entry_hash)
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    intact: bool
+    count: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def verify_chain(*, chunk_size: int = 2000) -> ChainVerification:
+    """Recompute every hash in order; report the first entry that does not match."""
+    expected_seq, prev_hash, count = 1, GENESIS, 0
+    entries = AuditEntry.objects.order_by("seq").iterator(chunk_size=chunk_size)
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return ChainVerification(
+                False, count, expected_seq, f"entry #{expected_seq} is missing"
+            )
+        if entry.prev_hash != prev_hash:
+            return ChainVerification(
+                False, count, entry.seq, f"entry #{entry.seq} does not follow its predecessor"
+            )
+        if entry_hash(entry) != entry.entry_hash:
+            return ChainVerification(
+                False, count, entry.seq, f"entry #{entry.seq} was altered after it was written"
+            )
+        prev_hash, expected_seq, count = entry.entry_hash, expected_seq + 1, count + 1
+    head = AuditChainHead.objects.get(pk=1)
+    if head.length != count or head.last_hash != prev_hash:
+        return ChainVerification(
+            False, count, count + 1,
+            f"the chain ends at #{count} but {head.length} entries were written",
+        )
+    return ChainVerification(True, count)

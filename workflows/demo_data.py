@@ -1,0 +1,100 @@
+"""Demonstration data: the reference catalogue, a call, organisations and one login per role.
+
+Idempotent: running it twice changes nothing. Used by ``manage.py loaddemo`` and ``demo``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+
+from .credit_code import check_character
+from .models import Department, FundingCall, Organisation, Profile, SpecialProject
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on purpose: demonstration logins only
+BEIJING = datetime.timezone(datetime.timedelta(hours=8))
+
+ORGANISATIONS = [
+    ("enterprise", "北京芯源微电子有限公司", "haidian", "91110108MA01AB12C"),
+    ("university", "北京理工工程大学", "haidian", "12100000400000123"),
+    ("research_institute", "北京市新材料研究院", "changping", "12110000400012345"),
+    ("cas_institute", "中国科学院北京先进制造研究所", "huairou", "12100000400067890"),
+    ("central_enterprise", "中国航天产业集团有限公司", "fengtai", "91110000100012345"),
+]
+
+
+def credit_code(first_seventeen: str) -> str:
+    return first_seventeen + check_character(first_seventeen)
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    role: str
+    description: str
+
+
+def ensure_reference_data() -> None:
+    if not SpecialProject.objects.exists():
+        call_command("loaddata", "reference", verbosity=0)
+
+
+def ensure_call(year: int = 2026) -> FundingCall:
+    call, created = FundingCall.objects.get_or_create(
+        year=year,
+        title=f"{year}年度国家科技重大专项北京市配套资金",
+        defaults={
+            "opens_at": datetime.datetime(year, 1, 1, tzinfo=BEIJING),
+            "closes_at": datetime.datetime(year, 12, 31, 23, 59, 59, tzinfo=BEIJING),
+            "total_budget": Decimal("500000000.00"),
+        },
+    )
+    if created:
+        call.special_projects.set(SpecialProject.objects.all())
+    return call
+
+
+@transaction.atomic
+def ensure_demo_data() -> list[Login]:
+    """Create the demonstration world and return the logins, in the order to print them."""
+    ensure_reference_data()
+    ensure_call()
+    logins: list[Login] = []
+    for kind, name, district, code in ORGANISATIONS:
+        organisation, _ = Organisation.objects.get_or_create(
+            name=name, defaults={"kind": kind, "district": district,
+                                 "credit_code": credit_code(code)},
+        )
+        logins.append(_user(f"applicant_{kind}", "applicant", organisation=organisation,
+                            description=f"{organisation.get_kind_display()} · {name}"))
+    lead_departments = Department.objects.filter(led_special_projects__isnull=False).distinct()
+    for department in lead_departments:
+        logins.append(_user(f"officer_{department.code}", "lead_officer", department=department,
+                            description=f"牵头部门 · {department.name}"))
+    logins.append(_user("group_chair", "group_chair", description="审核工作小组组长"))
+    for n in (1, 2, 3):
+        logins.append(_user(f"expert{n}", "group_member", description="审核工作小组成员"))
+    logins.append(_user("secretary", "meeting_secretary", description="市联席会议秘书"))
+    logins.append(_user("auditor", "auditor", description="审计员"))
+    logins.append(_user("admin", "administrator", description="管理员（可进入 /admin/）",
+                        superuser=True))
+    return logins
+
+
+def _user(username, role, *, description, organisation=None, department=None, superuser=False):
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=username, defaults={"is_staff": superuser, "is_superuser": superuser,
+                                     "email": f"{username}@example.invalid"},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+        Profile.objects.create(user=user, role=role, organisation=organisation,
+                               department=department)
+    return Login(username, role, description)

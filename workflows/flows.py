@@ -1,0 +1,106 @@
+"""The review flow: who has to act next on an application, and in which queue.
+
+The flow drives, the state machine guards. Every human task here is ended by exactly one
+service in ``workflows.services``, which performs one transition and then completes the task;
+the switches read the status that transition left and route to the next tier, to the
+applicant's revision, or to the end.
+"""
+
+from django.shortcuts import redirect
+from viewflow import this
+from viewflow.workflow import flow
+from viewflow.workflow.lock import SelectForUpdateLock
+
+from .models import Status
+
+
+def open_application_page(request, process_pk: int, task_pk: int, **kwargs):
+    """Tasks are worked on the application's own page, never through viewflow's views."""
+    return redirect("application-detail-by-process", process_pk=process_pk)
+
+
+def _status_is(*statuses: str):
+    def condition(activation) -> bool:
+        return activation.process.funding_application.status in statuses
+
+    return condition
+
+
+class ReviewFlow(flow.Flow):
+    """A matching-fund request through the lead department, the review group and the meeting."""
+
+    # Services lock the application row first, so waiting here (not failing fast) is safe.
+    lock_impl = SelectForUpdateLock(nowait=False)
+
+    start = flow.StartHandle(this.start_process).Next(this.lead_review)
+
+    lead_review = (
+        flow.View(open_application_page)
+        .Permission("workflows.act_lead_tier", obj=lambda process: process.funding_application)
+        .Next(this.after_lead_review)
+    )
+    after_lead_review = (
+        flow.Switch()
+        .Case(this.group_review, _status_is(Status.GROUP_REVIEW))
+        .Case(this.revision, _status_is(Status.RETURNED))
+        .Default(this.end)
+    )
+
+    group_review = (
+        flow.View(open_application_page)
+        .Permission("workflows.act_group_tier", obj=lambda process: process.funding_application)
+        .Next(this.after_group_review)
+    )
+    after_group_review = (
+        flow.Switch()
+        .Case(this.meeting_review, _status_is(Status.MEETING_REVIEW))
+        .Case(this.revision, _status_is(Status.RETURNED))
+        .Default(this.end)
+    )
+
+    meeting_review = (
+        flow.View(open_application_page)
+        .Permission(
+            "workflows.act_meeting_tier", obj=lambda process: process.funding_application
+        )
+        .Next(this.after_meeting_review)
+    )
+    after_meeting_review = (
+        flow.Switch()
+        .Case(this.meeting_review, _status_is(Status.DEFERRED))
+        .Case(this.revision, _status_is(Status.RETURNED))
+        .Default(this.end)
+    )
+
+    revision = (
+        flow.View(open_application_page)
+        .Permission("workflows.act_as_applicant", obj=lambda process: process.funding_application)
+        .Next(this.after_revision)
+    )
+    after_revision = (
+        flow.Switch()
+        .Case(this.lead_review, _status_is(Status.LEAD_REVIEW))
+        .Case(this.group_review, _status_is(Status.GROUP_REVIEW))
+        .Case(this.meeting_review, _status_is(Status.MEETING_REVIEW))
+        .Default(this.end)
+    )
+
+    end = flow.End()
+
+    def start_process(self, activation, application):
+        activation.process.save()
+        application.review_process = activation.process
+        application.save(update_fields=["review_process"])
+        return activation.process
+
+
+# The task that is open while the application has each status. A test walks the state machine
+# and checks the flow against this table.
+OPEN_TASK_FOR_STATUS = {
+    Status.SUBMITTED: "lead_review",
+    Status.LEAD_REVIEW: "lead_review",
+    Status.GROUP_REVIEW: "group_review",
+    Status.MEETING_REVIEW: "meeting_review",
+    Status.DEFERRED: "meeting_review",
+    Status.RETURNED: "revision",
+}

@@ -1,0 +1,49 @@
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import AttachmentKind, FundingApplication, FundingCall
+from .services import EDITABLE_FIELDS
+
+
+class ApplicationForm(forms.ModelForm):
+    class Meta:
+        model = FundingApplication
+        fields = list(EDITABLE_FIELDS)
+        widgets = {
+            "period_start": forms.DateInput(attrs={"type": "date"}),
+            "period_end": forms.DateInput(attrs={"type": "date"}),
+            "summary": forms.Textarea(attrs={"rows": 5, "maxlength": 4000}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        now = timezone.now()
+        self.fields["call"].queryset = FundingCall.objects.filter(closes_at__gte=now)
+
+
+class DecisionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("意见/理由"), required=False, max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    amount = forms.DecimalField(
+        label=_("金额(元)"), required=False, min_value=Decimal("0.01"), max_digits=16,
+        decimal_places=2,
+    )
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("材料类型"), choices=AttachmentKind.choices)
+    file = forms.FileField(label=_("文件"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.ATTACHMENT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("文件不得超过 %(mb)d MB。") % {"mb": settings.ATTACHMENT_MAX_BYTES // 2**20}
+            )
+        return upload

@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from workflows.demo_data import DEMO_PASSWORD, ensure_demo_data
+
+
+class Command(BaseCommand):
+    help = "Load the reference catalogue and demonstration logins (idempotent), and print them."
+
+    def handle(self, *args, **options):
+        logins = ensure_demo_data()
+        self.stdout.write(self.style.SUCCESS("演示账号 Demo logins (password: %s)" % DEMO_PASSWORD))
+        for login in logins:
+            self.stdout.write(f"  {login.username:<32} {login.description}")

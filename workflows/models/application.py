@@ -1,0 +1,275 @@
+"""The funding application (配套资金申请), its status and the transitions that move it.
+
+The transitions declare what is legal (source, target, guard, permission) and set the fields
+that go with the move; they do not save, audit or notify: ``workflows.services`` does that.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from .. import permissions as rights
+from ..errors import InvalidInput
+from .reference import District, FundingCall, Organisation, SpecialProject
+
+MONEY = {"max_digits": 16, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+MAX_PROJECT_MONTHS = 72
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    LEAD_REVIEW = "lead_review", _("牵头部门审查中")
+    GROUP_REVIEW = "group_review", _("审核工作小组审核中")
+    MEETING_REVIEW = "meeting_review", _("待市联席会议审议")
+    DEFERRED = "deferred", _("联席会议暂缓")
+    RETURNED = "returned", _("退回修改")
+    APPROVED = "approved", _("已批复")
+    REJECTED = "rejected", _("不予支持")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class Tier(models.TextChoices):
+    LEAD = "lead", _("牵头部门")
+    GROUP = "group", _("审核工作小组")
+    MEETING = "meeting", _("市联席会议")
+
+
+class FundingForm(models.TextChoices):
+    GRANT = "grant", _("无偿资助")
+    EQUITY = "equity", _("股权投资")
+    MIXED = "mixed", _("资助与股权投资结合")
+
+
+# Where a resubmission goes: back to the tier that returned it.
+TIER_STATUS = {Tier.LEAD: Status.LEAD_REVIEW, Tier.GROUP: Status.GROUP_REVIEW,
+               Tier.MEETING: Status.MEETING_REVIEW}
+STATUS_TIER = {Status.SUBMITTED: Tier.LEAD, Status.LEAD_REVIEW: Tier.LEAD,
+               Status.GROUP_REVIEW: Tier.GROUP, Status.MEETING_REVIEW: Tier.MEETING,
+               Status.DEFERRED: Tier.MEETING}
+UNDER_REVIEW = (Status.LEAD_REVIEW, Status.GROUP_REVIEW, Status.MEETING_REVIEW, Status.DEFERRED)
+FINAL = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
+# An application in these states no longer holds its national task's place in the call.
+CLOSED_WITHOUT_FUNDING = (Status.REJECTED, Status.WITHDRAWN)
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("退回或不予支持时必须填写理由。"))
+    return reason
+
+
+class FundingApplication(ConcurrentTransitionMixin, models.Model):
+    """One organisation's request for matching funds for one national task in one call."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="applications",
+        verbose_name=_("申报单位"),
+    )
+    call = models.ForeignKey(
+        FundingCall, on_delete=models.PROTECT, related_name="applications",
+        verbose_name=_("申报批次"),
+    )
+    special_project = models.ForeignKey(
+        SpecialProject, on_delete=models.PROTECT, related_name="applications",
+        verbose_name=_("所属重大专项"),
+    )
+    national_task_code = models.CharField(_("国家课题(任务)编号"), max_length=40)
+    title = models.CharField(_("课题名称"), max_length=200)
+    national_approval_number = models.CharField(_("国家批复文号"), max_length=80, blank=True)
+    national_funding = models.DecimalField(_("中央财政资金(元)"), **MONEY)
+    own_funds = models.DecimalField(_("单位自筹资金(元)"), **MONEY)
+    other_local_funds = models.DecimalField(_("其他地方资金(元)"), default=Decimal("0"), **MONEY)
+    requested_amount = models.DecimalField(_("申请配套金额(元)"), **MONEY)
+    funding_form = models.CharField(
+        _("支持方式"), max_length=16, choices=FundingForm.choices, default=FundingForm.GRANT
+    )
+    landing_district = models.CharField(_("落地区"), max_length=32, choices=District.choices)
+    industrialised_in_beijing = models.BooleanField(_("成果在京转化和产业化"), default=True)
+    period_start = models.DateField(_("实施期开始"))
+    period_end = models.DateField(_("实施期结束"))
+    expected_sales_revenue = models.DecimalField(
+        _("预期新增销售收入(元)"), default=Decimal("0"), **MONEY
+    )
+    expected_patents = models.PositiveIntegerField(_("预期专利数"), default=0)
+    expected_jobs = models.PositiveIntegerField(_("预期新增就业"), default=0)
+    summary = models.TextField(
+        _("项目摘要"), blank=True, max_length=4000, validators=[MaxLengthValidator(4000)]
+    )
+
+    status = FSMField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, protected=True
+    )
+    returned_from_tier = models.CharField(
+        _("退回环节"), max_length=16, choices=Tier.choices, blank=True
+    )
+    revision = models.PositiveIntegerField(_("修订版本"), default=1)
+    approved_amount = models.DecimalField(_("批复配套金额(元)"), null=True, blank=True, **MONEY)
+    # The viewflow process that routes this application's tasks to people.
+    review_process = models.OneToOneField(
+        "viewflow.Process", null=True, blank=True, editable=False, on_delete=models.PROTECT,
+        related_name="funding_application",
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("创建人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("配套资金申请")
+        verbose_name_plural = _("配套资金申请")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("act_lead_tier", _("在牵头部门环节办理")),
+            ("act_group_tier", _("在审核工作小组环节办理")),
+            ("act_meeting_tier", _("在市联席会议环节办理")),
+            ("act_as_applicant", _("以申报单位身份办理")),
+            ("view_audit_trail", _("查阅审计记录")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "national_task_code"],
+                condition=~Q(status__in=["rejected", "withdrawn"]),
+                name="one_open_request_per_national_task_per_call",
+                violation_error_message=_("该国家课题在本批次已有未结束的申请。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_amount__gt=0), name="requested_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gt=models.F("period_start")),
+                name="period_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True)
+                | Q(approved_amount__lte=models.F("requested_amount")),
+                name="approved_amount_within_request",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "call"])]
+
+    def __str__(self) -> str:
+        return f"{self.national_task_code} {self.title}"
+
+    # --- invariants of the data -----------------------------------------------------------------
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.requested_amount is not None and self.requested_amount <= 0:
+            errors["requested_amount"] = _("申请配套金额必须大于零。")
+        if (
+            self.requested_amount is not None
+            and self.national_funding is not None
+            and self.requested_amount > self.national_funding
+        ):
+            errors["requested_amount"] = _("申请配套金额不得超过中央财政资金。")
+        if self.period_start and self.period_end:
+            if self.period_end <= self.period_start:
+                errors["period_end"] = _("实施期结束日期必须晚于开始日期。")
+            elif _months_between(self.period_start, self.period_end) > MAX_PROJECT_MONTHS:
+                errors["period_end"] = _("实施期不得超过72个月。")
+            if self.call_id and abs(self.period_start.year - self.call.year) > 3:
+                errors["period_start"] = _("实施期开始年份应在申报年度前后三年之内。")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def current_tier(self) -> str | None:
+        return STATUS_TIER.get(self.status)
+
+    @property
+    def total_budget(self) -> Decimal:
+        return self.national_funding + self.own_funds + self.other_local_funds + (
+            self.requested_amount or Decimal("0")
+        )
+
+    def content_fields(self) -> dict[str, object]:
+        """The application's content as plain values, for digests and diffs."""
+        skip = {"id", "created_at", "review_process_id"}
+        return {
+            f.attname: f.value_from_object(self)
+            for f in self._meta.concrete_fields
+            if f.attname not in skip
+        }
+
+    # --- transitions (guards and permissions only; services save and audit) --------------------
+    @transition(field=status, source=[Status.DRAFT], target=Status.SUBMITTED,
+                permission=rights.is_applicant_of)
+    def submit(self, *, at: datetime.datetime) -> None:
+        if not self.call.is_open(at):
+            raise InvalidInput(_("不在本批次的受理时间内，不能提交。"))
+        self.submitted_at = at
+
+    @transition(field=status, source=[Status.SUBMITTED], target=Status.LEAD_REVIEW,
+                permission=rights.is_lead_officer_for)
+    def receive(self) -> None:
+        """The lead department picks the request up for its formal check."""
+
+    @transition(field=status, source=[Status.LEAD_REVIEW], target=Status.GROUP_REVIEW,
+                permission=rights.is_lead_officer_for)
+    def accept_for_review(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.GROUP_REVIEW], target=Status.MEETING_REVIEW,
+                permission=rights.is_group_member)
+    def recommend(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.MEETING_REVIEW, Status.DEFERRED],
+                target=Status.APPROVED, permission=rights.is_meeting_secretary)
+    def approve(self, *, amount: Decimal, at: datetime.datetime) -> None:
+        if amount is None or amount <= 0:
+            raise InvalidInput(_("批复金额必须大于零。"))
+        if amount > self.requested_amount:
+            raise InvalidInput(_("批复金额不得超过申请配套金额。"))
+        self.approved_amount = amount
+        self.decided_at = at
+
+    @transition(field=status, source=[Status.MEETING_REVIEW, Status.DEFERRED],
+                target=Status.DEFERRED, permission=rights.is_meeting_secretary)
+    def defer(self) -> None:
+        pass
+
+    @transition(field=status, source=list(UNDER_REVIEW), target=Status.RETURNED,
+                permission=rights.acts_at_current_tier)
+    def return_for_revision(self, *, reason: str) -> None:
+        _require_reason(reason)
+        self.returned_from_tier = self.current_tier
+
+    @transition(field=status, source=list(UNDER_REVIEW), target=Status.REJECTED,
+                permission=rights.acts_at_current_tier)
+    def reject(self, *, reason: str, at: datetime.datetime) -> None:
+        _require_reason(reason)
+        self.decided_at = at
+
+    @transition(field=status, source=[Status.RETURNED],
+                target=RETURN_VALUE(Status.LEAD_REVIEW, Status.GROUP_REVIEW,
+                                    Status.MEETING_REVIEW),
+                permission=rights.is_applicant_of)
+    def resubmit(self) -> str:
+        target = TIER_STATUS[Tier(self.returned_from_tier)]
+        self.returned_from_tier = ""
+        self.revision += 1
+        return target
+
+    @transition(field=status,
+                source=[Status.SUBMITTED, Status.RETURNED, *UNDER_REVIEW],
+                target=Status.WITHDRAWN, permission=rights.is_applicant_of)
+    def withdraw(self, *, at: datetime.datetime) -> None:
+        self.decided_at = at
+
+
+def _months_between(start: datetime.date, end: datetime.date) -> int:
+    return (end.year - start.year) * 12 + (end.month - start.month)

@@ -1,0 +1,75 @@
+"""The append-only audit trail of state changes. Hashing and verification live in ``audit.py``."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove an audit entry."""
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit entries are append-only")
+
+    def delete(self):
+        raise AppendOnlyError("audit entries are append-only")
+
+
+class AuditEntry(models.Model):
+    """One state change: who moved which application from where to where, when and why."""
+
+    seq = models.PositiveBigIntegerField(_("序号"), unique=True)
+    application = models.ForeignKey(
+        "workflows.FundingApplication", on_delete=models.PROTECT, related_name="audit_entries",
+        verbose_name=_("申请"),
+    )
+    transition = models.CharField(_("操作"), max_length=40)
+    source = models.CharField(_("原状态"), max_length=20)
+    target = models.CharField(_("新状态"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("操作人"),
+    )
+    actor_name = models.CharField(_("操作人姓名"), max_length=150)
+    actor_role = models.CharField(_("角色"), max_length=32)
+    tier = models.CharField(_("环节"), max_length=16, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    reason = models.TextField(_("理由"), blank=True)
+    details = models.JSONField(_("附加信息"), default=dict, blank=True)
+    content_digest = models.CharField(_("内容摘要"), max_length=64)
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64)
+    entry_hash = models.CharField(_("本条哈希"), max_length=64, unique=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["seq"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.transition} {self.source}→{self.target}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit entries are append-only")
+
+
+class AuditChainHead(models.Model):
+    """The end of the chain: its length and last hash. Locking this row serialises appends,
+    and comparing against it reveals entries removed from the end."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    length = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="single_chain_head")]

@@ -1,0 +1,196 @@
+"""Reference data: organisations, municipal departments, special projects, funding calls."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..credit_code import validate_credit_code
+
+
+class OrganisationKind(models.TextChoices):
+    ENTERPRISE = "enterprise", _("企业")
+    UNIVERSITY = "university", _("高等院校")
+    RESEARCH_INSTITUTE = "research_institute", _("科研院所")
+    CAS_INSTITUTE = "cas_institute", _("中国科学院院所")
+    CENTRAL_ENTERPRISE = "central_enterprise", _("中央企业集团")
+
+
+class District(models.TextChoices):
+    DONGCHENG = "dongcheng", _("东城区")
+    XICHENG = "xicheng", _("西城区")
+    CHAOYANG = "chaoyang", _("朝阳区")
+    HAIDIAN = "haidian", _("海淀区")
+    FENGTAI = "fengtai", _("丰台区")
+    SHIJINGSHAN = "shijingshan", _("石景山区")
+    MENTOUGOU = "mentougou", _("门头沟区")
+    FANGSHAN = "fangshan", _("房山区")
+    TONGZHOU = "tongzhou", _("通州区")
+    SHUNYI = "shunyi", _("顺义区")
+    CHANGPING = "changping", _("昌平区")
+    DAXING = "daxing", _("大兴区")
+    HUAIROU = "huairou", _("怀柔区")
+    PINGGU = "pinggu", _("平谷区")
+    MIYUN = "miyun", _("密云区")
+    YANQING = "yanqing", _("延庆区")
+    OUTSIDE_BEIJING = "outside", _("京外")
+
+
+class Organisation(models.Model):
+    """An applicant organisation (申报单位)."""
+
+    name = models.CharField(_("单位名称"), max_length=200, unique=True)
+    kind = models.CharField(_("单位类型"), max_length=32, choices=OrganisationKind.choices)
+    district = models.CharField(_("所在区"), max_length=32, choices=District.choices)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
+    )
+
+    class Meta:
+        verbose_name = _("申报单位")
+        verbose_name_plural = _("申报单位")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def registered_in_beijing(self) -> bool:
+        return self.district != District.OUTSIDE_BEIJING
+
+
+class Department(models.Model):
+    """A municipal department; some are lead departments (牵头部门) of special projects."""
+
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("市级部门")
+        verbose_name_plural = _("市级部门")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SpecialProject(models.Model):
+    """A national major S&T special project (国家科技重大专项) and its lead department."""
+
+    code = models.CharField(_("代码"), max_length=16, unique=True)
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=200)
+    lead_department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="led_special_projects",
+        verbose_name=_("牵头部门"),
+    )
+
+    class Meta:
+        verbose_name = _("国家科技重大专项")
+        verbose_name_plural = _("国家科技重大专项")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FundingCall(models.Model):
+    """A call for matching-fund requests: a year, a submission window and a budget."""
+
+    year = models.PositiveIntegerField(_("年度"))
+    title = models.CharField(_("名称"), max_length=200)
+    opens_at = models.DateTimeField(_("开始受理"))
+    closes_at = models.DateTimeField(_("截止受理"))
+    total_budget = models.DecimalField(
+        _("总预算(元)"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    special_projects = models.ManyToManyField(
+        SpecialProject, related_name="calls", verbose_name=_("覆盖的专项"), blank=True
+    )
+
+    class Meta:
+        verbose_name = _("申报批次")
+        verbose_name_plural = _("申报批次")
+        ordering = ["-year", "-opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="call_window_closes_after_it_opens",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_budget__gte=0), name="call_budget_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": _("截止时间必须晚于开始时间。")})
+
+    def is_open(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.opens_at <= at <= self.closes_at
+
+
+class Role(models.TextChoices):
+    APPLICANT = "applicant", _("申报单位用户")
+    LEAD_OFFICER = "lead_officer", _("牵头部门经办人")
+    GROUP_MEMBER = "group_member", _("审核工作小组成员")
+    GROUP_CHAIR = "group_chair", _("审核工作小组组长")
+    MEETING_SECRETARY = "meeting_secretary", _("联席会议秘书")
+    AUDITOR = "auditor", _("审计员")
+    ADMINISTRATOR = "administrator", _("管理员")
+
+
+class Profile(models.Model):
+    """What a user is in the programme: their role and the body they act for."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("所属单位"),
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="officers",
+        verbose_name=_("所属部门"),
+    )
+
+    class Meta:
+        verbose_name = _("用户角色")
+        verbose_name_plural = _("用户角色")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="applicant") | models.Q(organisation__isnull=False),
+                name="applicant_belongs_to_an_organisation",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="lead_officer") | models.Q(department__isnull=False),
+                name="lead_officer_belongs_to_a_department",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"

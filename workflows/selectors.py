@@ -1,0 +1,90 @@
+"""Reads: what each user may see, the queues of each tier, the open task of an application."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from viewflow.workflow.status import STATUS
+
+from . import permissions as rights
+from .flows import ReviewFlow
+from .models import AuditEntry, FundingApplication, Status
+
+OPEN_TASK_STATES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+TASK_FOR_ROLE = {
+    "lead_officer": "lead_review",
+    "group_member": "group_review",
+    "group_chair": "group_review",
+    "meeting_secretary": "meeting_review",
+}
+
+
+def _base() -> QuerySet[FundingApplication]:
+    return FundingApplication.objects.select_related(
+        "organisation", "call", "special_project", "special_project__lead_department"
+    )
+
+
+def applications_visible_to(user: Any) -> QuerySet[FundingApplication]:
+    profile = rights.profile_of(user)
+    qs = _base()
+    if profile is None:
+        return qs if getattr(user, "is_superuser", False) else qs.none()
+    if profile.role in ("auditor", "administrator"):
+        return qs
+    if profile.role == "applicant":
+        return qs.filter(organisation_id=profile.organisation_id)
+    reviewed = qs.exclude(status=Status.DRAFT)
+    if profile.role == "lead_officer":
+        return reviewed.filter(special_project__lead_department_id=profile.department_id)
+    return reviewed
+
+
+def queue_for(user: Any) -> QuerySet:
+    """The open tasks of the user's tier that the user may take or already holds."""
+    profile = rights.profile_of(user)
+    task_name = TASK_FOR_ROLE.get(profile.role) if profile else None
+    tasks = ReviewFlow.task_class._default_manager.none()
+    if task_name is None:
+        return tasks
+    node = getattr(ReviewFlow, task_name)
+    tasks = (
+        ReviewFlow.task_class._default_manager.filter(
+            flow_task=node, status__in=OPEN_TASK_STATES
+        )
+        .filter(Q(owner__isnull=True) | Q(owner=user))
+        .select_related(
+            "owner",
+            "process__funding_application__organisation",
+            "process__funding_application__special_project",
+        )
+        .order_by("created")
+    )
+    if profile.role == "lead_officer":
+        tasks = tasks.filter(
+            process__funding_application__special_project__lead_department_id=profile.department_id
+        )
+    return tasks
+
+
+def open_tasks(applications: Iterable[FundingApplication]) -> dict[int, Any]:
+    """The open task of each application, keyed by application id, in one query."""
+    process_ids = {a.review_process_id: a.pk for a in applications if a.review_process_id}
+    tasks = ReviewFlow.task_class._default_manager.filter(
+        process_id__in=list(process_ids), status__in=OPEN_TASK_STATES
+    ).select_related("owner")
+    return {process_ids[t.process_id]: t for t in tasks}
+
+
+def open_task_of(application: FundingApplication):
+    return open_tasks([application]).get(application.pk)
+
+
+def audit_trail(application: FundingApplication) -> QuerySet[AuditEntry]:
+    return application.audit_entries.select_related("actor").order_by("seq")
+
+
+def all_audit_entries() -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.select_related("application").order_by("-seq")

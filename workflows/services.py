@@ -1,0 +1,419 @@
+"""One function per action a user can take on an application.
+
+Each runs in one transaction: it locks the application row, checks the actor's right and the
+source state under that lock, performs exactly one transition, saves the fields it touched,
+appends the audit entry, completes the flow task that was waiting for the decision, and
+announces the change only after commit. Views, the flow, commands and tests call these; nothing
+else changes an application's status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import PurePath
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
+from viewflow.workflow.status import STATUS
+
+from . import permissions as rights
+from .audit import canonical_json, record_transition
+from .errors import InvalidInput, NotAllowed, NotFound, TransitionConflict
+from .flows import OPEN_TASK_FOR_STATUS, ReviewFlow
+from .models import ApplicationRevision, Attachment, FundingApplication, Status, Tier
+from .uploads import ALLOWED_UPLOADS
+from .signals import application_transitioned, transition_recorded
+
+from .selectors import OPEN_TASK_STATES
+
+# The fields each transition sets besides the status; saves name them explicitly.
+TOUCHED_FIELDS: dict[str, list[str]] = {
+    "submit": ["submitted_at"],
+    "receive": [],
+    "accept_for_review": [],
+    "recommend": [],
+    "approve": ["approved_amount", "decided_at"],
+    "defer": [],
+    "return_for_revision": ["returned_from_tier"],
+    "reject": ["decided_at"],
+    "resubmit": ["returned_from_tier", "revision"],
+    "withdraw": ["decided_at"],
+}
+
+EDITABLE_FIELDS = (
+    "call", "special_project", "national_task_code", "title", "national_approval_number",
+    "national_funding", "own_funds", "other_local_funds", "requested_amount", "funding_form",
+    "landing_district", "industrialised_in_beijing", "period_start", "period_end",
+    "expected_sales_revenue", "expected_patents", "expected_jobs", "summary",
+)
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+def create_application(*, actor: Any, data: dict[str, Any]) -> FundingApplication:
+    """An applicant starts a request for their own organisation. It stays a draft until
+    submitted. Refused for anyone who is not an applicant, and for invalid data."""
+    profile = rights.profile_of(actor)
+    if profile is None or profile.role != "applicant":
+        raise NotAllowed(_("只有申报单位用户可以创建申请。"))
+    application = FundingApplication(organisation_id=profile.organisation_id, created_by=actor)
+    _assign(application, data)
+    with transaction.atomic():
+        _validate(application)
+        application.save(force_insert=True)
+    return application
+
+
+def update_application(
+    *, application_id: int, actor: Any, data: dict[str, Any]
+) -> FundingApplication:
+    """The applicant edits a draft, or a request returned for revision. Refused in any other
+    state and for anybody outside the applicant organisation."""
+    with transaction.atomic():
+        application = _locked(application_id)
+        if not rights.is_applicant_of(application, actor):
+            raise NotAllowed()
+        if application.status not in (Status.DRAFT, Status.RETURNED):
+            raise TransitionConflict(_("只有草稿或退回修改的申请可以编辑。"))
+        _assign(application, data)
+        _validate(application)
+        changed = [f for f in EDITABLE_FIELDS if f in data]
+        application.save(update_fields=[_attname(f) for f in changed])
+    return application
+
+
+def add_attachment(
+    *, application_id: int, actor: Any, kind: str, upload: Any
+) -> Attachment:
+    """The applicant attaches a PDF, image or Office file to a draft or returned request.
+    Refused for other file types (by name and by content), for files over the size limit,
+    and in any other state."""
+    from django.conf import settings
+
+    suffix = PurePath(upload.name or "").suffix.lower()
+    allowed = ALLOWED_UPLOADS.get(suffix)
+    if allowed is None:
+        raise InvalidInput(_("只能上传 PDF、图片（PNG/JPEG）或 Office 文件。"))
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise InvalidInput(_("文件过大。"))
+    head = upload.read(8)
+    upload.seek(0)
+    if not any(head.startswith(magic) for magic in allowed[1]):
+        raise InvalidInput(_("文件内容与扩展名不符。"))
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        application = _locked(application_id)
+        if not rights.is_applicant_of(application, actor):
+            raise NotAllowed()
+        if application.status not in (Status.DRAFT, Status.RETURNED):
+            raise TransitionConflict(_("只有草稿或退回修改的申请可以上传附件。"))
+        attachment = Attachment(
+            application=application, kind=kind, original_name=PurePath(upload.name).name[:200],
+            content_type=allowed[0], size=upload.size, sha256=digest.hexdigest(),
+            uploaded_by=actor,
+        )
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+    return attachment
+
+
+# --- the transitions ------------------------------------------------------------------------
+
+def submit_application(*, application_id: int, actor: Any) -> FundingApplication:
+    """The applicant submits a draft inside the call's window; the lead department's queue
+    receives it. Refused outside the window, for invalid data, and for other users."""
+
+    def start_review(application: FundingApplication) -> None:
+        _snapshot(application)
+        ReviewFlow.start.run(application=application)
+
+    return _transition(
+        application_id=application_id, actor=actor, name="submit", tier="",
+        task=None, call={"at": timezone.now()}, validate=True, then=start_review,
+    )
+
+
+def accept_for_review(*, application_id: int, actor: Any, reason: str = "") -> FundingApplication:
+    """The lead department accepts a request for the review group after its formal check."""
+    return _transition(application_id=application_id, actor=actor, name="accept_for_review",
+                       tier=Tier.LEAD, task="lead_review", reason=reason)
+
+
+def recommend_application(
+    *, application_id: int, actor: Any, reason: str = "", amount: Decimal | None = None
+) -> FundingApplication:
+    """A review-group member recommends the request to the joint meeting."""
+    details = {}
+    if amount is not None:
+        if amount <= 0 or amount > _requested(application_id):
+            raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
+        details["recommended_amount"] = amount
+    return _transition(application_id=application_id, actor=actor, name="recommend",
+                       tier=Tier.GROUP, task="group_review", reason=reason, details=details)
+
+
+def approve_application(
+    *, application_id: int, actor: Any, amount: Decimal, reason: str = ""
+) -> FundingApplication:
+    """The meeting secretary records the joint meeting's approval with the amount granted.
+    Refused when the amount is not positive or exceeds the request."""
+    amount = _money(amount)
+    return _transition(application_id=application_id, actor=actor, name="approve",
+                       tier=Tier.MEETING, task="meeting_review", reason=reason,
+                       details={"amount": amount}, call={"amount": amount, "at": timezone.now()})
+
+
+def defer_application(*, application_id: int, actor: Any, reason: str = "") -> FundingApplication:
+    """The meeting defers the request to a later meeting; it stays in the meeting's queue."""
+    return _transition(application_id=application_id, actor=actor, name="defer",
+                       tier=Tier.MEETING, task="meeting_review", reason=reason)
+
+
+def return_application(*, application_id: int, actor: Any, reason: str) -> FundingApplication:
+    """The tier now holding the request returns it to the applicant for revision, with a
+    written reason; the resubmission comes back to the same tier."""
+    return _at_current_tier(
+        application_id, actor, "return_for_revision", reason=reason, call={"reason": reason}
+    )
+
+
+def reject_application(*, application_id: int, actor: Any, reason: str) -> FundingApplication:
+    """The tier now holding the request rejects it, with a written reason. Final."""
+    return _at_current_tier(
+        application_id, actor, "reject", reason=reason, call={"reason": reason, "at": timezone.now()}
+    )
+
+
+def resubmit_application(*, application_id: int, actor: Any) -> FundingApplication:
+    """The applicant resubmits a returned request as a new revision; it goes back to the tier
+    that returned it."""
+    return _transition(application_id=application_id, actor=actor, name="resubmit", tier="",
+                       task="revision", validate=True, then=_snapshot)
+
+
+def withdraw_application(*, application_id: int, actor: Any, reason: str = "") -> FundingApplication:
+    """The applicant withdraws a request before a final decision; every open task is closed."""
+
+    def close_tasks(application: FundingApplication) -> None:
+        if application.review_process_id:
+            ReviewFlow.instance.cancel(application.review_process)
+
+    return _transition(application_id=application_id, actor=actor, name="withdraw", tier="",
+                       task=None, reason=reason, call={"at": timezone.now()}, then=close_tasks)
+
+
+# --- tasks: claiming ------------------------------------------------------------------------
+
+def claim_task(*, application_id: int, actor: Any) -> FundingApplication:
+    """A reviewer takes the open task of their tier. At tier 1 this is also the moment the
+    lead department receives the request (submitted → lead_review), which is audited.
+    Refused when somebody else holds the task or the actor may not act at this tier."""
+    with transaction.atomic():
+        application = _locked(application_id)
+        task = _open_task(application)
+        if task is None or task.flow_task.name == "revision":
+            raise TransitionConflict(_("该申请当前没有可认领的审核任务。"))
+        if task.owner_id is not None:
+            if task.owner_id == actor.pk:
+                return application
+            raise TransitionConflict(_("该任务已被他人认领。"))
+        if not task.flow_task.can_assign(actor, task):
+            raise NotAllowed()
+        with ReviewFlow.lock(application.review_process_id):
+            task.flow_task.activation_class(task).assign(actor)
+        if application.status == Status.SUBMITTED:
+            _apply(application, actor, name="receive", tier=Tier.LEAD)
+    return application
+
+
+def release_task(*, application_id: int, actor: Any) -> FundingApplication:
+    """The reviewer holding a task gives it back to their tier's queue."""
+    with transaction.atomic():
+        application = _locked(application_id)
+        task = _open_task(application)
+        if task is None or task.owner_id is None:
+            raise TransitionConflict(_("该任务未被认领。"))
+        if not task.flow_task.can_unassign(actor, task):
+            raise NotAllowed()
+        with ReviewFlow.lock(application.review_process_id):
+            task.flow_task.activation_class(task).unassign()
+    return application
+
+
+# --- the shared mechanism -------------------------------------------------------------------
+
+def _at_current_tier(application_id, actor, name, **kwargs) -> FundingApplication:
+    # The tier comes from the status under the lock, so read it there (see _transition).
+    return _transition(application_id=application_id, actor=actor, name=name, tier=None,
+                       task="current", **kwargs)
+
+
+def _transition(
+    *,
+    application_id: int,
+    actor: Any,
+    name: str,
+    tier: str | None,
+    task: str | None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    call: dict[str, Any] | None = None,
+    validate: bool = False,
+    then=None,
+) -> FundingApplication:
+    with transaction.atomic():
+        application = _locked(application_id)
+        if tier is None:
+            tier = application.current_tier or ""
+        open_task = None
+        if task is not None:
+            open_task = _open_task(application)
+            expected = OPEN_TASK_FOR_STATUS.get(application.status)
+            if open_task is None or open_task.flow_task.name != expected:
+                raise TransitionConflict()
+        _check(application, actor, name)
+        if open_task is not None and open_task.flow_task.name != "revision":
+            if open_task.owner_id != actor.pk:
+                raise NotAllowed(_("请先认领该任务。"))
+        if validate:
+            _validate(application)
+        _apply(application, actor, name=name, tier=tier, reason=reason, details=details,
+               call=call or {})
+        if open_task is not None:
+            _complete(open_task, actor)
+        if then is not None:
+            then(application)
+    return application
+
+
+def _check(application: FundingApplication, actor: Any, name: str) -> None:
+    bound = getattr(application, name)
+    if not can_proceed(bound, check_conditions=False):
+        raise TransitionConflict()
+    if not has_transition_perm(bound, actor):
+        raise NotAllowed()
+
+
+def _apply(application, actor, *, name, tier, reason="", details=None, call=None) -> None:
+    _check(application, actor, name)
+    source = application.status
+    try:
+        getattr(application, name)(**(call or {}))
+        application.save(update_fields=["status", *TOUCHED_FIELDS[name]])
+    except (TransitionNotAllowed, ConcurrentTransition) as exc:
+        raise TransitionConflict() from exc
+    entry = record_transition(application, actor=actor, name=name, source=source, tier=tier,
+                              reason=(reason or "").strip(), details=details)
+    transition_recorded.send(
+        sender=FundingApplication, application=application, transition=name, audit_entry=entry
+    )
+    payload = {"application_id": application.pk, "transition": name,
+               "audit_entry_id": entry.pk, "actor_id": getattr(actor, "pk", None)}
+    transaction.on_commit(
+        lambda: application_transitioned.send(sender=FundingApplication, **payload)
+    )
+
+
+def _complete(task, actor) -> None:
+    with ReviewFlow.lock(task.process_id):
+        activation = task.flow_task.activation_class(task)
+        if task.status == STATUS.NEW:  # the applicant's revision task is never claimed
+            activation.assign(actor)
+        activation.start(None)
+        activation.execute()
+
+
+def _open_task(application: FundingApplication):
+    if not application.review_process_id:
+        return None
+    return (
+        ReviewFlow.task_class._default_manager.filter(
+            process_id=application.review_process_id, status__in=OPEN_TASK_STATES
+        )
+        .select_related("process")
+        .order_by("-created")
+        .first()
+    )
+
+
+def _locked(application_id: int) -> FundingApplication:
+    try:
+        return (
+            FundingApplication.objects.select_for_update(of=("self",))
+            .select_related("special_project", "call")
+            .get(pk=application_id)
+        )
+    except FundingApplication.DoesNotExist as exc:
+        raise NotFound(_("申请不存在。")) from exc
+
+
+def _snapshot(application: FundingApplication) -> None:
+    content = json.loads(canonical_json(application.content_fields()))
+    ApplicationRevision.objects.create(
+        application=application, number=application.revision, content=content
+    )
+
+
+def _assign(application: FundingApplication, data: dict[str, Any]) -> None:
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(_("不可编辑的字段：%s") % ", ".join(sorted(unknown)))
+    for field, value in data.items():
+        setattr(application, field, value)
+
+
+def _validate(application: FundingApplication) -> None:
+    try:
+        # Not full_clean(): cleaning would assign the protected status field.
+        application.clean_fields(exclude=["status", "created_by", "organisation",
+                                          "review_process"])
+        application.clean()
+        application.validate_constraints(exclude=["created_by", "organisation"])
+    except ValidationError as exc:
+        raise InvalidInput(_format_errors(exc)) from exc
+
+
+def _format_errors(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "；".join(
+            f"{_label(field)}：{' '.join(messages)}" if field != "__all__" else " ".join(messages)
+            for field, messages in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
+
+
+def _label(field: str) -> str:
+    try:
+        return str(FundingApplication._meta.get_field(field).verbose_name)
+    except Exception:  # noqa: BLE001 - a non-field key is shown as it is
+        return field
+
+
+def _attname(field: str) -> str:
+    return FundingApplication._meta.get_field(field).attname
+
+
+def _money(amount: Any) -> Decimal:
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except Exception as exc:  # noqa: BLE001 - any unparsable amount is the user's input error
+        raise InvalidInput(_("金额格式不正确。")) from exc
+    return value
+
+
+def _requested(application_id: int) -> Decimal:
+    try:
+        return FundingApplication.objects.values_list("requested_amount", flat=True).get(
+            pk=application_id
+        )
+    except FundingApplication.DoesNotExist as exc:
+        raise NotFound() from exc

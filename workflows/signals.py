@@ -1,0 +1,11 @@
+"""Signals other apps listen to. Sent only after the transaction that caused them commits."""
+
+from django.dispatch import Signal
+
+# kwargs: application_id, transition, audit_entry_id, actor_id
+application_transitioned = Signal()
+
+# Sent inside the transition's transaction, right after its audit entry is written, for records
+# that must commit or roll back with the decision (a decision document's number, say).
+# kwargs: application, transition, audit_entry
+transition_recorded = Signal()
