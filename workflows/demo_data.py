@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
 from .credit_code import check_character
 from .models import Department, FundingCall, Organisation, Profile, SpecialProject
@@ -44,7 +45,8 @@ def ensure_reference_data() -> None:
         call_command("loaddata", "reference", verbosity=0)
 
 
-def ensure_call(year: int = 2026) -> FundingCall:
+def ensure_call(year: int | None = None) -> FundingCall:
+    year = year or timezone.localdate().year
     call, created = FundingCall.objects.get_or_create(
         year=year,
         title=f"{year}年度国家科技重大专项北京市配套资金",

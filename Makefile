@@ -1,0 +1,57 @@
+# The two commands: `make run` serves the application with demonstration data,
+# `make test` runs the test suite. Both install what they need first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEV_ENV := DJANGO_DEBUG=1
+
+.PHONY: run test test-redis install system-deps lint format bench demo lock
+
+run: install
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py loaddemo
+	@echo "Serving on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
+	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(VENV)/bin/pytest
+
+# Tests that start a Celery worker against the local Redis (127.0.0.1:6379).
+test-redis: install
+	$(VENV)/bin/pytest -m redis
+
+install: system-deps $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+system-deps:
+	@scripts/system-deps.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) bench/transitions.py
+	$(PY) bench/policy.py
+	$(PY) bench/render.py
+
+demo: install
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py demo --out demo-out
+
+# Refresh the pinned versions after changing dependencies in pyproject.toml.
+lock:
+	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock

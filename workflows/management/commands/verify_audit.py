@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from workflows.audit import verify_chain
+
+
+class Command(BaseCommand):
+    help = "Verify the hash chain of the audit trail; exit non-zero naming the first bad entry."
+
+    def handle(self, *args, **options):
+        result = verify_chain()
+        if not result.intact:
+            raise CommandError(
+                f"audit chain broken at entry #{result.first_bad_seq}: {result.problem} "
+                f"({result.count} entries verified before it)"
+            )
+        self.stdout.write(self.style.SUCCESS(f"audit chain intact: {result.count} entries"))
