@@ -32,6 +32,11 @@ from .signals import application_transitioned, transition_recorded
 
 from .selectors import OPEN_TASK_STATES
 
+ONE_OPEN_REQUEST = next(
+    c for c in FundingApplication._meta.constraints
+    if c.name == "one_open_request_per_national_task_per_call"
+)
+
 # The fields each transition sets besides the status; saves name them explicitly.
 TOUCHED_FIELDS: dict[str, list[str]] = {
     "submit": ["submitted_at"],
@@ -285,11 +290,11 @@ def _transition(
             if open_task.owner_id != actor.pk:
                 raise NotAllowed(_("请先认领该任务。"))
         if validate:
-            _validate(application)
+            _validate(application, unique=False)  # the row itself holds its place already
         _apply(application, actor, name=name, tier=tier, reason=reason, details=details,
                call=call or {})
         if open_task is not None:
-            _complete(open_task, actor)
+            _complete(open_task, actor, application)
         if then is not None:
             then(application)
     return application
@@ -323,7 +328,9 @@ def _apply(application, actor, *, name, tier, reason="", details=None, call=None
     )
 
 
-def _complete(task, actor) -> None:
+def _complete(task, actor, application: FundingApplication) -> None:
+    # The flow's switches read the status this transition left; hand them the locked row.
+    task.process.funding_application = application
     with ReviewFlow.lock(task.process_id):
         activation = task.flow_task.activation_class(task)
         if task.status == STATUS.NEW:  # the applicant's revision task is never claimed
@@ -371,13 +378,16 @@ def _assign(application: FundingApplication, data: dict[str, Any]) -> None:
         setattr(application, field, value)
 
 
-def _validate(application: FundingApplication) -> None:
+def _validate(application: FundingApplication, *, unique: bool = True) -> None:
+    """Field and cross-field rules, and (on create and edit) the one-open-request rule. The
+    check constraints stay with the database: clean() states them in the users' words."""
     try:
         # Not full_clean(): cleaning would assign the protected status field.
         application.clean_fields(exclude=["status", "created_by", "organisation",
                                           "review_process"])
         application.clean()
-        application.validate_constraints(exclude=["created_by", "organisation"])
+        if unique:
+            ONE_OPEN_REQUEST.validate(FundingApplication, application)
     except ValidationError as exc:
         raise InvalidInput(_format_errors(exc)) from exc
 

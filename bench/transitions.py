@@ -1,0 +1,148 @@
+"""Time the full path of one application through the service layer, against the bare minimum.
+
+    .venv/bin/python bench/transitions.py            # SQLite and, when reachable, PostgreSQL
+    .venv/bin/python bench/transitions.py sqlite     # one database
+
+The full path is every transition from draft to approval (submit, receive, accept, recommend,
+approve) with claims, audit entries and flow tasks, but no PDF. The bare minimum is a django-fsm-2
+transition plus save() on the same model in the same database and run. PDF render time per
+document is printed too. Figures only; targets are in the issue: overhead ≤ 3× the bare
+transition, ≥ 300 transitions per second on PostgreSQL, a one-page PDF < 150 ms warm.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+ROUNDS = 60
+TRANSITIONS_PER_PATH = 5  # submit, receive, accept_for_review, recommend, approve
+
+
+def run(database: str) -> None:
+    import _django
+
+    _django.setup(database)
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from workflows import services
+    from workflows.demo_data import ensure_call
+    from workflows.models import FundingApplication, SpecialProject, Status
+    from workflows.signals import transition_recorded
+
+    # No documents: this measures the state change, not the rendering.
+    transition_recorded.disconnect(dispatch_uid="documents.open_decision_document")
+    users = {u.username: u for u in get_user_model().objects.all()}
+    call = ensure_call()
+    project = SpecialProject.objects.select_related("lead_department").get(code="ZX01")
+    applicant = users["applicant_enterprise"]
+    officer = users[f"officer_{project.lead_department.code}"]
+    counter = iter(range(10**6))
+
+    def new_application() -> FundingApplication:
+        n = next(counter)
+        return services.create_application(actor=applicant, data={
+            "call": call, "special_project": project, "national_task_code": f"B{database}{n:06d}",
+            "title": "基准测试", "national_funding": Decimal("20000000"),
+            "own_funds": Decimal("1000000"), "requested_amount": Decimal("5000000"),
+            "landing_district": "haidian", "period_start": timezone.localdate(),
+            "period_end": timezone.localdate() + datetime.timedelta(days=700),
+        })
+
+    def full_path() -> float:
+        pk = new_application().pk
+        start = time.perf_counter()
+        services.submit_application(application_id=pk, actor=applicant)
+        services.claim_task(application_id=pk, actor=officer)  # receive
+        services.accept_for_review(application_id=pk, actor=officer)
+        services.claim_task(application_id=pk, actor=users["expert1"])
+        services.recommend_application(application_id=pk, actor=users["expert1"])
+        services.claim_task(application_id=pk, actor=users["secretary"])
+        services.approve_application(application_id=pk, actor=users["secretary"],
+                                     amount=Decimal("4000000"))
+        return time.perf_counter() - start
+
+    def bare_path() -> float:
+        application = new_application()
+        now = timezone.now()
+        start = time.perf_counter()
+        for move in (
+            lambda a: a.submit(at=now), lambda a: a.receive(), lambda a: a.accept_for_review(),
+            lambda a: a.recommend(), lambda a: a.approve(amount=Decimal("4000000"), at=now),
+        ):
+            with transaction.atomic():
+                move(application)
+                application.save()
+        return time.perf_counter() - start
+
+    for _ in range(5):  # warm-up: connections, caches, first-query costs
+        full_path()
+        bare_path()
+    full = [full_path() for _ in range(ROUNDS)]
+    bare = [bare_path() for _ in range(ROUNDS)]
+    assert FundingApplication.objects.filter(status=Status.APPROVED).count() >= 2 * ROUNDS
+    full_ms, bare_ms = statistics.median(full) * 1000, statistics.median(bare) * 1000
+    per_second = TRANSITIONS_PER_PATH / statistics.median(full)
+    print(f"[{database}] full path (5 transitions, with claims, audit, flow tasks): "
+          f"median {full_ms:.1f} ms, p95 {sorted(full)[int(0.95 * ROUNDS)] * 1000:.1f} ms")
+    print(f"[{database}] bare fsm transition + save() × 5: median {bare_ms:.1f} ms")
+    print(f"[{database}] service-layer overhead: {full_ms / bare_ms:.2f}× the bare transitions")
+    print(f"[{database}] throughput: {per_second:.0f} full transitions/s from one process")
+    if database == "sqlite":
+        render_figures(full_path)
+
+
+def render_figures(full_path_to_approval) -> None:
+    """Approve documents with rendering held back, then time render_document on each."""
+    from documents import receivers
+    from documents.models import Document, DocumentStatus
+    from documents.services import render_document
+    from workflows.signals import transition_recorded
+
+    receivers.enqueue_render = lambda document_id: None  # keep them pending to time them here
+    transition_recorded.connect(receivers.open_decision_document,
+                                dispatch_uid="documents.open_decision_document")
+    for _ in range(33):
+        full_path_to_approval()
+    pending = list(Document.objects.filter(status=DocumentStatus.PENDING).order_by("id"))
+    for document in pending[:3]:
+        render_document(document.pk)
+    times, sizes = [], []
+    for document in pending[3:]:
+        start = time.perf_counter()
+        rendered = render_document(document.pk)
+        times.append(time.perf_counter() - start)
+        sizes.append(rendered.size)
+    print(f"[documents] approval decision PDF (PDF/A-3b, stored, hashed): "
+          f"median {statistics.median(times) * 1000:.0f} ms, "
+          f"p95 {sorted(times)[int(0.95 * len(times))] * 1000:.0f} ms, "
+          f"mean size {statistics.mean(sizes) / 1024:.0f} KB over {len(times)} documents")
+
+
+def main() -> None:
+    targets = sys.argv[1:] or ["sqlite", "postgres"]
+    for database in targets:
+        if len(targets) > 1:
+            if database == "postgres":
+                import _django
+
+                if not _django.postgres_available():
+                    print("[postgres] not reachable; skipped")
+                    continue
+            subprocess.run([sys.executable, __file__, database], check=True)
+        else:
+            run(database)
+
+
+if __name__ == "__main__":
+    main()
