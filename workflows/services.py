@@ -231,7 +231,11 @@ def claim_task(*, application_id: int, actor: Any) -> FundingApplication:
             if task.owner_id == actor.pk:
                 return application
             raise TransitionConflict(_("该任务已被他人认领。"))
-        if not task.flow_task.can_assign(actor, task):
+        # viewflow's can_assign also accepts the permission without the object (any lead
+        # officer, any superuser), so check the tier's own right on this application too.
+        if not task.flow_task.can_assign(actor, task) or not rights.acts_at_tier(
+            application, actor, application.current_tier
+        ):
             raise NotAllowed()
         with ReviewFlow.lock(application.review_process_id):
             task.flow_task.activation_class(task).assign(actor)
