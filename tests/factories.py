@@ -10,7 +10,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from workflows import services
+from approvals import review
+from workflows import assignments, services
 from workflows.credit_code import check_character
 from workflows.models import (
     Department,
@@ -106,8 +107,55 @@ class Reviewers:
         self.lead_officer = make_user(
             "lead_officer", department=application.special_project.lead_department
         )
-        self.group_member = make_user("group_member")
+        self.group_chair = make_user("group_chair")
+        self.experts = [make_user("group_member") for _ in range(application.call.experts_required)]
+        self.group_member = self.experts[0]
         self.secretary = make_user("meeting_secretary")
+
+    def at_tier(self, tier: str):
+        """The reviewer who decides for this application at ``tier`` (lead, group or meeting);
+        the review group's decision is its chair's."""
+        return {"lead": self.lead_officer, "group": self.group_chair,
+                "meeting": self.secretary}[tier]
+
+
+# Everybody who may try to act on an application, by the name tests parametrize over. The first
+# four are the application's own people (``application.people``); the rest are made on demand.
+ACTOR_KINDS = (
+    "applicant",
+    "lead_officer",
+    "group_member",
+    "meeting_secretary",
+    "applicant_of_another_organisation",
+    "lead_officer_of_another_department",
+    "group_chair",
+    "auditor",
+    "administrator",
+    "user_without_profile",
+    "superuser_without_profile",
+)
+
+
+def actor(kind: str, application: FundingApplication):
+    """A user of ``kind`` (one of ``ACTOR_KINDS``) relative to ``application``."""
+    people = application.people
+    if kind in ("applicant", "lead_officer", "group_member"):
+        return getattr(people, kind)
+    if kind == "meeting_secretary":
+        return people.secretary
+    if kind == "applicant_of_another_organisation":
+        return make_user("applicant", organisation=OrganisationFactory())
+    if kind == "lead_officer_of_another_department":
+        return make_user("lead_officer", department=DepartmentFactory())
+    if kind == "group_chair":
+        return people.group_chair
+    if kind in ("auditor", "administrator"):
+        return make_user(kind)
+    if kind == "user_without_profile":
+        return UserFactory()
+    if kind == "superuser_without_profile":
+        return UserFactory(is_staff=True, is_superuser=True)
+    raise ValueError(kind)  # pragma: no cover - a typo in a test's parameters
 
 
 # The actions that take an application from draft to each state, in order.
@@ -126,24 +174,31 @@ PATHS = {
     "returned_by_meeting": ["submit", "claim_lead", "accept", "claim_group", "recommend",
                             "claim_meeting", "return_meeting"],
     "rejected_by_lead": ["submit", "claim_lead", "reject_lead"],
+    "rejected_by_group": ["submit", "claim_lead", "accept", "claim_group", "reject_group"],
+    "rejected_by_meeting": ["submit", "claim_lead", "accept", "claim_group", "recommend",
+                            "claim_meeting", "reject_meeting"],
     "withdrawn": ["submit", "withdraw"],
 }
 
 
 def perform(step: str, application: FundingApplication, people: Reviewers) -> None:
     pk = application.pk
-    actor_for = {"lead": people.lead_officer, "group": people.group_member,
+    actor_for = {"lead": people.lead_officer, "group": people.group_chair,
                  "meeting": people.secretary}
     if step == "submit":
         services.submit_application(application_id=pk, actor=people.applicant)
     elif step == "withdraw":
         services.withdraw_application(application_id=pk, actor=people.applicant)
+    elif step == "claim_group":
+        score_by_experts(application, people)
+        assignments.claim_task(application_id=pk, actor=people.group_chair)
     elif step.startswith("claim_"):
-        services.claim_task(application_id=pk, actor=actor_for[step.removeprefix("claim_")])
+        assignments.claim_task(application_id=pk, actor=actor_for[step.removeprefix("claim_")])
     elif step == "accept":
         services.accept_for_review(application_id=pk, actor=people.lead_officer)
     elif step == "recommend":
-        services.recommend_application(application_id=pk, actor=people.group_member)
+        review.record_group_recommendation(application_id=pk, actor=people.group_chair,
+                                           decision="recommend", amount=Decimal("6000000.00"))
     elif step == "defer":
         services.defer_application(application_id=pk, actor=people.secretary)
     elif step == "approve":
@@ -157,6 +212,32 @@ def perform(step: str, application: FundingApplication, people: Reviewers) -> No
                                     reason="不符合支持方向")
     else:  # pragma: no cover - a typo in a test's path
         raise ValueError(step)
+
+
+def score_by_experts(application: FundingApplication, people: Reviewers, value: int = 80) -> None:
+    """The chair assigns the application's experts, who declare no conflict and score it."""
+    pk = application.pk
+    assignments.claim_task(application_id=pk, actor=people.group_chair)
+    review.assign_experts(application_id=pk, actor=people.group_chair,
+                          expert_ids=[e.pk for e in people.experts])
+    rubric = review.rubric_for(application.call)
+    for expert in people.experts:
+        review.declare_interest(application_id=pk, actor=expert, conflict=False)
+        review.submit_scores(application_id=pk, actor=expert,
+                             scores={c.code: (value, "论证充分") for c in rubric})
+
+
+def claim_open_task(application: FundingApplication) -> FundingApplication:
+    """The reviewer of the application's current tier claims its open task (as they must before
+    deciding); returns the application as it is afterwards, with its ``people``."""
+    people = application.people
+    if application.current_tier == "group":
+        score_by_experts(application, people)
+    assignments.claim_task(application_id=application.pk,
+                           actor=people.at_tier(application.current_tier))
+    claimed = FundingApplication.objects.get(pk=application.pk)
+    claimed.people = people
+    return claimed
 
 
 class FundingApplicationFactory(factory.django.DjangoModelFactory):
@@ -175,6 +256,9 @@ class FundingApplicationFactory(factory.django.DjangoModelFactory):
         deferred = factory.Trait(state="deferred")
         approved = factory.Trait(state="approved")
         returned = factory.Trait(state="returned_by_lead")
+        returned_by_group = factory.Trait(state="returned_by_group")
+        returned_by_meeting = factory.Trait(state="returned_by_meeting")
+        rejected = factory.Trait(state="rejected_by_lead")
         withdrawn = factory.Trait(state="withdrawn")
 
     state = "draft"

@@ -138,3 +138,32 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainVerification:
             f"the chain ends at #{count} but {length} entries were written",
         )
     return ChainVerification(True, count)
+
+
+def record_event(
+    application: FundingApplication,
+    *,
+    actor: Any,
+    name: str,
+    tier: str = "",
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append an entry for something done on an application that leaves its status as it is:
+    an expert assigned, a conflict declared, scores given, a reminder or an escalation."""
+    return record_transition(application, actor=actor, name=name, source=application.status,
+                             tier=tier, reason=reason, details=details)
+
+
+def record_refusal(*, actor: Any, application_id: int | None, action: str, message: str) -> None:
+    """Keep a refused attempt for auditors. Runs after the refused action rolled back."""
+    from .models import RefusedAttempt
+
+    with transaction.atomic():
+        RefusedAttempt.objects.create(
+            actor=actor if getattr(actor, "pk", None) else None,
+            application_id=application_id if FundingApplication.objects.filter(
+                pk=application_id).exists() else None,
+            action=action,
+            message=str(message),
+        )

@@ -6,10 +6,12 @@ the switches read the status that transition left and route to the next tier, to
 applicant's revision, or to the end.
 """
 
+from django.contrib.auth import get_user_model
 from django.shortcuts import redirect
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.lock import SelectForUpdateLock
+from viewflow.workflow.nodes.split import SplitActivation
 
 from .models import Status
 
@@ -24,6 +26,32 @@ def _status_is(*statuses: str):
         return activation.process.funding_application.status in statuses
 
     return condition
+
+
+class ExpertSplitActivation(SplitActivation):
+    """One scoring task per expert the chair assigned (named in the assignment task's data)."""
+
+    @SplitActivation.status.super()
+    def activate(self):
+        assignment = self.task.previous.get()
+        experts = assignment.data.get("experts", [])
+        self.next_tasks = [(self.flow_task._score_node, {"expert": pk}) for pk in experts]
+
+
+class ExpertSplit(flow.Split):
+    activation_class = ExpertSplitActivation
+
+    def ForEachExpert(self, node):  # noqa: N802 - viewflow's node-building style
+        self._score_node = node
+        return self.Next(node)
+
+    def _resolve(self, instance):
+        super()._resolve(instance)
+        self._score_node = this.resolve(instance, self._score_node)
+
+
+def _assigned_expert(activation):
+    return get_user_model()._default_manager.get(pk=activation.task.data["expert"])
 
 
 class ReviewFlow(flow.Flow):
@@ -41,14 +69,30 @@ class ReviewFlow(flow.Flow):
     )
     after_lead_review = (
         flow.Switch()
-        .Case(this.group_review, _status_is(Status.GROUP_REVIEW))
+        .Case(this.assign_experts, _status_is(Status.GROUP_REVIEW))
         .Case(this.revision, _status_is(Status.RETURNED))
         .Default(this.end)
     )
 
-    group_review = (
+    # Tier 2: the chair assigns experts, each expert scores, the chair decides for the group.
+    assign_experts = (
+        flow.View(open_application_page)
+        .Permission("workflows.chair_group_tier",
+                    obj=lambda process: process.funding_application)
+        .Next(this.expert_split)
+    )
+    expert_split = ExpertSplit().ForEachExpert(this.score)
+    score = (
         flow.View(open_application_page)
         .Permission("workflows.act_group_tier", obj=lambda process: process.funding_application)
+        .Assign(_assigned_expert)
+        .Next(this.scores_in)
+    )
+    scores_in = flow.Join().Next(this.group_decision)
+    group_decision = (
+        flow.View(open_application_page)
+        .Permission("workflows.chair_group_tier",
+                    obj=lambda process: process.funding_application)
         .Next(this.after_group_review)
     )
     after_group_review = (
@@ -80,7 +124,7 @@ class ReviewFlow(flow.Flow):
     after_revision = (
         flow.Switch()
         .Case(this.lead_review, _status_is(Status.LEAD_REVIEW))
-        .Case(this.group_review, _status_is(Status.GROUP_REVIEW))
+        .Case(this.assign_experts, _status_is(Status.GROUP_REVIEW))
         .Case(this.meeting_review, _status_is(Status.MEETING_REVIEW))
         .Default(this.end)
     )
@@ -94,13 +138,24 @@ class ReviewFlow(flow.Flow):
         return activation.process
 
 
-# The task that is open while the application has each status. A test walks the state machine
-# and checks the flow against this table.
-OPEN_TASK_FOR_STATUS = {
+# The tasks that may be open while the application has each status; a test walks the state
+# machine and checks the flow against this table.
+OPEN_TASKS_FOR_STATUS = {
+    Status.SUBMITTED: {"lead_review"},
+    Status.LEAD_REVIEW: {"lead_review"},
+    Status.GROUP_REVIEW: {"assign_experts", "score", "group_decision"},
+    Status.MEETING_REVIEW: {"meeting_review"},
+    Status.DEFERRED: {"meeting_review"},
+    Status.RETURNED: {"revision"},
+}
+# The task whose completion is the decision taken in each status.
+DECISION_TASK = {
     Status.SUBMITTED: "lead_review",
     Status.LEAD_REVIEW: "lead_review",
-    Status.GROUP_REVIEW: "group_review",
+    Status.GROUP_REVIEW: "group_decision",
     Status.MEETING_REVIEW: "meeting_review",
     Status.DEFERRED: "meeting_review",
     Status.RETURNED: "revision",
 }
+# Tasks a reviewer takes from the tier's queue (experts' scoring tasks are assigned to them).
+CLAIMABLE_TASKS = ("lead_review", "assign_experts", "group_decision", "meeting_review")

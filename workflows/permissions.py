@@ -1,18 +1,23 @@
-"""Who may act on an application: one predicate per kind of actor.
+"""Who may act on an application: one predicate per kind of actor, with the separation of
+duties and conflicts of interest folded in.
 
 These are the ``permission`` callables of the state machine's transitions and the object
-permissions viewflow asks for when it routes a task; the service layer checks them again
-after it has locked the row.
+permissions viewflow asks for when it routes a task; the service layer checks them again after
+it has locked the row, and ``why_not`` gives the refused user the reason in words.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext as _
+
 if TYPE_CHECKING:
     from .models import FundingApplication, Profile
 
 LEAD, GROUP, MEETING = "lead", "group", "meeting"
+REVIEW_TIERS = (LEAD, GROUP, MEETING)
+CONFLICT_DECLARED = "declare_conflict"
 
 
 def profile_of(user: Any) -> Profile | None:
@@ -22,6 +27,59 @@ def profile_of(user: Any) -> Profile | None:
     # which is an AttributeError.
     return getattr(user, "profile", None)
 
+
+# --- conflicts of interest and separation of duties -----------------------------------------
+
+def belongs_to_applicant(application: FundingApplication, user: Any) -> bool:
+    profile = profile_of(user)
+    return (
+        profile is not None
+        and profile.organisation_id is not None
+        and profile.organisation_id == application.organisation_id
+    )
+
+
+def declared_conflict(application: FundingApplication, user: Any) -> bool:
+    return application.audit_entries.filter(actor=user, transition=CONFLICT_DECLARED).exists()
+
+
+def acted_at_another_tier(application: FundingApplication, user: Any, tier: str) -> bool:
+    """A person acts at most at one tier of one application: nobody approves their own
+    recommendation."""
+    return (
+        application.audit_entries.filter(actor=user, tier__in=REVIEW_TIERS)
+        .exclude(tier=tier)
+        .exclude(transition=CONFLICT_DECLARED)
+        .exists()
+    )
+
+
+def why_not(application: FundingApplication, user: Any, tier: str | None) -> str | None:
+    """The reason a reviewer with the right role is still kept away from this application."""
+    if tier not in REVIEW_TIERS or application.pk is None:
+        return None
+    if belongs_to_applicant(application, user):
+        return _("您所在单位是该申请的申报单位，须回避。")
+    if declared_conflict(application, user):
+        return _("您已就该申请申报利益冲突，须回避。")
+    if acted_at_another_tier(application, user, tier):
+        return _("您已在该申请的其他审核环节办理过，同一人不得在两个环节办理同一申请。")
+    return None
+
+
+def _reviewer(application: FundingApplication, user: Any, tier: str, roles: tuple) -> bool:
+    profile = profile_of(user)
+    if profile is None or profile.role not in roles:
+        return False
+    if tier == LEAD and (
+        profile.department_id is None
+        or profile.department_id != application.special_project.lead_department_id
+    ):
+        return False
+    return why_not(application, user, tier) is None
+
+
+# --- the predicates -------------------------------------------------------------------------
 
 def is_applicant_of(application: FundingApplication, user: Any) -> bool:
     profile = profile_of(user)
@@ -34,26 +92,23 @@ def is_applicant_of(application: FundingApplication, user: Any) -> bool:
 
 def is_lead_officer_for(application: FundingApplication, user: Any) -> bool:
     """Officers of the lead department of the application's special project, and nobody else."""
-    profile = profile_of(user)
-    return (
-        profile is not None
-        and profile.role == "lead_officer"
-        and profile.department_id is not None
-        and profile.department_id == application.special_project.lead_department_id
-    )
+    return _reviewer(application, user, LEAD, ("lead_officer",))
 
 
 def is_group_member(application: FundingApplication, user: Any) -> bool:
-    profile = profile_of(user)
-    return profile is not None and profile.role in ("group_member", "group_chair")
+    return _reviewer(application, user, GROUP, ("group_member", "group_chair"))
+
+
+def is_group_chair(application: FundingApplication, user: Any) -> bool:
+    return _reviewer(application, user, GROUP, ("group_chair",))
 
 
 def is_meeting_secretary(application: FundingApplication, user: Any) -> bool:
-    profile = profile_of(user)
-    return profile is not None and profile.role == "meeting_secretary"
+    return _reviewer(application, user, MEETING, ("meeting_secretary",))
 
 
-TIER_RIGHT = {LEAD: is_lead_officer_for, GROUP: is_group_member, MEETING: is_meeting_secretary}
+# Who decides for each tier (the group's decision is its chair's).
+TIER_RIGHT = {LEAD: is_lead_officer_for, GROUP: is_group_chair, MEETING: is_meeting_secretary}
 
 
 def acts_at_tier(application: FundingApplication, user: Any, tier: str | None) -> bool:
@@ -65,8 +120,27 @@ def acts_at_current_tier(application: FundingApplication, user: Any) -> bool:
     return acts_at_tier(application, user, application.current_tier)
 
 
+def is_tier_head(user: Any, tier: str | None) -> bool:
+    profile = profile_of(user)
+    if profile is None:
+        return False
+    if tier == GROUP:
+        return profile.role == "group_chair"
+    roles = {LEAD: ("lead_officer",), MEETING: ("meeting_secretary",)}.get(tier or "", ())
+    return profile.role in roles and profile.is_head
+
+
+def sees_experts(user: Any) -> bool:
+    """Applicants never see experts' names or individual scores."""
+    profile = profile_of(user)
+    return bool(getattr(user, "is_superuser", False)) or (
+        profile is not None and profile.role != "applicant"
+    )
+
+
 def can_view(application: FundingApplication, user: Any) -> bool:
-    """Applicants see their organisation's requests; reviewers those that reached their tier."""
+    """Applicants see their organisation's requests; reviewers those that reached their tier,
+    unless they must stay away from it."""
     profile = profile_of(user)
     if profile is None:
         return bool(getattr(user, "is_superuser", False))
@@ -74,18 +148,26 @@ def can_view(application: FundingApplication, user: Any) -> bool:
         return True
     if profile.role == "applicant":
         return profile.organisation_id == application.organisation_id
-    if application.status == "draft":
+    if application.status == "draft" or belongs_to_applicant(application, user):
         return False
     if profile.role == "lead_officer":
-        return is_lead_officer_for(application, user)
+        return profile.department_id == application.special_project.lead_department_id
     return profile.role in ("group_member", "group_chair", "meeting_secretary")
 
 
 PERMISSION_RIGHT = {
     "workflows.act_lead_tier": is_lead_officer_for,
     "workflows.act_group_tier": is_group_member,
+    "workflows.chair_group_tier": is_group_chair,
     "workflows.act_meeting_tier": is_meeting_secretary,
     "workflows.act_as_applicant": is_applicant_of,
+}
+_ROLES_FOR_PERM = {
+    "workflows.act_lead_tier": ("lead_officer",),
+    "workflows.act_group_tier": ("group_member", "group_chair"),
+    "workflows.chair_group_tier": ("group_chair",),
+    "workflows.act_meeting_tier": ("meeting_secretary",),
+    "workflows.act_as_applicant": ("applicant",),
 }
 
 
@@ -93,7 +175,8 @@ class TierPermissionBackend:
     """Object permissions for the review tiers, so viewflow routes each task to the right people.
 
     ``user.has_perm("workflows.act_lead_tier", application)`` is true only for officers of
-    that application's lead department. Without an object it answers for the role alone.
+    that application's lead department who need not stay away from it. Without an object it
+    answers for the role alone.
     """
 
     def authenticate(self, request: Any, **credentials: Any) -> None:
@@ -108,11 +191,3 @@ class TierPermissionBackend:
             return profile is not None and profile.role in _ROLES_FOR_PERM[perm]
         application = getattr(obj, "application", obj)
         return right(application, user)
-
-
-_ROLES_FOR_PERM = {
-    "workflows.act_lead_tier": ("lead_officer",),
-    "workflows.act_group_tier": ("group_member", "group_chair"),
-    "workflows.act_meeting_tier": ("meeting_secretary",),
-    "workflows.act_as_applicant": ("applicant",),
-}

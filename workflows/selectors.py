@@ -13,11 +13,11 @@ from .flows import ReviewFlow
 from .models import AuditEntry, FundingApplication, Status
 
 OPEN_TASK_STATES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-TASK_FOR_ROLE = {
-    "lead_officer": "lead_review",
-    "group_member": "group_review",
-    "group_chair": "group_review",
-    "meeting_secretary": "meeting_review",
+TASKS_FOR_ROLE = {
+    "lead_officer": ("lead_review",),
+    "group_member": ("score",),
+    "group_chair": ("assign_experts", "group_decision"),
+    "meeting_secretary": ("meeting_review",),
 }
 
 
@@ -45,14 +45,14 @@ def applications_visible_to(user: Any) -> QuerySet[FundingApplication]:
 def queue_for(user: Any) -> QuerySet:
     """The open tasks of the user's tier that the user may take or already holds."""
     profile = rights.profile_of(user)
-    task_name = TASK_FOR_ROLE.get(profile.role) if profile else None
+    names = TASKS_FOR_ROLE.get(profile.role, ()) if profile else ()
     tasks = ReviewFlow.task_class._default_manager.none()
-    if task_name is None:
+    if not names:
         return tasks
-    node = getattr(ReviewFlow, task_name)
     tasks = (
         ReviewFlow.task_class._default_manager.filter(
-            flow_task=node, status__in=OPEN_TASK_STATES
+            flow_task__in=[getattr(ReviewFlow, name) for name in names],
+            status__in=OPEN_TASK_STATES,
         )
         .filter(Q(owner__isnull=True) | Q(owner=user))
         .select_related(

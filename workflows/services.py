@@ -9,6 +9,7 @@ else changes an application's status.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import PurePath
@@ -23,9 +24,9 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, 
 from viewflow.workflow.status import STATUS
 
 from . import permissions as rights
-from .audit import canonical_json, record_transition
+from .audit import canonical_json, record_refusal, record_transition
 from .errors import InvalidInput, NotAllowed, NotFound, TransitionConflict
-from .flows import OPEN_TASK_FOR_STATUS, ReviewFlow
+from .flows import DECISION_TASK, ReviewFlow
 from .models import ApplicationRevision, Attachment, FundingApplication, Status, Tier
 from .uploads import ALLOWED_UPLOADS
 from .signals import application_transitioned, transition_recorded
@@ -59,6 +60,21 @@ EDITABLE_FIELDS = (
 )
 
 
+def refusals_recorded(service):
+    """Keep every refused attempt (NotAllowed) for auditors, after the action rolled back."""
+
+    @functools.wraps(service)
+    def wrapper(*, actor: Any, **kwargs: Any):
+        try:
+            return service(actor=actor, **kwargs)
+        except NotAllowed as exc:
+            record_refusal(actor=actor, application_id=kwargs.get("application_id"),
+                           action=service.__name__, message=exc.message)
+            raise
+
+    return wrapper
+
+
 # --- drafts ---------------------------------------------------------------------------------
 
 def create_application(*, actor: Any, data: dict[str, Any]) -> FundingApplication:
@@ -81,7 +97,7 @@ def update_application(
     """The applicant edits a draft, or a request returned for revision. Refused in any other
     state and for anybody outside the applicant organisation."""
     with transaction.atomic():
-        application = _locked(application_id)
+        application = locked_application(application_id)
         if not rights.is_applicant_of(application, actor):
             raise NotAllowed()
         if application.status not in (Status.DRAFT, Status.RETURNED):
@@ -116,7 +132,7 @@ def add_attachment(
         digest.update(chunk)
     upload.seek(0)
     with transaction.atomic():
-        application = _locked(application_id)
+        application = locked_application(application_id)
         if not rights.is_applicant_of(application, actor):
             raise NotAllowed()
         if application.status not in (Status.DRAFT, Status.RETURNED):
@@ -133,6 +149,7 @@ def add_attachment(
 
 # --- the transitions ------------------------------------------------------------------------
 
+@refusals_recorded
 def submit_application(*, application_id: int, actor: Any) -> FundingApplication:
     """The applicant submits a draft inside the call's window; the lead department's queue
     receives it. Refused outside the window, for invalid data, and for other users."""
@@ -147,12 +164,14 @@ def submit_application(*, application_id: int, actor: Any) -> FundingApplication
     )
 
 
+@refusals_recorded
 def accept_for_review(*, application_id: int, actor: Any, reason: str = "") -> FundingApplication:
     """The lead department accepts a request for the review group after its formal check."""
     return _transition(application_id=application_id, actor=actor, name="accept_for_review",
                        tier=Tier.LEAD, task="lead_review", reason=reason)
 
 
+@refusals_recorded
 def recommend_application(
     *, application_id: int, actor: Any, reason: str = "", amount: Decimal | None = None
 ) -> FundingApplication:
@@ -166,6 +185,7 @@ def recommend_application(
                        tier=Tier.GROUP, task="group_review", reason=reason, details=details)
 
 
+@refusals_recorded
 def approve_application(
     *, application_id: int, actor: Any, amount: Decimal, reason: str = ""
 ) -> FundingApplication:
@@ -177,27 +197,40 @@ def approve_application(
                        details={"amount": amount}, call={"amount": amount, "at": timezone.now()})
 
 
+@refusals_recorded
 def defer_application(*, application_id: int, actor: Any, reason: str = "") -> FundingApplication:
     """The meeting defers the request to a later meeting; it stays in the meeting's queue."""
     return _transition(application_id=application_id, actor=actor, name="defer",
                        tier=Tier.MEETING, task="meeting_review", reason=reason)
 
 
-def return_application(*, application_id: int, actor: Any, reason: str) -> FundingApplication:
+@refusals_recorded
+def return_application(
+    *, application_id: int, actor: Any, reason: str = "", reasons: list[dict] | None = None
+) -> FundingApplication:
     """The tier now holding the request returns it to the applicant for revision, with a
-    written reason; the resubmission comes back to the same tier."""
+    written reason or structured reasons (``[{"item": ..., "text": ...}]``); the
+    resubmission comes back to the same tier."""
+    reason, details = _reasons(reason, reasons)
     return _at_current_tier(
-        application_id, actor, "return_for_revision", reason=reason, call={"reason": reason}
+        application_id, actor, "return_for_revision", reason=reason, details=details,
+        call={"reason": reason},
     )
 
 
-def reject_application(*, application_id: int, actor: Any, reason: str) -> FundingApplication:
+@refusals_recorded
+def reject_application(
+    *, application_id: int, actor: Any, reason: str = "", reasons: list[dict] | None = None
+) -> FundingApplication:
     """The tier now holding the request rejects it, with a written reason. Final."""
+    reason, details = _reasons(reason, reasons)
     return _at_current_tier(
-        application_id, actor, "reject", reason=reason, call={"reason": reason, "at": timezone.now()}
+        application_id, actor, "reject", reason=reason, details=details,
+        call={"reason": reason, "at": timezone.now()},
     )
 
 
+@refusals_recorded
 def resubmit_application(*, application_id: int, actor: Any) -> FundingApplication:
     """The applicant resubmits a returned request as a new revision; it goes back to the tier
     that returned it."""
@@ -205,6 +238,7 @@ def resubmit_application(*, application_id: int, actor: Any) -> FundingApplicati
                        task="revision", validate=True, then=_snapshot)
 
 
+@refusals_recorded
 def withdraw_application(*, application_id: int, actor: Any, reason: str = "") -> FundingApplication:
     """The applicant withdraws a request before a final decision; every open task is closed."""
 
@@ -214,48 +248,6 @@ def withdraw_application(*, application_id: int, actor: Any, reason: str = "") -
 
     return _transition(application_id=application_id, actor=actor, name="withdraw", tier="",
                        task=None, reason=reason, call={"at": timezone.now()}, then=close_tasks)
-
-
-# --- tasks: claiming ------------------------------------------------------------------------
-
-def claim_task(*, application_id: int, actor: Any) -> FundingApplication:
-    """A reviewer takes the open task of their tier. At tier 1 this is also the moment the
-    lead department receives the request (submitted → lead_review), which is audited.
-    Refused when somebody else holds the task or the actor may not act at this tier."""
-    with transaction.atomic():
-        application = _locked(application_id)
-        task = _open_task(application)
-        if task is None or task.flow_task.name == "revision":
-            raise TransitionConflict(_("该申请当前没有可认领的审核任务。"))
-        if task.owner_id is not None:
-            if task.owner_id == actor.pk:
-                return application
-            raise TransitionConflict(_("该任务已被他人认领。"))
-        # viewflow's can_assign also accepts the permission without the object (any lead
-        # officer, any superuser), so check the tier's own right on this application too.
-        if not task.flow_task.can_assign(actor, task) or not rights.acts_at_tier(
-            application, actor, application.current_tier
-        ):
-            raise NotAllowed()
-        with ReviewFlow.lock(application.review_process_id):
-            task.flow_task.activation_class(task).assign(actor)
-        if application.status == Status.SUBMITTED:
-            _apply(application, actor, name="receive", tier=Tier.LEAD)
-    return application
-
-
-def release_task(*, application_id: int, actor: Any) -> FundingApplication:
-    """The reviewer holding a task gives it back to their tier's queue."""
-    with transaction.atomic():
-        application = _locked(application_id)
-        task = _open_task(application)
-        if task is None or task.owner_id is None:
-            raise TransitionConflict(_("该任务未被认领。"))
-        if not task.flow_task.can_unassign(actor, task):
-            raise NotAllowed()
-        with ReviewFlow.lock(application.review_process_id):
-            task.flow_task.activation_class(task).unassign()
-    return application
 
 
 # --- the shared mechanism -------------------------------------------------------------------
@@ -280,15 +272,17 @@ def _transition(
     then=None,
 ) -> FundingApplication:
     with transaction.atomic():
-        application = _locked(application_id)
+        application = locked_application(application_id)
         if tier is None:
             tier = application.current_tier or ""
         open_task = None
         if task is not None:
-            open_task = _open_task(application)
-            expected = OPEN_TASK_FOR_STATUS.get(application.status)
-            if open_task is None or open_task.flow_task.name != expected:
-                raise TransitionConflict()
+            open_task = decision_task(application)
+            if open_task is None:
+                raise TransitionConflict(
+                    _("专家评分尚未全部完成，组长尚不能作出决定。")
+                    if application.status == Status.GROUP_REVIEW else None
+                )
         _check(application, actor, name)
         if open_task is not None and open_task.flow_task.name != "revision":
             if open_task.owner_id != actor.pk:
@@ -298,7 +292,7 @@ def _transition(
         _apply(application, actor, name=name, tier=tier, reason=reason, details=details,
                call=call or {})
         if open_task is not None:
-            _complete(open_task, actor, application)
+            complete_task(open_task, actor, application)
         if then is not None:
             then(application)
     return application
@@ -309,7 +303,7 @@ def _check(application: FundingApplication, actor: Any, name: str) -> None:
     if not can_proceed(bound, check_conditions=False):
         raise TransitionConflict()
     if not has_transition_perm(bound, actor):
-        raise NotAllowed()
+        raise NotAllowed(rights.why_not(application, actor, application.current_tier))
 
 
 def _apply(application, actor, *, name, tier, reason="", details=None, call=None) -> None:
@@ -332,7 +326,7 @@ def _apply(application, actor, *, name, tier, reason="", details=None, call=None
     )
 
 
-def _complete(task, actor, application: FundingApplication) -> None:
+def complete_task(task, actor, application: FundingApplication) -> None:
     # The flow's switches read the status this transition left; hand them the locked row.
     task.process.funding_application = application
     with ReviewFlow.lock(task.process_id):
@@ -343,20 +337,26 @@ def _complete(task, actor, application: FundingApplication) -> None:
         activation.execute()
 
 
-def _open_task(application: FundingApplication):
+def open_tasks(application: FundingApplication, *names: str) -> list:
+    """The application's open flow tasks (of the given node names), oldest first."""
     if not application.review_process_id:
-        return None
-    return (
-        ReviewFlow.task_class._default_manager.filter(
-            process_id=application.review_process_id, status__in=OPEN_TASK_STATES
-        )
-        .select_related("process")
-        .order_by("-created")
-        .first()
+        return []
+    tasks = ReviewFlow.task_class._default_manager.filter(
+        process_id=application.review_process_id, status__in=OPEN_TASK_STATES
     )
+    if names:
+        tasks = tasks.filter(flow_task__in=[getattr(ReviewFlow, n) for n in names])
+    return list(tasks.select_related("process").order_by("created", "id"))
 
 
-def _locked(application_id: int) -> FundingApplication:
+def decision_task(application: FundingApplication):
+    """The open task whose completion is the decision the current status waits for."""
+    name = DECISION_TASK.get(application.status)
+    found = open_tasks(application, name) if name else []
+    return found[0] if found else None
+
+
+def locked_application(application_id: int) -> FundingApplication:
     try:
         return (
             FundingApplication.objects.select_for_update(of=("self",))
@@ -365,6 +365,18 @@ def _locked(application_id: int) -> FundingApplication:
         )
     except FundingApplication.DoesNotExist as exc:
         raise NotFound(_("申请不存在。")) from exc
+
+
+def _reasons(reason: str, reasons: list[dict] | None) -> tuple[str, dict[str, Any]]:
+    """The written reason, and the structured reasons kept in the audit entry's details."""
+    reasons = [
+        {"item": str(r.get("item", "")), "text": str(r.get("text", "")).strip()}
+        for r in (reasons or []) if str(r.get("text", "")).strip()
+    ]
+    text = (reason or "").strip()
+    if reasons and not text:
+        text = "；".join(r["text"] for r in reasons)
+    return text, ({"reasons": reasons} if reasons else {})
 
 
 def _snapshot(application: FundingApplication) -> None:

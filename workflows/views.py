@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import permissions as rights
-from . import selectors, services
+from . import assignments, selectors, services
 from .errors import InvalidInput
 from .forms import ApplicationForm, AttachmentForm, DecisionForm
 from .models import Attachment, FundingApplication, Status
@@ -21,8 +21,8 @@ ACTIONS = {
     "submit": (services.submit_application, ()),
     "resubmit": (services.resubmit_application, ()),
     "withdraw": (services.withdraw_application, ("reason",)),
-    "claim": (services.claim_task, ()),
-    "release": (services.release_task, ()),
+    "claim": (assignments.claim_task, ()),
+    "release": (assignments.release_task, ()),
     "accept": (services.accept_for_review, ("reason",)),
     "recommend": (services.recommend_application, ("reason", "amount")),
     "approve": (services.approve_application, ("reason", "amount")),

@@ -9,7 +9,7 @@ from .application import (
     Tier,
 )
 from .attachment import Attachment, AttachmentKind
-from .audit import AppendOnlyError, AuditChainHead, AuditEntry
+from .audit import AppendOnlyError, AuditChainHead, AuditEntry, DeadlineNotice, RefusedAttempt
 from .revision import ApplicationRevision
 from .reference import (
     Department,
@@ -33,6 +33,8 @@ __all__ = [
     "AttachmentKind",
     "AuditChainHead",
     "AuditEntry",
+    "DeadlineNotice",
+    "RefusedAttempt",
     "Department",
     "District",
     "FundingApplication",

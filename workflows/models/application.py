@@ -135,6 +135,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         permissions = [
             ("act_lead_tier", _("在牵头部门环节办理")),
             ("act_group_tier", _("在审核工作小组环节办理")),
+            ("chair_group_tier", _("主持审核工作小组")),
             ("act_meeting_tier", _("在市联席会议环节办理")),
             ("act_as_applicant", _("以申报单位身份办理")),
             ("view_audit_trail", _("查阅审计记录")),
@@ -223,7 +224,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=status, source=[Status.GROUP_REVIEW], target=Status.MEETING_REVIEW,
-                permission=rights.is_group_member)
+                permission=rights.is_group_chair)
     def recommend(self) -> None:
         pass
 

@@ -73,3 +73,55 @@ class AuditChainHead(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="single_chain_head")]
+
+
+class RefusedAttempt(models.Model):
+    """An action somebody tried and was refused: conflicts of interest, separation of duties,
+    wrong tier. Kept for auditors beside the trail of state changes."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    application = models.ForeignKey(
+        "workflows.FundingApplication", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("操作"), max_length=60)
+    message = models.TextField(_("拒绝原因"))
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("被拒绝的操作")
+        verbose_name_plural = _("被拒绝的操作")
+        ordering = ["-at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.message}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("refused attempts are append-only")
+        super().save(*args, **kwargs)
+
+
+class DeadlineNotice(models.Model):
+    """A reminder or escalation sent for one overdue task; unique, so a job run twice sends
+    nothing twice."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("逾期提醒")
+        ESCALATION = "escalation", _("逾期升级")
+
+    task = models.ForeignKey("viewflow.Task", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "kind"], name="one_notice_per_task_and_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for task {self.task_id}"

@@ -117,6 +117,16 @@ class FundingCall(models.Model):
     special_projects = models.ManyToManyField(
         SpecialProject, related_name="calls", verbose_name=_("覆盖的专项"), blank=True
     )
+    experts_required = models.PositiveSmallIntegerField(
+        _("每项申请评审专家数"), default=3, validators=[MinValueValidator(1)]
+    )
+    lead_days = models.PositiveSmallIntegerField(_("牵头部门办理时限(天)"), default=15)
+    group_days = models.PositiveSmallIntegerField(_("审核工作小组办理时限(天)"), default=30)
+    meeting_days = models.PositiveSmallIntegerField(_("联席会议办理时限(天)"), default=60)
+    escalate_after_days = models.PositiveSmallIntegerField(
+        _("逾期后升级天数"), default=5,
+        help_text=_("任务逾期并提醒后，再过这些天仍未办理即升级至该环节负责人。"),
+    )
 
     class Meta:
         verbose_name = _("申报批次")
@@ -176,6 +186,10 @@ class Profile(models.Model):
         on_delete=models.PROTECT,
         related_name="officers",
         verbose_name=_("所属部门"),
+    )
+    is_head = models.BooleanField(
+        _("环节负责人"), default=False,
+        help_text=_("接收逾期升级并可改派本环节任务（如牵头部门负责人、审核工作小组组长）。"),
     )
 
     class Meta:

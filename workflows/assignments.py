@@ -1,0 +1,146 @@
+"""Who holds which task: claiming, releasing, reassigning, and completing the people-side tasks
+that move no status (assigning experts, scoring). Same rules as the transitions: one transaction,
+the application row locked first, every action on the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from . import permissions as rights
+from .audit import record_event
+from .errors import InvalidInput, NotAllowed, TransitionConflict
+from .flows import CLAIMABLE_TASKS, ReviewFlow
+from .models import FundingApplication, Status, Tier
+from .services import _apply, complete_task, locked_application, open_tasks, refusals_recorded
+
+
+@refusals_recorded
+def claim_task(*, application_id: int, actor: Any) -> FundingApplication:
+    """A reviewer takes the open task of their tier. At tier 1 this is also the moment the
+    lead department receives the request (submitted → lead_review), which is audited.
+    Refused when somebody else holds the task, or the actor may not act on this application
+    at this tier (wrong department, own organisation, declared conflict, another tier)."""
+    with transaction.atomic():
+        application = locked_application(application_id)
+        claimable = open_tasks(application, *CLAIMABLE_TASKS)
+        if not claimable:
+            raise TransitionConflict(_("该申请当前没有可认领的审核任务。"))
+        task = claimable[0]
+        if task.owner_id is not None:
+            if task.owner_id == actor.pk:
+                return application
+            raise TransitionConflict(_("该任务已被他人认领。"))
+        # viewflow's can_assign also accepts the permission without the object (any lead
+        # officer, any superuser), so check the tier's own right on this application too.
+        if not task.flow_task.can_assign(actor, task) or not rights.acts_at_tier(
+            application, actor, application.current_tier
+        ):
+            raise NotAllowed(rights.why_not(application, actor, application.current_tier))
+        with ReviewFlow.lock(application.review_process_id):
+            task.flow_task.activation_class(task).assign(actor)
+        if application.status == Status.SUBMITTED:
+            _apply(application, actor, name="receive", tier=Tier.LEAD)
+    return application
+
+
+def release_task(*, application_id: int, actor: Any) -> FundingApplication:
+    """The reviewer holding a task gives it back to their tier's queue."""
+    with transaction.atomic():
+        application = locked_application(application_id)
+        held = [t for t in open_tasks(application, *CLAIMABLE_TASKS) if t.owner_id is not None]
+        if not held:
+            raise TransitionConflict(_("该任务未被认领。"))
+        task = held[0]
+        if not task.flow_task.can_unassign(actor, task):
+            raise NotAllowed()
+        with ReviewFlow.lock(application.review_process_id):
+            task.flow_task.activation_class(task).unassign()
+    return application
+
+
+@refusals_recorded
+def reassign_task(
+    *, application_id: int, actor: Any, task_id: int, to_user_id: int, reason: str = ""
+) -> FundingApplication:
+    """The head of a tier (the group chair for experts) gives an open task to another person
+    of that tier: after an escalation, or when an expert declared a conflict. Refused for
+    anybody else, and when the new person must stay away from the application."""
+    with transaction.atomic():
+        application = locked_application(application_id)
+        task = _task(application, task_id)
+        tier = application.current_tier
+        if not rights.is_tier_head(actor, tier):
+            raise NotAllowed(_("只有本环节负责人可以改派任务。"))
+        new_owner = get_user_model()._default_manager.filter(pk=to_user_id).first()
+        right = rights.is_group_member if task.flow_task.name == "score" else rights.acts_at_tier
+        allowed = (right(application, new_owner) if task.flow_task.name == "score"
+                   else right(application, new_owner, tier)) if new_owner else False
+        if not allowed:
+            raise InvalidInput(
+                rights.why_not(application, new_owner, tier) if new_owner
+                else _("改派对象不存在。")
+            )
+        if task.flow_task.name == "score" and _already_scoring(application, new_owner):
+            raise InvalidInput(_("该专家已承担本申请的评分任务。"))
+        with ReviewFlow.lock(application.review_process_id):
+            task.owner = new_owner
+            if task.flow_task.name == "score":
+                task.data = {**task.data, "expert": new_owner.pk}
+            task.status = "ASSIGNED"
+            task.save(update_fields=["owner", "data", "status"])
+        record_event(application, actor=actor, name="reassign", tier=tier, reason=reason,
+                     details={"task": task.pk, "node": task.flow_task.name,
+                              "to": new_owner.pk})
+    return application
+
+
+def complete_people_task(
+    *, application: FundingApplication, actor: Any, node: str, event: str,
+    details: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+    reason: str = "",
+):
+    """Finish the actor's open ``node`` task on a locked application and audit it; for callers
+    that already hold the application row (``locked_application``) inside their transaction."""
+    mine = [t for t in open_tasks(application, node) if t.owner_id == actor.pk]
+    if not mine:
+        raise TransitionConflict(_("您在该申请上没有待办的此项任务。"))
+    task = mine[0]
+    if data:
+        task.data = {**task.data, **data}
+        task.save(update_fields=["data"])
+    record_event(application, actor=actor, name=event, tier=application.current_tier or "",
+                 reason=reason, details={"task": task.pk, **(details or {})})
+    complete_task(task, actor, application)
+    return task
+
+
+def hand_back_task(*, application: FundingApplication, actor: Any, node: str, event: str,
+                   reason: str = "") -> Any:
+    """The actor gives up their open ``node`` task without finishing it (a declared conflict):
+    it waits, unowned, for the tier's head to reassign it. Audited."""
+    mine = [t for t in open_tasks(application, node) if t.owner_id == actor.pk]
+    if not mine:
+        raise TransitionConflict(_("您在该申请上没有待办的此项任务。"))
+    task = mine[0]
+    with ReviewFlow.lock(application.review_process_id):
+        task.owner = None
+        task.status = "NEW"
+        task.save(update_fields=["owner", "status"])
+    record_event(application, actor=actor, name=event, tier=application.current_tier or "",
+                 reason=reason, details={"task": task.pk})
+    return task
+
+
+def _task(application: FundingApplication, task_id: int):
+    for task in open_tasks(application):
+        if task.pk == task_id:
+            return task
+    raise TransitionConflict(_("该任务已不在办理中。"))
+
+
+def _already_scoring(application: FundingApplication, user: Any) -> bool:
+    return any(t.owner_id == user.pk for t in open_tasks(application, "score"))
