@@ -56,6 +56,7 @@ __all__ = [
     "make_url_fetcher",
     "render_pdf",
     "resolve_resource",
+    "start_renderer",
 ]
 
 logger = logging.getLogger(__name__)
@@ -173,6 +174,13 @@ def render_pdf(
     if pdf is None:
         raise RenderError("the renderer sent no PDF", transient=True)
     return pdf
+
+
+def start_renderer() -> None:
+    """Start a renderer now, e.g. from Celery's ``worker_process_init``, so that the first
+    document of a process does not wait the ~0.5 s a renderer takes to start."""
+    pool = _worker_pool()
+    pool.release(pool.acquire(WORKER_STARTUP_TIMEOUT_SECONDS), reusable=True)
 
 
 # --- What a document may load (no WeasyPrint needed) --------------------------------------------
@@ -318,15 +326,23 @@ class _Worker:
                 raise RenderError(f"rendering took longer than {timeout:g} s", transient=True)
             status = json.loads(self.responses.recv_bytes(1024 * 1024))
             pdf = self.responses.recv_bytes(MAX_PDF_BYTES) if status["ok"] else None
-        except (EOFError, OSError, ValueError, KeyError) as error:
-            raise self._lost() from error
+        except (EOFError, BrokenPipeError, ConnectionResetError) as error:
+            raise self._died() from error
+        except (OSError, ValueError, KeyError) as error:  # a PDF too large, or garbage
+            self.kill()
+            message = "the document renderer's answer could not be read"
+            raise RenderError(message, transient=False) from error
         return status, pdf
 
-    def _lost(self) -> RenderError:
-        """The worker died or spoke nonsense: transient only if something outside killed it."""
-        self.kill()
-        code = self.process.returncode
-        if code is not None and code < 0:
+    def _died(self) -> RenderError:
+        """The worker's end of a pipe closed: say how it died."""
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.process.returncode
+        self.close_pipes()
+        if code < 0:
             # SIGKILL comes from the kernel's OOM killer or an operator: resource trouble. Any
             # other death (SIGSEGV, SIGABRT) came from the input and would happen again.
             name = signal.Signals(-code).name
@@ -461,10 +477,10 @@ def _serve(request_fd: int, response_fd: int) -> None:
 def _fetcher_class() -> type:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-    class FatalImageError(FatalURLFetchingError):
+    class FatalImageError(FatalURLFetchingError):  # type: ignore[misc]  # untyped library
         """Fatal for the whole render: an image left out would change what the document says."""
 
-    class AssetFetcher(URLFetcher):
+    class AssetFetcher(URLFetcher):  # type: ignore[misc]
         def __init__(self, attachments: Mapping[str, tuple[bytes, str]] | None = None) -> None:
             # No protocol allowed and no redirect handler: should anything ever reach urllib
             # through the base class, it would still refuse.
@@ -505,7 +521,7 @@ def _system_fonts_only() -> type:
     from weasyprint.logger import LOGGER
     from weasyprint.text.fonts import FontConfiguration
 
-    class SystemFontsOnly(FontConfiguration):
+    class SystemFontsOnly(FontConfiguration):  # type: ignore[misc]
         """Fonts come from fontconfig; ``@font-face`` would fetch and write font files."""
 
         def add_font_face(self, rule_descriptors: Any, url_fetcher: Any) -> None:

@@ -474,3 +474,13 @@ def test_the_renderer_does_not_inherit_the_callers_secrets(monkeypatch):
     monkeypatch.setenv("LANG", "C.UTF-8")
     environment = _worker_environment()
     assert ("DJANGO_SECRET_KEY" in environment, environment.get("LANG")) == (False, "C.UTF-8")
+
+
+def test_a_renderer_killed_while_idle_is_replaced():
+    from documents.render import _worker_pool, start_renderer
+
+    start_renderer()
+    for worker in _worker_pool()._idle:
+        worker.process.kill()
+        worker.process.wait()
+    assert pdf_text(render_pdf("<p>替换</p>")).strip() == "替换"
