@@ -152,9 +152,11 @@ def _money(field: str, value: object) -> Decimal:
     amount = Decimal(value)
     if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
         raise InvalidFactsError(field, f"must be at least 0 and below {MAX_AMOUNT:f}, got {value}")
-    if amount != amount.quantize(CENT, context=MONEY_CONTEXT):
+    fen = amount.quantize(CENT, context=MONEY_CONTEXT)
+    if fen != amount:
         raise InvalidFactsError(field, f"has more precision than a fen (0.01 yuan): {value}")
-    return amount
+    # Kept at the fen, so every amount prints the same way ("1000000.00").
+    return fen
 
 
 @dataclass(frozen=True, slots=True)
