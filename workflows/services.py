@@ -178,6 +178,7 @@ def recommend_application(
     """A review-group member recommends the request to the joint meeting."""
     details = {}
     if amount is not None:
+        amount = _money(amount)
         if amount <= 0 or amount > _requested(application_id):
             raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
         details["recommended_amount"] = amount
@@ -433,6 +434,8 @@ def _money(amount: Any) -> Decimal:
         value = Decimal(str(amount)).quantize(Decimal("0.01"))
     except Exception as exc:  # noqa: BLE001 - any unparsable amount is the user's input error
         raise InvalidInput(_("金额格式不正确。")) from exc
+    if not value.is_finite():  # Decimal("NaN") quantizes without complaint, then fails to compare
+        raise InvalidInput(_("金额格式不正确。"))
     return value
 
 
