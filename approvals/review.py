@@ -20,6 +20,7 @@ from workflows.assignments import complete_people_task, hand_back_task, reassign
 from workflows.audit import record_event
 from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
 from workflows.models import FundingApplication, FundingCall, Status
+from workflows.notifications import notify_after_commit, tier_heads
 from workflows.services import locked_application, open_tasks, refusals_recorded
 
 from .models import (
@@ -43,12 +44,15 @@ TWO_PLACES = Decimal("0.01")
 
 # --- rubric ---------------------------------------------------------------------------------
 
+
 def rubric_for(call: FundingCall) -> list[RubricCriterion]:
     criteria = list(call.rubric.all())
     if criteria:
         return criteria
-    return [RubricCriterion(call=call, code=c, name=n, name_en=e, weight=w, position=i)
-            for i, (c, n, e, w) in enumerate(DEFAULT_RUBRIC)]
+    return [
+        RubricCriterion(call=call, code=c, name=n, name_en=e, weight=w, position=i)
+        for i, (c, n, e, w) in enumerate(DEFAULT_RUBRIC)
+    ]
 
 
 def set_rubric(*, call_id: int, actor: Any, criteria: list[dict[str, Any]]) -> list:
@@ -66,17 +70,28 @@ def set_rubric(*, call_id: int, actor: Any, criteria: list[dict[str, Any]]) -> l
     with transaction.atomic():
         RubricCriterion.objects.filter(call_id=call_id).delete()
         return RubricCriterion.objects.bulk_create(
-            RubricCriterion(call_id=call_id, code=c["code"], name=c["name"],
-                            name_en=c.get("name_en", ""), weight=int(c["weight"]), position=i)
+            RubricCriterion(
+                call_id=call_id,
+                code=c["code"],
+                name=c["name"],
+                name_en=c.get("name_en", ""),
+                weight=int(c["weight"]),
+                position=i,
+            )
             for i, c in enumerate(criteria)
         )
 
 
 # --- tier 1 ---------------------------------------------------------------------------------
 
+
 @refusals_recorded
 def record_formal_check(
-    *, application_id: int, actor: Any, decision: str, items: dict[str, dict[str, Any]],
+    *,
+    application_id: int,
+    actor: Any,
+    decision: str,
+    items: dict[str, dict[str, Any]],
     reason: str = "",
 ) -> FundingApplication:
     """The lead-department officer records the formal check list with their decision: accept
@@ -85,28 +100,40 @@ def record_formal_check(
     unknown = set(items) - set(CheckItem.values)
     if unknown:
         raise InvalidInput(_("未知的审查项：%s") % ", ".join(sorted(unknown)))
-    failed = [{"item": k, "text": (v.get("note") or str(CheckItem(k).label)).strip()}
-              for k, v in items.items() if not v.get("passed")]
+    failed = [
+        {"item": k, "text": (v.get("note") or str(CheckItem(k).label)).strip()}
+        for k, v in items.items()
+        if not v.get("passed")
+    ]
     with transaction.atomic():
         if decision == "accept":
             if failed:
                 raise InvalidInput(_("形式审查有未通过的项目，不能受理。"))
-            application = workflow.accept_for_review(application_id=application_id,
-                                                     actor=actor, reason=reason)
+            application = workflow.accept_for_review(
+                application_id=application_id, actor=actor, reason=reason
+            )
         elif decision == "return":
-            application = workflow.return_application(application_id=application_id,
-                                                      actor=actor, reason=reason, reasons=failed)
+            application = workflow.return_application(
+                application_id=application_id, actor=actor, reason=reason, reasons=failed
+            )
         elif decision == "reject":
-            application = workflow.reject_application(application_id=application_id,
-                                                      actor=actor, reason=reason, reasons=failed)
+            application = workflow.reject_application(
+                application_id=application_id, actor=actor, reason=reason, reasons=failed
+            )
         else:
             raise InvalidInput(_("未知的决定。"))
-        FormalCheck.objects.create(application=application, revision=application.revision,
-                                   officer=actor, items=items, decision=decision)
+        FormalCheck.objects.create(
+            application=application,
+            revision=application.revision,
+            officer=actor,
+            items=items,
+            decision=decision,
+        )
     return application
 
 
 # --- tier 2: experts ------------------------------------------------------------------------
+
 
 @refusals_recorded
 def assign_experts(*, application_id: int, actor: Any, expert_ids: list[int]) -> list:
@@ -123,30 +150,46 @@ def assign_experts(*, application_id: int, actor: Any, expert_ids: list[int]) ->
         if len(ids) != len(expert_ids):
             raise InvalidInput(_("同一专家不能重复指派。"))
         if len(ids) < application.call.experts_required:
-            raise InvalidInput(_("至少须指派 %(n)d 名专家。") % {
-                "n": application.call.experts_required})
+            raise InvalidInput(
+                _("至少须指派 %(n)d 名专家。") % {"n": application.call.experts_required}
+            )
         experts = get_user_model()._default_manager.in_bulk(ids)
         for pk in ids:
             expert = experts.get(pk)
             if expert is None or expert.pk == actor.pk or not _eligible_expert(application, expert):
                 name = expert.get_username() if expert else str(pk)
                 why = rights.why_not(application, expert, "group") if expert else None
-                raise InvalidInput(_("%(name)s 不能担任该申请的评审专家。") % {"name": name}
-                                   + (why or ""))
+                raise InvalidInput(
+                    _("%(name)s 不能担任该申请的评审专家。") % {"name": name} + (why or "")
+                )
         assignments = ExpertAssignment.objects.bulk_create(
-            ExpertAssignment(application=application, revision=application.revision,
-                             expert_id=pk, assigned_by=actor) for pk in ids
+            ExpertAssignment(
+                application=application,
+                revision=application.revision,
+                expert_id=pk,
+                assigned_by=actor,
+            )
+            for pk in ids
         )
-        complete_people_task(application=application, actor=actor, node="assign_experts",
-                             event="assign_experts", data={"experts": ids},
-                             details={"experts": len(ids)})
+        complete_people_task(
+            application=application,
+            actor=actor,
+            node="assign_experts",
+            event="assign_experts",
+            data={"experts": ids},
+            details={"experts": len(ids)},
+        )
+        notify_after_commit("expert_assigned", application.pk, ids)
     return assignments
 
 
 def _eligible_expert(application: FundingApplication, expert: Any) -> bool:
     profile = rights.profile_of(expert)
-    return (profile is not None and profile.role == "group_member"
-            and rights.is_group_member(application, expert))
+    return (
+        profile is not None
+        and profile.role == "group_member"
+        and rights.is_group_member(application, expert)
+    )
 
 
 @refusals_recorded
@@ -165,8 +208,16 @@ def declare_interest(
                 raise InvalidInput(_("请说明利益冲突的情形。"))
             assignment.state = ExpertAssignment.State.CONFLICT
             assignment.conflict_reason = reason.strip()
-            hand_back_task(application=application, actor=actor, node="score",
-                           event=rights.CONFLICT_DECLARED, reason=reason.strip())
+            hand_back_task(
+                application=application,
+                actor=actor,
+                node="score",
+                event=rights.CONFLICT_DECLARED,
+                reason=reason.strip(),
+            )
+            notify_after_commit(
+                "reassign_needed", application.pk, [u.pk for u in tier_heads(application, "group")]
+            )
         else:
             assignment.state = ExpertAssignment.State.DECLARED
             record_event(application, actor=actor, name="declare_no_conflict", tier="group")
@@ -185,15 +236,20 @@ def replace_expert(*, application_id: int, actor: Any, expert_id: int) -> Expert
         expert = get_user_model()._default_manager.filter(pk=expert_id).first()
         if expert is None or not _eligible_expert(application, expert) or expert.pk == actor.pk:
             raise InvalidInput(_("该专家不能担任该申请的评审专家。"))
-        if ExpertAssignment.objects.filter(application=application,
-                                           revision=application.revision,
-                                           expert=expert).exists():
+        if ExpertAssignment.objects.filter(
+            application=application, revision=application.revision, expert=expert
+        ).exists():
             raise InvalidInput(_("该专家已被指派过本申请。"))
-        reassign_task(application_id=application_id, actor=actor, task_id=waiting[0].pk,
-                      to_user_id=expert.pk, reason=_("专家利益冲突回避，改派"))
-        return ExpertAssignment.objects.create(application=application,
-                                               revision=application.revision, expert=expert,
-                                               assigned_by=actor)
+        reassign_task(
+            application_id=application_id,
+            actor=actor,
+            task_id=waiting[0].pk,
+            to_user_id=expert.pk,
+            reason=_("专家利益冲突回避，改派"),
+        )
+        return ExpertAssignment.objects.create(
+            application=application, revision=application.revision, expert=expert, assigned_by=actor
+        )
 
 
 @refusals_recorded
@@ -221,15 +277,27 @@ def submit_scores(
                 raise InvalidInput(_("分值须为0到100的整数。"))
             if not (comment or "").strip():
                 raise InvalidInput(_("每一评分项都须填写评语（%s）。") % criterion.name)
-            rows.append(CriterionScore(assignment=assignment, criterion_code=criterion.code,
-                                       criterion_name=criterion.name, weight=criterion.weight,
-                                       value=value, comment=comment.strip()[:2000]))
+            rows.append(
+                CriterionScore(
+                    assignment=assignment,
+                    criterion_code=criterion.code,
+                    criterion_name=criterion.name,
+                    weight=criterion.weight,
+                    value=value,
+                    comment=comment.strip()[:2000],
+                )
+            )
         CriterionScore.objects.bulk_create(rows)
         assignment.state = ExpertAssignment.State.SCORED
         assignment.scored_at = timezone.now()
         assignment.save(update_fields=["state", "scored_at"])
-        complete_people_task(application=application, actor=actor, node="score",
-                             event="score", details={"weighted": str(_weighted(rows))})
+        complete_people_task(
+            application=application,
+            actor=actor,
+            node="score",
+            event="score",
+            details={"weighted": str(_weighted(rows))},
+        )
     return assignment
 
 
@@ -250,6 +318,7 @@ def _weighted(rows) -> Decimal:
 
 
 # --- tier 2: the group's view and recommendation --------------------------------------------
+
 
 @dataclass
 class CriterionSummary:
@@ -274,9 +343,11 @@ def group_summary(application: FundingApplication, *, revision: int | None = Non
     expert), each criterion's mean and comments. Two queries."""
     revision = revision or application.revision
     assignments = list(
-        ExpertAssignment.objects.filter(application=application, revision=revision,
-                                        state=ExpertAssignment.State.SCORED)
-        .select_related("expert").prefetch_related("scores")
+        ExpertAssignment.objects.filter(
+            application=application, revision=revision, state=ExpertAssignment.State.SCORED
+        )
+        .select_related("expert")
+        .prefetch_related("scores")
     )
     if not assignments:
         return GroupSummary(0, None, None)
@@ -295,14 +366,20 @@ def group_summary(application: FundingApplication, *, revision: int | None = Non
     for code, summary in criteria.items():
         summary.mean = Decimal(statistics.fmean(values[code])).quantize(TWO_PLACES)
     mean = (sum(totals) / len(totals)).quantize(TWO_PLACES, ROUND_HALF_UP)
-    return GroupSummary(len(assignments), mean, max(totals) - min(totals), by_expert,
-                        list(criteria.values()))
+    return GroupSummary(
+        len(assignments), mean, max(totals) - min(totals), by_expert, list(criteria.values())
+    )
 
 
 @refusals_recorded
 def record_group_recommendation(
-    *, application_id: int, actor: Any, decision: str, amount: Decimal | None = None,
-    reason: str = "", assessment: dict[str, Any] | None = None,
+    *,
+    application_id: int,
+    actor: Any,
+    decision: str,
+    amount: Decimal | None = None,
+    reason: str = "",
+    assessment: dict[str, Any] | None = None,
 ) -> GroupRecommendation:
     """The chair records the group's recommendation once every expert has scored: recommend
     with an amount (never above the request), return, or reject. Refused before the scores are
@@ -313,20 +390,23 @@ def record_group_recommendation(
         if decision == "recommend":
             if amount is None or amount <= 0 or amount > application.requested_amount:
                 raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
-            workflow.recommend_application(application_id=application_id, actor=actor,
-                                           reason=reason, amount=amount)
+            workflow.recommend_application(
+                application_id=application_id, actor=actor, reason=reason, amount=amount
+            )
         elif decision == "return":
-            workflow.return_application(application_id=application_id, actor=actor,
-                                        reason=reason)
+            workflow.return_application(application_id=application_id, actor=actor, reason=reason)
         elif decision == "reject":
-            workflow.reject_application(application_id=application_id, actor=actor,
-                                        reason=reason)
+            workflow.reject_application(application_id=application_id, actor=actor, reason=reason)
         else:
             raise InvalidInput(_("未知的决定。"))
         return GroupRecommendation.objects.create(
-            application=application, revision=application.revision, chair=actor,
-            decision=decision, weighted_score=summary.weighted_score or Decimal(0),
+            application=application,
+            revision=application.revision,
+            chair=actor,
+            decision=decision,
+            weighted_score=summary.weighted_score or Decimal(0),
             score_spread=summary.spread or Decimal(0),
             recommended_amount=amount if decision == "recommend" else None,
-            assessment=assessment or {}, reason=reason,
+            assessment=assessment or {},
+            reason=reason,
         )

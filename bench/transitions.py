@@ -51,13 +51,21 @@ def run(database: str) -> None:
 
     def new_application() -> FundingApplication:
         n = next(counter)
-        return services.create_application(actor=applicant, data={
-            "call": call, "special_project": project, "national_task_code": f"B{database}{n:06d}",
-            "title": "基准测试", "national_funding": Decimal("20000000"),
-            "own_funds": Decimal("1000000"), "requested_amount": Decimal("5000000"),
-            "landing_district": "haidian", "period_start": timezone.localdate(),
-            "period_end": timezone.localdate() + datetime.timedelta(days=700),
-        })
+        return services.create_application(
+            actor=applicant,
+            data={
+                "call": call,
+                "special_project": project,
+                "national_task_code": f"B{database}{n:06d}",
+                "title": "基准测试",
+                "national_funding": Decimal("20000000"),
+                "own_funds": Decimal("1000000"),
+                "requested_amount": Decimal("5000000"),
+                "landing_district": "haidian",
+                "period_start": timezone.localdate(),
+                "period_end": timezone.localdate() + datetime.timedelta(days=700),
+            },
+        )
 
     def full_path() -> float:
         pk = new_application().pk
@@ -68,8 +76,9 @@ def run(database: str) -> None:
         services.claim_task(application_id=pk, actor=users["expert1"])
         services.recommend_application(application_id=pk, actor=users["expert1"])
         services.claim_task(application_id=pk, actor=users["secretary"])
-        services.approve_application(application_id=pk, actor=users["secretary"],
-                                     amount=Decimal("4000000"))
+        services.approve_application(
+            application_id=pk, actor=users["secretary"], amount=Decimal("4000000")
+        )
         return time.perf_counter() - start
 
     def bare_path() -> float:
@@ -77,8 +86,11 @@ def run(database: str) -> None:
         now = timezone.now()
         start = time.perf_counter()
         for move in (
-            lambda a: a.submit(at=now), lambda a: a.receive(), lambda a: a.accept_for_review(),
-            lambda a: a.recommend(), lambda a: a.approve(amount=Decimal("4000000"), at=now),
+            lambda a: a.submit(at=now),
+            lambda a: a.receive(),
+            lambda a: a.accept_for_review(),
+            lambda a: a.recommend(),
+            lambda a: a.approve(amount=Decimal("4000000"), at=now),
         ):
             with transaction.atomic():
                 move(application)
@@ -93,8 +105,10 @@ def run(database: str) -> None:
     assert FundingApplication.objects.filter(status=Status.APPROVED).count() >= 2 * ROUNDS
     full_ms, bare_ms = statistics.median(full) * 1000, statistics.median(bare) * 1000
     per_second = TRANSITIONS_PER_PATH / statistics.median(full)
-    print(f"[{database}] full path (5 transitions, with claims, audit, flow tasks): "
-          f"median {full_ms:.1f} ms, p95 {sorted(full)[int(0.95 * ROUNDS)] * 1000:.1f} ms")
+    print(
+        f"[{database}] full path (5 transitions, with claims, audit, flow tasks): "
+        f"median {full_ms:.1f} ms, p95 {sorted(full)[int(0.95 * ROUNDS)] * 1000:.1f} ms"
+    )
     print(f"[{database}] bare fsm transition + save() × 5: median {bare_ms:.1f} ms")
     print(f"[{database}] service-layer overhead: {full_ms / bare_ms:.2f}× the bare transitions")
     print(f"[{database}] throughput: {per_second:.0f} full transitions/s from one process")
@@ -110,8 +124,9 @@ def render_figures(full_path_to_approval) -> None:
     from workflows.signals import transition_recorded
 
     receivers.enqueue_render = lambda document_id: None  # keep them pending to time them here
-    transition_recorded.connect(receivers.open_decision_document,
-                                dispatch_uid="documents.open_decision_document")
+    transition_recorded.connect(
+        receivers.open_decision_document, dispatch_uid="documents.open_decision_document"
+    )
     for _ in range(33):
         full_path_to_approval()
     pending = list(Document.objects.filter(status=DocumentStatus.PENDING).order_by("id"))
@@ -123,10 +138,12 @@ def render_figures(full_path_to_approval) -> None:
         rendered = render_document(document.pk)
         times.append(time.perf_counter() - start)
         sizes.append(rendered.size)
-    print(f"[documents] approval decision PDF (PDF/A-3b, stored, hashed): "
-          f"median {statistics.median(times) * 1000:.0f} ms, "
-          f"p95 {sorted(times)[int(0.95 * len(times))] * 1000:.0f} ms, "
-          f"mean size {statistics.mean(sizes) / 1024:.0f} KB over {len(times)} documents")
+    print(
+        f"[documents] approval decision PDF (PDF/A-3b, stored, hashed): "
+        f"median {statistics.median(times) * 1000:.0f} ms, "
+        f"p95 {sorted(times)[int(0.95 * len(times))] * 1000:.0f} ms, "
+        f"mean size {statistics.mean(sizes) / 1024:.0f} KB over {len(times)} documents"
+    )
 
 
 def main() -> None:
@@ -139,7 +156,7 @@ def main() -> None:
                 if not _django.postgres_available():
                     print("[postgres] not reachable; skipped")
                     continue
-            subprocess.run([sys.executable, __file__, database], check=True)
+            subprocess.run([sys.executable, __file__, database], check=True)  # noqa: S603
         else:
             run(database)
 

@@ -33,7 +33,7 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development)."
         )
-    SECRET_KEY = "insecure-development-key-only-for-debug-" + "x" * 20  # noqa: S105
+    SECRET_KEY = "insecure-development-key-only-for-debug-" + "x" * 20
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -167,9 +167,7 @@ SECURE_PROXY_SSL_HEADER = (
 X_FRAME_OPTIONS = "DENY"
 
 # --- Mail -------------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -188,7 +186,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 # --- Programme --------------------------------------------------------------------------------
-PROGRAMME_ISSUER = os.environ.get("PROGRAMME_ISSUER", "北京市国家科技重大专项配套资金联席会议办公室")
+PROGRAMME_ISSUER = os.environ.get(
+    "PROGRAMME_ISSUER", "北京市国家科技重大专项配套资金联席会议办公室"
+)
 
 LOGGING = {
     "version": 1,
@@ -204,3 +204,8 @@ DOCUMENT_NUMBER_PATTERNS = {
     "approval": "京科配〔{year}〕{serial}号",
 }
 DOCUMENT_VERIFY_BASE_URL = os.environ.get("DOCUMENT_VERIFY_BASE_URL", "http://127.0.0.1:8000")
+
+# The one periodic job: reminders and escalations of overdue tasks (workflows/deadlines.py).
+CELERY_BEAT_SCHEDULE = {
+    "process-deadlines": {"task": "workflows.process_deadlines", "schedule": 3600.0},
+}

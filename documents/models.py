@@ -43,11 +43,15 @@ class Document(models.Model):
     year = models.PositiveIntegerField(_("年度"))
     serial = models.PositiveIntegerField(_("序号"))
     application = models.ForeignKey(
-        "workflows.FundingApplication", on_delete=models.PROTECT, related_name="documents",
+        "workflows.FundingApplication",
+        on_delete=models.PROTECT,
+        related_name="documents",
         verbose_name=_("申请"),
     )
     audit_entry = models.ForeignKey(
-        "workflows.AuditEntry", on_delete=models.PROTECT, related_name="documents",
+        "workflows.AuditEntry",
+        on_delete=models.PROTECT,
+        related_name="documents",
         verbose_name=_("对应审计记录"),
     )
     status = models.CharField(

@@ -41,8 +41,9 @@ TEMPLATE_FOR_KIND = {
 }
 
 
-def open_document(*, application: FundingApplication, audit_entry: AuditEntry,
-                  kind: str) -> Document:
+def open_document(
+    *, application: FundingApplication, audit_entry: AuditEntry, kind: str
+) -> Document:
     """Create the pending document for a decision, with its number. Idempotent."""
     existing = Document.objects.filter(audit_entry=audit_entry, kind=kind).first()
     if existing is not None:
@@ -51,8 +52,12 @@ def open_document(*, application: FundingApplication, audit_entry: AuditEntry,
     serial = _next_serial(kind, year)
     number = settings.DOCUMENT_NUMBER_PATTERNS[kind].format(year=year, serial=serial)
     return Document.objects.create(
-        number=number, kind=kind, year=year, serial=serial,
-        application=application, audit_entry=audit_entry,
+        number=number,
+        kind=kind,
+        year=year,
+        serial=serial,
+        application=application,
+        audit_entry=audit_entry,
     )
 
 
@@ -67,7 +72,9 @@ def render_document(document_id: int) -> Document:
     """Render and store one document. Does nothing when it is already ready; raises
     ``RenderError`` (after recording it) when rendering fails."""
     document = Document.objects.select_related(
-        "application__organisation", "application__special_project", "application__call",
+        "application__organisation",
+        "application__special_project",
+        "application__call",
         "audit_entry",
     ).get(pk=document_id)
     if document.status == DocumentStatus.READY:
@@ -88,8 +95,11 @@ def render_document(document_id: int) -> Document:
         if locked.status == DocumentStatus.READY:  # another worker finished first
             return locked
         digest = hashlib.sha256(pdf).hexdigest()
-        locked.file.save(f"documents/{locked.year}/{locked.kind}-{locked.serial:05d}-{digest[:12]}.pdf",
-                         ContentFile(pdf), save=False)
+        locked.file.save(
+            f"documents/{locked.year}/{locked.kind}-{locked.serial:05d}-{digest[:12]}.pdf",
+            ContentFile(pdf),
+            save=False,
+        )
         locked.sha256 = digest
         locked.size = len(pdf)
         locked.template_version = template_version(template)
@@ -97,8 +107,18 @@ def render_document(document_id: int) -> Document:
         locked.attempts += 1
         locked.last_error = ""
         locked.rendered_at = timezone.now()
-        locked.save(update_fields=["file", "sha256", "size", "template_version", "status",
-                                   "attempts", "last_error", "rendered_at"])
+        locked.save(
+            update_fields=[
+                "file",
+                "sha256",
+                "size",
+                "template_version",
+                "status",
+                "attempts",
+                "last_error",
+                "rendered_at",
+            ]
+        )
     return locked
 
 

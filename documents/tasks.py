@@ -7,7 +7,10 @@ from .services import render_document
 
 
 @shared_task(
-    bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=5,
     name="documents.render_document",
 )
 def render_document_task(self, document_id: int) -> str:
@@ -15,5 +18,5 @@ def render_document_task(self, document_id: int) -> str:
         return render_document(document_id).status
     except RenderError as exc:
         if exc.transient:
-            raise self.retry(exc=exc, countdown=min(2 ** self.request.retries * 5, 300)) from exc
+            raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 300)) from exc
         return "failed"

@@ -11,11 +11,14 @@ from .models import Document, DocumentStatus
 @login_required
 def download(request: HttpRequest, pk: int) -> FileResponse:
     visible = selectors.applications_visible_to(request.user)
-    document = (
-        Document.objects.filter(pk=pk, application__in=visible, status=DocumentStatus.READY)
-        .first()
-    )
+    document = Document.objects.filter(
+        pk=pk, application__in=visible, status=DocumentStatus.READY
+    ).first()
     if document is None:
         raise Http404
-    return FileResponse(document.file.open("rb"), as_attachment=True,
-                        filename=f"{document.number}.pdf", content_type="application/pdf")
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=f"{document.number}.pdf",
+        content_type="application/pdf",
+    )

@@ -77,12 +77,18 @@ def reassign_task(
             raise NotAllowed(_("只有本环节负责人可以改派任务。"))
         new_owner = get_user_model()._default_manager.filter(pk=to_user_id).first()
         right = rights.is_group_member if task.flow_task.name == "score" else rights.acts_at_tier
-        allowed = (right(application, new_owner) if task.flow_task.name == "score"
-                   else right(application, new_owner, tier)) if new_owner else False
+        allowed = (
+            (
+                right(application, new_owner)
+                if task.flow_task.name == "score"
+                else right(application, new_owner, tier)
+            )
+            if new_owner
+            else False
+        )
         if not allowed:
             raise InvalidInput(
-                rights.why_not(application, new_owner, tier) if new_owner
-                else _("改派对象不存在。")
+                rights.why_not(application, new_owner, tier) if new_owner else _("改派对象不存在。")
             )
         if task.flow_task.name == "score" and _already_scoring(application, new_owner):
             raise InvalidInput(_("该专家已承担本申请的评分任务。"))
@@ -92,15 +98,25 @@ def reassign_task(
                 task.data = {**task.data, "expert": new_owner.pk}
             task.status = "ASSIGNED"
             task.save(update_fields=["owner", "data", "status"])
-        record_event(application, actor=actor, name="reassign", tier=tier, reason=reason,
-                     details={"task": task.pk, "node": task.flow_task.name,
-                              "to": new_owner.pk})
+        record_event(
+            application,
+            actor=actor,
+            name="reassign",
+            tier=tier,
+            reason=reason,
+            details={"task": task.pk, "node": task.flow_task.name, "to": new_owner.pk},
+        )
     return application
 
 
 def complete_people_task(
-    *, application: FundingApplication, actor: Any, node: str, event: str,
-    details: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+    *,
+    application: FundingApplication,
+    actor: Any,
+    node: str,
+    event: str,
+    details: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
     reason: str = "",
 ):
     """Finish the actor's open ``node`` task on a locked application and audit it; for callers
@@ -112,14 +128,21 @@ def complete_people_task(
     if data:
         task.data = {**task.data, **data}
         task.save(update_fields=["data"])
-    record_event(application, actor=actor, name=event, tier=application.current_tier or "",
-                 reason=reason, details={"task": task.pk, **(details or {})})
+    record_event(
+        application,
+        actor=actor,
+        name=event,
+        tier=application.current_tier or "",
+        reason=reason,
+        details={"task": task.pk, **(details or {})},
+    )
     complete_task(task, actor, application)
     return task
 
 
-def hand_back_task(*, application: FundingApplication, actor: Any, node: str, event: str,
-                   reason: str = "") -> Any:
+def hand_back_task(
+    *, application: FundingApplication, actor: Any, node: str, event: str, reason: str = ""
+) -> Any:
     """The actor gives up their open ``node`` task without finishing it (a declared conflict):
     it waits, unowned, for the tier's head to reassign it. Audited."""
     mine = [t for t in open_tasks(application, node) if t.owner_id == actor.pk]
@@ -130,8 +153,14 @@ def hand_back_task(*, application: FundingApplication, actor: Any, node: str, ev
         task.owner = None
         task.status = "NEW"
         task.save(update_fields=["owner", "status"])
-    record_event(application, actor=actor, name=event, tier=application.current_tier or "",
-                 reason=reason, details={"task": task.pk})
+    record_event(
+        application,
+        actor=actor,
+        name=event,
+        tier=application.current_tier or "",
+        reason=reason,
+        details={"task": task.pk},
+    )
     return task
 
 

@@ -134,7 +134,9 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainVerification:
     length, last_hash = (head.length, head.last_hash) if head else (0, GENESIS)
     if length != count or last_hash != prev_hash:
         return ChainVerification(
-            False, count, count + 1,
+            False,
+            count,
+            count + 1,
             f"the chain ends at #{count} but {length} entries were written",
         )
     return ChainVerification(True, count)
@@ -151,8 +153,15 @@ def record_event(
 ) -> AuditEntry:
     """Append an entry for something done on an application that leaves its status as it is:
     an expert assigned, a conflict declared, scores given, a reminder or an escalation."""
-    return record_transition(application, actor=actor, name=name, source=application.status,
-                             tier=tier, reason=reason, details=details)
+    return record_transition(
+        application,
+        actor=actor,
+        name=name,
+        source=application.status,
+        tier=tier,
+        reason=reason,
+        details=details,
+    )
 
 
 def record_refusal(*, actor: Any, application_id: int | None, action: str, message: str) -> None:
@@ -162,8 +171,9 @@ def record_refusal(*, actor: Any, application_id: int | None, action: str, messa
     with transaction.atomic():
         RefusedAttempt.objects.create(
             actor=actor if getattr(actor, "pk", None) else None,
-            application_id=application_id if FundingApplication.objects.filter(
-                pk=application_id).exists() else None,
+            application_id=application_id
+            if FundingApplication.objects.filter(pk=application_id).exists()
+            else None,
             action=action,
             message=str(message),
         )

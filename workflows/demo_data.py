@@ -69,34 +69,64 @@ def ensure_demo_data() -> list[Login]:
     logins: list[Login] = []
     for kind, name, district, code in ORGANISATIONS:
         organisation, _ = Organisation.objects.get_or_create(
-            name=name, defaults={"kind": kind, "district": district,
-                                 "credit_code": credit_code(code)},
+            name=name,
+            defaults={"kind": kind, "district": district, "credit_code": credit_code(code)},
         )
-        logins.append(_user(f"applicant_{kind}", "applicant", organisation=organisation,
-                            description=f"{organisation.get_kind_display()} · {name}"))
+        logins.append(
+            _user(
+                f"applicant_{kind}",
+                "applicant",
+                organisation=organisation,
+                description=f"{organisation.get_kind_display()} · {name}",
+            )
+        )
     lead_departments = Department.objects.filter(led_special_projects__isnull=False).distinct()
     for department in lead_departments:
-        logins.append(_user(f"officer_{department.code}", "lead_officer", department=department,
-                            description=f"牵头部门 · {department.name}"))
-    logins.append(_user("group_chair", "group_chair", description="审核工作小组组长"))
-    for n in (1, 2, 3):
-        logins.append(_user(f"expert{n}", "group_member", description="审核工作小组成员"))
-    logins.append(_user("secretary", "meeting_secretary", description="市联席会议秘书"))
+        logins.append(
+            _user(
+                f"officer_{department.code}",
+                "lead_officer",
+                department=department,
+                description=f"牵头部门经办人 · {department.name}",
+            )
+        )
+        logins.append(
+            _user(
+                f"head_{department.code}",
+                "lead_officer",
+                department=department,
+                head=True,
+                description=f"牵头部门负责人 · {department.name}",
+            )
+        )
+    logins.append(_user("group_chair", "group_chair", head=True, description="审核工作小组组长"))
+    logins.extend(
+        _user(f"expert{n}", "group_member", description="审核工作小组专家") for n in range(1, 6)
+    )
+    logins.append(_user("secretary", "meeting_secretary", head=True, description="市联席会议秘书"))
     logins.append(_user("auditor", "auditor", description="审计员"))
-    logins.append(_user("admin", "administrator", description="管理员（可进入 /admin/）",
-                        superuser=True))
+    logins.append(
+        _user("admin", "administrator", description="管理员（可进入 /admin/）", superuser=True)
+    )
     return logins
 
 
-def _user(username, role, *, description, organisation=None, department=None, superuser=False):
+def _user(
+    username, role, *, description, organisation=None, department=None, superuser=False, head=False
+):
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
-        username=username, defaults={"is_staff": superuser, "is_superuser": superuser,
-                                     "email": f"{username}@example.invalid"},
+        username=username,
+        defaults={
+            "is_staff": superuser,
+            "is_superuser": superuser,
+            "email": f"{username}@example.invalid",
+        },
     )
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
-        Profile.objects.create(user=user, role=role, organisation=organisation,
-                               department=department)
+        Profile.objects.create(
+            user=user, role=role, organisation=organisation, department=department, is_head=head
+        )
     return Login(username, role, description)

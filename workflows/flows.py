@@ -77,8 +77,7 @@ class ReviewFlow(flow.Flow):
     # Tier 2: the chair assigns experts, each expert scores, the chair decides for the group.
     assign_experts = (
         flow.View(open_application_page)
-        .Permission("workflows.chair_group_tier",
-                    obj=lambda process: process.funding_application)
+        .Permission("workflows.chair_group_tier", obj=lambda process: process.funding_application)
         .Next(this.expert_split)
     )
     expert_split = ExpertSplit().ForEachExpert(this.score)
@@ -91,8 +90,7 @@ class ReviewFlow(flow.Flow):
     scores_in = flow.Join().Next(this.group_decision)
     group_decision = (
         flow.View(open_application_page)
-        .Permission("workflows.chair_group_tier",
-                    obj=lambda process: process.funding_application)
+        .Permission("workflows.chair_group_tier", obj=lambda process: process.funding_application)
         .Next(this.after_group_review)
     )
     after_group_review = (
@@ -104,9 +102,7 @@ class ReviewFlow(flow.Flow):
 
     meeting_review = (
         flow.View(open_application_page)
-        .Permission(
-            "workflows.act_meeting_tier", obj=lambda process: process.funding_application
-        )
+        .Permission("workflows.act_meeting_tier", obj=lambda process: process.funding_application)
         .Next(this.after_meeting_review)
     )
     after_meeting_review = (

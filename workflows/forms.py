@@ -27,11 +27,16 @@ class ApplicationForm(forms.ModelForm):
 
 class DecisionForm(forms.Form):
     reason = forms.CharField(
-        label=_("意见/理由"), required=False, max_length=4000,
+        label=_("意见/理由"),
+        required=False,
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     amount = forms.DecimalField(
-        label=_("金额(元)"), required=False, min_value=Decimal("0.01"), max_digits=16,
+        label=_("金额(元)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=16,
         decimal_places=2,
     )
 

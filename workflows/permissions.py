@@ -30,6 +30,7 @@ def profile_of(user: Any) -> Profile | None:
 
 # --- conflicts of interest and separation of duties -----------------------------------------
 
+
 def belongs_to_applicant(application: FundingApplication, user: Any) -> bool:
     profile = profile_of(user)
     return (
@@ -80,6 +81,7 @@ def _reviewer(application: FundingApplication, user: Any, tier: str, roles: tupl
 
 
 # --- the predicates -------------------------------------------------------------------------
+
 
 def is_applicant_of(application: FundingApplication, user: Any) -> bool:
     profile = profile_of(user)

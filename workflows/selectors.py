@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
 from . import permissions as rights
@@ -88,3 +91,46 @@ def audit_trail(application: FundingApplication) -> QuerySet[AuditEntry]:
 
 def all_audit_entries() -> QuerySet[AuditEntry]:
     return AuditEntry.objects.select_related("application").order_by("-seq")
+
+
+# How long each tier has for its tasks: the call's field for each task of the flow.
+DAYS_FOR_TASK = {
+    "lead_review": "lead_days",
+    "assign_experts": "group_days",
+    "score": "group_days",
+    "group_decision": "group_days",
+    "meeting_review": "meeting_days",
+}
+
+
+@dataclass
+class QueueSummary:
+    """A reviewer's queue: the tasks, each with ``due`` and ``is_overdue``, and the counts."""
+
+    tasks: list[Any]
+    new: int
+    mine: int
+    overdue: int
+
+
+def queue_summary(user: Any, *, now: datetime.datetime | None = None) -> QueueSummary:
+    """The user's queue with its counts: new (nobody holds it yet), held by the user, and
+    overdue (older than the call's time limit for that tier). One query, however long."""
+    profile = rights.profile_of(user)
+    tasks = queue_for(user).select_related("process__funding_application__call")
+    if profile is not None and profile.role == "group_member":
+        # A scoring task left by an expert with a conflict waits for the chair, not for them.
+        tasks = tasks.filter(owner=user)
+    now = now or timezone.now()
+    listed = list(tasks)
+    for task in listed:
+        call = task.process.funding_application.call
+        days = getattr(call, DAYS_FOR_TASK[task.flow_task.name])
+        task.due = task.created + datetime.timedelta(days=days)
+        task.is_overdue = task.due < now
+    return QueueSummary(
+        tasks=listed,
+        new=sum(1 for t in listed if t.owner_id is None),
+        mine=sum(1 for t in listed if t.owner_id == user.pk),
+        overdue=sum(1 for t in listed if t.is_overdue),
+    )

@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from pathlib import PurePath
 from decimal import Decimal
+from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -28,13 +28,13 @@ from .audit import canonical_json, record_refusal, record_transition
 from .errors import InvalidInput, NotAllowed, NotFound, TransitionConflict
 from .flows import DECISION_TASK, ReviewFlow
 from .models import ApplicationRevision, Attachment, FundingApplication, Status, Tier
-from .uploads import ALLOWED_UPLOADS
-from .signals import application_transitioned, transition_recorded
-
 from .selectors import OPEN_TASK_STATES
+from .signals import application_transitioned, transition_recorded
+from .uploads import ALLOWED_UPLOADS
 
 ONE_OPEN_REQUEST = next(
-    c for c in FundingApplication._meta.constraints
+    c
+    for c in FundingApplication._meta.constraints
     if c.name == "one_open_request_per_national_task_per_call"
 )
 
@@ -53,10 +53,24 @@ TOUCHED_FIELDS: dict[str, list[str]] = {
 }
 
 EDITABLE_FIELDS = (
-    "call", "special_project", "national_task_code", "title", "national_approval_number",
-    "national_funding", "own_funds", "other_local_funds", "requested_amount", "funding_form",
-    "landing_district", "industrialised_in_beijing", "period_start", "period_end",
-    "expected_sales_revenue", "expected_patents", "expected_jobs", "summary",
+    "call",
+    "special_project",
+    "national_task_code",
+    "title",
+    "national_approval_number",
+    "national_funding",
+    "own_funds",
+    "other_local_funds",
+    "requested_amount",
+    "funding_form",
+    "landing_district",
+    "industrialised_in_beijing",
+    "period_start",
+    "period_end",
+    "expected_sales_revenue",
+    "expected_patents",
+    "expected_jobs",
+    "summary",
 )
 
 
@@ -68,14 +82,19 @@ def refusals_recorded(service):
         try:
             return service(actor=actor, **kwargs)
         except NotAllowed as exc:
-            record_refusal(actor=actor, application_id=kwargs.get("application_id"),
-                           action=service.__name__, message=exc.message)
+            record_refusal(
+                actor=actor,
+                application_id=kwargs.get("application_id"),
+                action=service.__name__,
+                message=exc.message,
+            )
             raise
 
     return wrapper
 
 
 # --- drafts ---------------------------------------------------------------------------------
+
 
 def create_application(*, actor: Any, data: dict[str, Any]) -> FundingApplication:
     """An applicant starts a request for their own organisation. It stays a draft until
@@ -109,9 +128,7 @@ def update_application(
     return application
 
 
-def add_attachment(
-    *, application_id: int, actor: Any, kind: str, upload: Any
-) -> Attachment:
+def add_attachment(*, application_id: int, actor: Any, kind: str, upload: Any) -> Attachment:
     """The applicant attaches a PDF, image or Office file to a draft or returned request.
     Refused for other file types (by name and by content), for files over the size limit,
     and in any other state."""
@@ -138,8 +155,12 @@ def add_attachment(
         if application.status not in (Status.DRAFT, Status.RETURNED):
             raise TransitionConflict(_("只有草稿或退回修改的申请可以上传附件。"))
         attachment = Attachment(
-            application=application, kind=kind, original_name=PurePath(upload.name).name[:200],
-            content_type=allowed[0], size=upload.size, sha256=digest.hexdigest(),
+            application=application,
+            kind=kind,
+            original_name=PurePath(upload.name).name[:200],
+            content_type=allowed[0],
+            size=upload.size,
+            sha256=digest.hexdigest(),
             uploaded_by=actor,
         )
         attachment.file.save(upload.name, upload, save=False)
@@ -148,6 +169,7 @@ def add_attachment(
 
 
 # --- the transitions ------------------------------------------------------------------------
+
 
 @refusals_recorded
 def submit_application(*, application_id: int, actor: Any) -> FundingApplication:
@@ -159,16 +181,28 @@ def submit_application(*, application_id: int, actor: Any) -> FundingApplication
         ReviewFlow.start.run(application=application)
 
     return _transition(
-        application_id=application_id, actor=actor, name="submit", tier="",
-        task=None, call={"at": timezone.now()}, validate=True, then=start_review,
+        application_id=application_id,
+        actor=actor,
+        name="submit",
+        tier="",
+        task=None,
+        call={"at": timezone.now()},
+        validate=True,
+        then=start_review,
     )
 
 
 @refusals_recorded
 def accept_for_review(*, application_id: int, actor: Any, reason: str = "") -> FundingApplication:
     """The lead department accepts a request for the review group after its formal check."""
-    return _transition(application_id=application_id, actor=actor, name="accept_for_review",
-                       tier=Tier.LEAD, task="lead_review", reason=reason)
+    return _transition(
+        application_id=application_id,
+        actor=actor,
+        name="accept_for_review",
+        tier=Tier.LEAD,
+        task="lead_review",
+        reason=reason,
+    )
 
 
 @refusals_recorded
@@ -182,8 +216,15 @@ def recommend_application(
         if amount <= 0 or amount > _requested(application_id):
             raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
         details["recommended_amount"] = amount
-    return _transition(application_id=application_id, actor=actor, name="recommend",
-                       tier=Tier.GROUP, task="group_review", reason=reason, details=details)
+    return _transition(
+        application_id=application_id,
+        actor=actor,
+        name="recommend",
+        tier=Tier.GROUP,
+        task="group_review",
+        reason=reason,
+        details=details,
+    )
 
 
 @refusals_recorded
@@ -193,16 +234,29 @@ def approve_application(
     """The meeting secretary records the joint meeting's approval with the amount granted.
     Refused when the amount is not positive or exceeds the request."""
     amount = _money(amount)
-    return _transition(application_id=application_id, actor=actor, name="approve",
-                       tier=Tier.MEETING, task="meeting_review", reason=reason,
-                       details={"amount": amount}, call={"amount": amount, "at": timezone.now()})
+    return _transition(
+        application_id=application_id,
+        actor=actor,
+        name="approve",
+        tier=Tier.MEETING,
+        task="meeting_review",
+        reason=reason,
+        details={"amount": amount},
+        call={"amount": amount, "at": timezone.now()},
+    )
 
 
 @refusals_recorded
 def defer_application(*, application_id: int, actor: Any, reason: str = "") -> FundingApplication:
     """The meeting defers the request to a later meeting; it stays in the meeting's queue."""
-    return _transition(application_id=application_id, actor=actor, name="defer",
-                       tier=Tier.MEETING, task="meeting_review", reason=reason)
+    return _transition(
+        application_id=application_id,
+        actor=actor,
+        name="defer",
+        tier=Tier.MEETING,
+        task="meeting_review",
+        reason=reason,
+    )
 
 
 @refusals_recorded
@@ -214,7 +268,11 @@ def return_application(
     resubmission comes back to the same tier."""
     reason, details = _reasons(reason, reasons)
     return _at_current_tier(
-        application_id, actor, "return_for_revision", reason=reason, details=details,
+        application_id,
+        actor,
+        "return_for_revision",
+        reason=reason,
+        details=details,
         call={"reason": reason},
     )
 
@@ -226,7 +284,11 @@ def reject_application(
     """The tier now holding the request rejects it, with a written reason. Final."""
     reason, details = _reasons(reason, reasons)
     return _at_current_tier(
-        application_id, actor, "reject", reason=reason, details=details,
+        application_id,
+        actor,
+        "reject",
+        reason=reason,
+        details=details,
         call={"reason": reason, "at": timezone.now()},
     )
 
@@ -235,28 +297,47 @@ def reject_application(
 def resubmit_application(*, application_id: int, actor: Any) -> FundingApplication:
     """The applicant resubmits a returned request as a new revision; it goes back to the tier
     that returned it."""
-    return _transition(application_id=application_id, actor=actor, name="resubmit", tier="",
-                       task="revision", validate=True, then=_snapshot)
+    return _transition(
+        application_id=application_id,
+        actor=actor,
+        name="resubmit",
+        tier="",
+        task="revision",
+        validate=True,
+        then=_snapshot,
+    )
 
 
 @refusals_recorded
-def withdraw_application(*, application_id: int, actor: Any, reason: str = "") -> FundingApplication:
+def withdraw_application(
+    *, application_id: int, actor: Any, reason: str = ""
+) -> FundingApplication:
     """The applicant withdraws a request before a final decision; every open task is closed."""
 
     def close_tasks(application: FundingApplication) -> None:
         if application.review_process_id:
             ReviewFlow.instance.cancel(application.review_process)
 
-    return _transition(application_id=application_id, actor=actor, name="withdraw", tier="",
-                       task=None, reason=reason, call={"at": timezone.now()}, then=close_tasks)
+    return _transition(
+        application_id=application_id,
+        actor=actor,
+        name="withdraw",
+        tier="",
+        task=None,
+        reason=reason,
+        call={"at": timezone.now()},
+        then=close_tasks,
+    )
 
 
 # --- the shared mechanism -------------------------------------------------------------------
 
+
 def _at_current_tier(application_id, actor, name, **kwargs) -> FundingApplication:
     # The tier comes from the status under the lock, so read it there (see _transition).
-    return _transition(application_id=application_id, actor=actor, name=name, tier=None,
-                       task="current", **kwargs)
+    return _transition(
+        application_id=application_id, actor=actor, name=name, tier=None, task="current", **kwargs
+    )
 
 
 def _transition(
@@ -282,16 +363,27 @@ def _transition(
             if open_task is None:
                 raise TransitionConflict(
                     _("专家评分尚未全部完成，组长尚不能作出决定。")
-                    if application.status == Status.GROUP_REVIEW else None
+                    if application.status == Status.GROUP_REVIEW
+                    else None
                 )
         _check(application, actor, name)
-        if open_task is not None and open_task.flow_task.name != "revision":
-            if open_task.owner_id != actor.pk:
-                raise NotAllowed(_("请先认领该任务。"))
+        if (
+            open_task is not None
+            and open_task.flow_task.name != "revision"
+            and open_task.owner_id != actor.pk
+        ):
+            raise NotAllowed(_("请先认领该任务。"))
         if validate:
             _validate(application, unique=False)  # the row itself holds its place already
-        _apply(application, actor, name=name, tier=tier, reason=reason, details=details,
-               call=call or {})
+        _apply(
+            application,
+            actor,
+            name=name,
+            tier=tier,
+            reason=reason,
+            details=details,
+            call=call or {},
+        )
         if open_task is not None:
             complete_task(open_task, actor, application)
         if then is not None:
@@ -315,13 +407,24 @@ def _apply(application, actor, *, name, tier, reason="", details=None, call=None
         application.save(update_fields=["status", *TOUCHED_FIELDS[name]])
     except (TransitionNotAllowed, ConcurrentTransition) as exc:
         raise TransitionConflict() from exc
-    entry = record_transition(application, actor=actor, name=name, source=source, tier=tier,
-                              reason=(reason or "").strip(), details=details)
+    entry = record_transition(
+        application,
+        actor=actor,
+        name=name,
+        source=source,
+        tier=tier,
+        reason=(reason or "").strip(),
+        details=details,
+    )
     transition_recorded.send(
         sender=FundingApplication, application=application, transition=name, audit_entry=entry
     )
-    payload = {"application_id": application.pk, "transition": name,
-               "audit_entry_id": entry.pk, "actor_id": getattr(actor, "pk", None)}
+    payload = {
+        "application_id": application.pk,
+        "transition": name,
+        "audit_entry_id": entry.pk,
+        "actor_id": getattr(actor, "pk", None),
+    }
     transaction.on_commit(
         lambda: application_transitioned.send(sender=FundingApplication, **payload)
     )
@@ -372,7 +475,8 @@ def _reasons(reason: str, reasons: list[dict] | None) -> tuple[str, dict[str, An
     """The written reason, and the structured reasons kept in the audit entry's details."""
     reasons = [
         {"item": str(r.get("item", "")), "text": str(r.get("text", "")).strip()}
-        for r in (reasons or []) if str(r.get("text", "")).strip()
+        for r in (reasons or [])
+        if str(r.get("text", "")).strip()
     ]
     text = (reason or "").strip()
     if reasons and not text:
@@ -400,8 +504,7 @@ def _validate(application: FundingApplication, *, unique: bool = True) -> None:
     check constraints stay with the database: clean() states them in the users' words."""
     try:
         # Not full_clean(): cleaning would assign the protected status field.
-        application.clean_fields(exclude=["status", "created_by", "organisation",
-                                          "review_process"])
+        application.clean_fields(exclude=["status", "created_by", "organisation", "review_process"])
         application.clean()
         if unique:
             ONE_OPEN_REQUEST.validate(FundingApplication, application)
@@ -421,7 +524,7 @@ def _format_errors(exc: ValidationError) -> str:
 def _label(field: str) -> str:
     try:
         return str(FundingApplication._meta.get_field(field).verbose_name)
-    except Exception:  # noqa: BLE001 - a non-field key is shown as it is
+    except Exception:
         return field
 
 
@@ -432,7 +535,7 @@ def _attname(field: str) -> str:
 def _money(amount: Any) -> Decimal:
     try:
         value = Decimal(str(amount)).quantize(Decimal("0.01"))
-    except Exception as exc:  # noqa: BLE001 - any unparsable amount is the user's input error
+    except Exception as exc:
         raise InvalidInput(_("金额格式不正确。")) from exc
     if not value.is_finite():  # Decimal("NaN") quantizes without complaint, then fails to compare
         raise InvalidInput(_("金额格式不正确。"))

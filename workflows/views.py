@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import permissions as rights
 from . import assignments, selectors, services
+from . import permissions as rights
 from .errors import InvalidInput
 from .forms import ApplicationForm, AttachmentForm, DecisionForm
 from .models import Attachment, FundingApplication, Status
@@ -36,12 +36,16 @@ ACTIONS = {
 def home(request: HttpRequest) -> HttpResponse:
     profile = rights.profile_of(request.user)
     applications = selectors.applications_visible_to(request.user)[:200]
-    return render(request, "workflows/home.html", {
-        "profile": profile,
-        "applications": applications,
-        "queue": selectors.queue_for(request.user)[:200],
-        "can_create": profile is not None and profile.role == "applicant",
-    })
+    return render(
+        request,
+        "workflows/home.html",
+        {
+            "profile": profile,
+            "applications": applications,
+            "queue": selectors.queue_for(request.user)[:200],
+            "can_create": profile is not None and profile.role == "applicant",
+        },
+    )
 
 
 @login_required
@@ -71,8 +75,9 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("申请已保存。"))
             return redirect("application-detail", pk=pk)
-    return render(request, "workflows/application_form.html",
-                  {"form": form, "application": application})
+    return render(
+        request, "workflows/application_form.html", {"form": form, "application": application}
+    )
 
 
 @login_required
@@ -82,23 +87,29 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     is_reviewer = rights.acts_at_current_tier(application, user)
     holds_task = task is not None and task.owner_id == user.pk
-    return render(request, "workflows/application_detail.html", {
-        "application": application,
-        "task": task,
-        "is_applicant": rights.is_applicant_of(application, user),
-        "is_reviewer": is_reviewer,
-        "holds_task": holds_task,
-        "can_claim": is_reviewer and task is not None and task.owner_id is None
-        and task.flow_task.name != "revision",
-        "tier": application.current_tier,
-        "editable": application.status in (Status.DRAFT, Status.RETURNED),
-        "final": application.status in (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN),
-        "history": selectors.audit_trail(application),
-        "documents": application.documents.order_by("created_at"),
-        "attachments": application.attachments.all(),
-        "decision_form": DecisionForm(),
-        "attachment_form": AttachmentForm(),
-    })
+    return render(
+        request,
+        "workflows/application_detail.html",
+        {
+            "application": application,
+            "task": task,
+            "is_applicant": rights.is_applicant_of(application, user),
+            "is_reviewer": is_reviewer,
+            "holds_task": holds_task,
+            "can_claim": is_reviewer
+            and task is not None
+            and task.owner_id is None
+            and task.flow_task.name != "revision",
+            "tier": application.current_tier,
+            "editable": application.status in (Status.DRAFT, Status.RETURNED),
+            "final": application.status in (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN),
+            "history": selectors.audit_trail(application),
+            "documents": application.documents.order_by("created_at"),
+            "attachments": application.attachments.all(),
+            "decision_form": DecisionForm(),
+            "attachment_form": AttachmentForm(),
+        },
+    )
 
 
 def application_by_process(request: HttpRequest, process_pk: int) -> HttpResponse:
@@ -131,8 +142,12 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
         raise InvalidInput(" ".join(str(e) for errors in form.errors.values() for e in errors))
-    services.add_attachment(application_id=pk, actor=request.user,
-                            kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"])
+    services.add_attachment(
+        application_id=pk,
+        actor=request.user,
+        kind=form.cleaned_data["kind"],
+        upload=form.cleaned_data["file"],
+    )
     messages.success(request, _("附件已上传。"))
     return redirect("application-detail", pk=pk)
 
@@ -141,8 +156,12 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     application = _visible(request, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, application=application)
-    return FileResponse(attachment.file.open("rb"), as_attachment=True,
-                        filename=attachment.original_name, content_type=attachment.content_type)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
 
 
 def _visible(request: HttpRequest, pk: int) -> FundingApplication:
@@ -156,7 +175,9 @@ def _visible(request: HttpRequest, pk: int) -> FundingApplication:
 def audit_trail(request: HttpRequest) -> HttpResponse:
     """The full audit trail, read-only, for auditors and administrators."""
     profile = rights.profile_of(request.user)
-    if not (request.user.is_superuser or (profile and profile.role in ("auditor", "administrator"))):
+    if not (
+        request.user.is_superuser or (profile and profile.role in ("auditor", "administrator"))
+    ):
         raise PermissionDenied
     from django.core.paginator import Paginator
 

@@ -12,14 +12,16 @@ class Meeting(models.Model):
         PLANNED = "planned", _("筹备中")
         RESOLVED = "resolved", _("已形成决议")
 
-    call = models.ForeignKey("workflows.FundingCall", on_delete=models.PROTECT,
-                             related_name="meetings")
+    call = models.ForeignKey(
+        "workflows.FundingCall", on_delete=models.PROTECT, related_name="meetings"
+    )
     held_on = models.DateField(_("会议日期"))
     place = models.CharField(_("地点"), max_length=200)
     chair = models.CharField(_("主持人"), max_length=100)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
@@ -40,22 +42,25 @@ class AgendaItem(models.Model):
         DEFER = "defer", _("暂缓")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
-    application = models.ForeignKey("workflows.FundingApplication", on_delete=models.PROTECT,
-                                    related_name="agenda_items")
+    application = models.ForeignKey(
+        "workflows.FundingApplication", on_delete=models.PROTECT, related_name="agenda_items"
+    )
     position = models.PositiveIntegerField()
     weighted_score = models.DecimalField(max_digits=6, decimal_places=2, null=True)
     requested_amount = models.DecimalField(max_digits=16, decimal_places=2)
     recommended_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True)
     resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
-    approved_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True,
-                                          validators=[MinValueValidator(0)])
+    approved_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, validators=[MinValueValidator(0)]
+    )
     reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["meeting", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "application"],
-                                    name="application_once_per_agenda"),
+            models.UniqueConstraint(
+                fields=["meeting", "application"], name="application_once_per_agenda"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -26,8 +26,9 @@ class FormalCheck(models.Model):
         "workflows.FundingApplication", on_delete=models.PROTECT, related_name="formal_checks"
     )
     revision = models.PositiveIntegerField()
-    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                related_name="+")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     items = models.JSONField(help_text="{item: {passed: bool, note: str}}")
     decision = models.CharField(max_length=20)
     created_at = models.DateTimeField(default=timezone.now)
@@ -44,8 +45,9 @@ class FormalCheck(models.Model):
 class RubricCriterion(models.Model):
     """One scoring criterion of a call, with its weight; a call's weights add up to 100."""
 
-    call = models.ForeignKey("workflows.FundingCall", on_delete=models.CASCADE,
-                             related_name="rubric")
+    call = models.ForeignKey(
+        "workflows.FundingCall", on_delete=models.CASCADE, related_name="rubric"
+    )
     code = models.SlugField(max_length=40)
     name = models.CharField(_("评分项"), max_length=100)
     name_en = models.CharField(max_length=200, blank=True)
@@ -79,11 +81,13 @@ class ExpertAssignment(models.Model):
         "workflows.FundingApplication", on_delete=models.PROTECT, related_name="expert_assignments"
     )
     revision = models.PositiveIntegerField()
-    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="expert_assignments")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="expert_assignments"
+    )
     state = models.CharField(max_length=16, choices=State.choices, default=State.ASSIGNED)
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     assigned_at = models.DateTimeField(default=timezone.now)
     declared_at = models.DateTimeField(null=True, blank=True)
     conflict_reason = models.TextField(blank=True)
@@ -94,8 +98,10 @@ class ExpertAssignment(models.Model):
         verbose_name = _("评审专家")
         verbose_name_plural = _("评审专家")
         constraints = [
-            models.UniqueConstraint(fields=["application", "revision", "expert"],
-                                    name="one_assignment_per_expert_and_revision")
+            models.UniqueConstraint(
+                fields=["application", "revision", "expert"],
+                name="one_assignment_per_expert_and_revision",
+            )
         ]
 
     def __str__(self) -> str:
@@ -105,8 +111,9 @@ class ExpertAssignment(models.Model):
 class CriterionScore(models.Model):
     """One expert's score on one criterion (0–100), with the criterion's weight at the time."""
 
-    assignment = models.ForeignKey(ExpertAssignment, on_delete=models.PROTECT,
-                                   related_name="scores")
+    assignment = models.ForeignKey(
+        ExpertAssignment, on_delete=models.PROTECT, related_name="scores"
+    )
     criterion_code = models.SlugField(max_length=40)
     criterion_name = models.CharField(max_length=100)
     weight = models.PositiveSmallIntegerField()
@@ -116,8 +123,9 @@ class CriterionScore(models.Model):
     class Meta:
         ordering = ["assignment", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["assignment", "criterion_code"],
-                                    name="one_score_per_criterion"),
+            models.UniqueConstraint(
+                fields=["assignment", "criterion_code"], name="one_score_per_criterion"
+            ),
             models.CheckConstraint(condition=models.Q(value__lte=100), name="score_at_most_100"),
         ]
 
@@ -137,16 +145,20 @@ class GroupRecommendation(models.Model):
         "workflows.FundingApplication", on_delete=models.PROTECT, related_name="recommendations"
     )
     revision = models.PositiveIntegerField()
-    chair = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="+")
+    chair = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=16, choices=Decision.choices)
     weighted_score = models.DecimalField(max_digits=6, decimal_places=2)
     score_spread = models.DecimalField(max_digits=6, decimal_places=2)
-    recommended_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True,
-                                             blank=True,
-                                             validators=[MinValueValidator(Decimal("0"))])
-    assessment = models.JSONField(default=dict, blank=True,
-                                  help_text="the policy evaluation behind the amount, if any")
+    recommended_amount = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    assessment = models.JSONField(
+        default=dict, blank=True, help_text="the policy evaluation behind the amount, if any"
+    )
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -10,7 +10,6 @@ from .application import (
 )
 from .attachment import Attachment, AttachmentKind
 from .audit import AppendOnlyError, AuditChainHead, AuditEntry, DeadlineNotice, RefusedAttempt
-from .revision import ApplicationRevision
 from .reference import (
     Department,
     District,
@@ -21,6 +20,7 @@ from .reference import (
     Role,
     SpecialProject,
 )
+from .revision import ApplicationRevision
 
 __all__ = [
     "FINAL",
@@ -34,7 +34,6 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "DeadlineNotice",
-    "RefusedAttempt",
     "Department",
     "District",
     "FundingApplication",
@@ -43,6 +42,7 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "Profile",
+    "RefusedAttempt",
     "Role",
     "SpecialProject",
     "Status",

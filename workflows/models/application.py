@@ -50,11 +50,18 @@ class FundingForm(models.TextChoices):
 
 
 # Where a resubmission goes: back to the tier that returned it.
-TIER_STATUS = {Tier.LEAD: Status.LEAD_REVIEW, Tier.GROUP: Status.GROUP_REVIEW,
-               Tier.MEETING: Status.MEETING_REVIEW}
-STATUS_TIER = {Status.SUBMITTED: Tier.LEAD, Status.LEAD_REVIEW: Tier.LEAD,
-               Status.GROUP_REVIEW: Tier.GROUP, Status.MEETING_REVIEW: Tier.MEETING,
-               Status.DEFERRED: Tier.MEETING}
+TIER_STATUS = {
+    Tier.LEAD: Status.LEAD_REVIEW,
+    Tier.GROUP: Status.GROUP_REVIEW,
+    Tier.MEETING: Status.MEETING_REVIEW,
+}
+STATUS_TIER = {
+    Status.SUBMITTED: Tier.LEAD,
+    Status.LEAD_REVIEW: Tier.LEAD,
+    Status.GROUP_REVIEW: Tier.GROUP,
+    Status.MEETING_REVIEW: Tier.MEETING,
+    Status.DEFERRED: Tier.MEETING,
+}
 UNDER_REVIEW = (Status.LEAD_REVIEW, Status.GROUP_REVIEW, Status.MEETING_REVIEW, Status.DEFERRED)
 FINAL = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
 # An application in these states no longer holds its national task's place in the call.
@@ -72,15 +79,21 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
     """One organisation's request for matching funds for one national task in one call."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="applications",
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="applications",
         verbose_name=_("申报单位"),
     )
     call = models.ForeignKey(
-        FundingCall, on_delete=models.PROTECT, related_name="applications",
+        FundingCall,
+        on_delete=models.PROTECT,
+        related_name="applications",
         verbose_name=_("申报批次"),
     )
     special_project = models.ForeignKey(
-        SpecialProject, on_delete=models.PROTECT, related_name="applications",
+        SpecialProject,
+        on_delete=models.PROTECT,
+        related_name="applications",
         verbose_name=_("所属重大专项"),
     )
     national_task_code = models.CharField(_("国家课题(任务)编号"), max_length=40)
@@ -116,12 +129,18 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
     approved_amount = models.DecimalField(_("批复配套金额(元)"), null=True, blank=True, **MONEY)
     # The viewflow process that routes this application's tasks to people.
     review_process = models.OneToOneField(
-        "viewflow.Process", null=True, blank=True, editable=False, on_delete=models.PROTECT,
+        "viewflow.Process",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
         related_name="funding_application",
     )
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("创建人"),
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
@@ -192,8 +211,11 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
 
     @property
     def total_budget(self) -> Decimal:
-        return self.national_funding + self.own_funds + self.other_local_funds + (
-            self.requested_amount or Decimal("0")
+        return (
+            self.national_funding
+            + self.own_funds
+            + self.other_local_funds
+            + (self.requested_amount or Decimal("0"))
         )
 
     def content_fields(self) -> dict[str, object]:
@@ -206,30 +228,50 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         }
 
     # --- transitions (guards and permissions only; services save and audit) --------------------
-    @transition(field=status, source=[Status.DRAFT], target=Status.SUBMITTED,
-                permission=rights.is_applicant_of)
+    @transition(
+        field=status,
+        source=[Status.DRAFT],
+        target=Status.SUBMITTED,
+        permission=rights.is_applicant_of,
+    )
     def submit(self, *, at: datetime.datetime) -> None:
         if not self.call.is_open(at):
             raise InvalidInput(_("不在本批次的受理时间内，不能提交。"))
         self.submitted_at = at
 
-    @transition(field=status, source=[Status.SUBMITTED], target=Status.LEAD_REVIEW,
-                permission=rights.is_lead_officer_for)
+    @transition(
+        field=status,
+        source=[Status.SUBMITTED],
+        target=Status.LEAD_REVIEW,
+        permission=rights.is_lead_officer_for,
+    )
     def receive(self) -> None:
         """The lead department picks the request up for its formal check."""
 
-    @transition(field=status, source=[Status.LEAD_REVIEW], target=Status.GROUP_REVIEW,
-                permission=rights.is_lead_officer_for)
+    @transition(
+        field=status,
+        source=[Status.LEAD_REVIEW],
+        target=Status.GROUP_REVIEW,
+        permission=rights.is_lead_officer_for,
+    )
     def accept_for_review(self) -> None:
         pass
 
-    @transition(field=status, source=[Status.GROUP_REVIEW], target=Status.MEETING_REVIEW,
-                permission=rights.is_group_chair)
+    @transition(
+        field=status,
+        source=[Status.GROUP_REVIEW],
+        target=Status.MEETING_REVIEW,
+        permission=rights.is_group_chair,
+    )
     def recommend(self) -> None:
         pass
 
-    @transition(field=status, source=[Status.MEETING_REVIEW, Status.DEFERRED],
-                target=Status.APPROVED, permission=rights.is_meeting_secretary)
+    @transition(
+        field=status,
+        source=[Status.MEETING_REVIEW, Status.DEFERRED],
+        target=Status.APPROVED,
+        permission=rights.is_meeting_secretary,
+    )
     def approve(self, *, amount: Decimal, at: datetime.datetime) -> None:
         if amount is None or amount <= 0:
             raise InvalidInput(_("批复金额必须大于零。"))
@@ -238,36 +280,53 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         self.approved_amount = amount
         self.decided_at = at
 
-    @transition(field=status, source=[Status.MEETING_REVIEW, Status.DEFERRED],
-                target=Status.DEFERRED, permission=rights.is_meeting_secretary)
+    @transition(
+        field=status,
+        source=[Status.MEETING_REVIEW, Status.DEFERRED],
+        target=Status.DEFERRED,
+        permission=rights.is_meeting_secretary,
+    )
     def defer(self) -> None:
         pass
 
-    @transition(field=status, source=list(UNDER_REVIEW), target=Status.RETURNED,
-                permission=rights.acts_at_current_tier)
+    @transition(
+        field=status,
+        source=list(UNDER_REVIEW),
+        target=Status.RETURNED,
+        permission=rights.acts_at_current_tier,
+    )
     def return_for_revision(self, *, reason: str) -> None:
         _require_reason(reason)
         self.returned_from_tier = self.current_tier
 
-    @transition(field=status, source=list(UNDER_REVIEW), target=Status.REJECTED,
-                permission=rights.acts_at_current_tier)
+    @transition(
+        field=status,
+        source=list(UNDER_REVIEW),
+        target=Status.REJECTED,
+        permission=rights.acts_at_current_tier,
+    )
     def reject(self, *, reason: str, at: datetime.datetime) -> None:
         _require_reason(reason)
         self.decided_at = at
 
-    @transition(field=status, source=[Status.RETURNED],
-                target=RETURN_VALUE(Status.LEAD_REVIEW, Status.GROUP_REVIEW,
-                                    Status.MEETING_REVIEW),
-                permission=rights.is_applicant_of)
+    @transition(
+        field=status,
+        source=[Status.RETURNED],
+        target=RETURN_VALUE(Status.LEAD_REVIEW, Status.GROUP_REVIEW, Status.MEETING_REVIEW),
+        permission=rights.is_applicant_of,
+    )
     def resubmit(self) -> str:
         target = TIER_STATUS[Tier(self.returned_from_tier)]
         self.returned_from_tier = ""
         self.revision += 1
         return target
 
-    @transition(field=status,
-                source=[Status.SUBMITTED, Status.RETURNED, *UNDER_REVIEW],
-                target=Status.WITHDRAWN, permission=rights.is_applicant_of)
+    @transition(
+        field=status,
+        source=[Status.SUBMITTED, Status.RETURNED, *UNDER_REVIEW],
+        target=Status.WITHDRAWN,
+        permission=rights.is_applicant_of,
+    )
     def withdraw(self, *, at: datetime.datetime) -> None:
         self.decided_at = at
 

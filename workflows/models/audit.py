@@ -23,14 +23,19 @@ class AuditEntry(models.Model):
 
     seq = models.PositiveBigIntegerField(_("序号"), unique=True)
     application = models.ForeignKey(
-        "workflows.FundingApplication", on_delete=models.PROTECT, related_name="audit_entries",
+        "workflows.FundingApplication",
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
         verbose_name=_("申请"),
     )
     transition = models.CharField(_("操作"), max_length=40)
     source = models.CharField(_("原状态"), max_length=20)
     target = models.CharField(_("新状态"), max_length=20)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("操作人"),
     )
     actor_name = models.CharField(_("操作人姓名"), max_length=150)
@@ -73,6 +78,9 @@ class AuditChainHead(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="single_chain_head")]
+
+    def __str__(self) -> str:
+        return f"audit chain: {self.length} entries"
 
 
 class RefusedAttempt(models.Model):

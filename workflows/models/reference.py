@@ -124,7 +124,8 @@ class FundingCall(models.Model):
     group_days = models.PositiveSmallIntegerField(_("审核工作小组办理时限(天)"), default=30)
     meeting_days = models.PositiveSmallIntegerField(_("联席会议办理时限(天)"), default=60)
     escalate_after_days = models.PositiveSmallIntegerField(
-        _("逾期后升级天数"), default=5,
+        _("逾期后升级天数"),
+        default=5,
         help_text=_("任务逾期并提醒后，再过这些天仍未办理即升级至该环节负责人。"),
     )
 
@@ -188,7 +189,8 @@ class Profile(models.Model):
         verbose_name=_("所属部门"),
     )
     is_head = models.BooleanField(
-        _("环节负责人"), default=False,
+        _("环节负责人"),
+        default=False,
         help_text=_("接收逾期升级并可改派本环节任务（如牵头部门负责人、审核工作小组组长）。"),
     )
 

@@ -9,56 +9,70 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Sum
+from django.test.utils import override_settings
 from django.utils import timezone
 
+from approvals import meetings, review
 from documents.models import Document, DocumentStatus
-from workflows import services
+from workflows import assignments, services
 from workflows.audit import verify_chain
+from workflows.deadlines import process_deadlines
 from workflows.demo_data import ensure_call, ensure_demo_data
-from workflows.models import District, FundingApplication, Organisation, SpecialProject, Status
+from workflows.flows import ReviewFlow
+from workflows.models import (
+    AuditEntry,
+    District,
+    FundingApplication,
+    Organisation,
+    SpecialProject,
+    Status,
+)
 
-# Each scenario is the list of steps one request goes through; "claim" takes the open task.
+# What happens to each request: the steps before the meeting, then the meeting's resolutions.
 SCENARIOS = {
-    "approved": ["submit", "claim", "accept", "claim", "recommend", "claim", "approve"],
-    "returned by lead, resubmitted, approved": [
-        "submit", "claim", "return", "resubmit", "claim", "accept", "claim", "recommend",
-        "claim", "approve"],
-    "returned by group, resubmitted, approved": [
-        "submit", "claim", "accept", "claim", "return", "resubmit", "claim", "recommend",
-        "claim", "approve"],
-    "returned by meeting, resubmitted, approved": [
-        "submit", "claim", "accept", "claim", "recommend", "claim", "return", "resubmit",
-        "claim", "approve"],
-    "deferred, then approved": [
-        "submit", "claim", "accept", "claim", "recommend", "claim", "defer", "claim", "approve"],
-    "rejected by lead department": ["submit", "claim", "reject"],
-    "rejected by review group": ["submit", "claim", "accept", "claim", "reject"],
-    "rejected by joint meeting": [
-        "submit", "claim", "accept", "claim", "recommend", "claim", "reject"],
-    "withdrawn during group review": ["submit", "claim", "accept", "withdraw"],
-    "deferred, awaiting next meeting": [
-        "submit", "claim", "accept", "claim", "recommend", "claim", "defer"],
-    "returned, awaiting revision": ["submit", "claim", "return"],
-    "awaiting review group": ["submit", "claim", "accept"],
+    "approved": (["accept", "score", "recommend"], ["approve"]),
+    "returned by lead, resubmitted, approved": (
+        ["return_lead", "resubmit", "accept", "score", "recommend"],
+        ["approve"],
+    ),
+    "returned by group, resubmitted, approved": (
+        ["accept", "score", "return_group", "resubmit", "score", "recommend"],
+        ["approve"],
+    ),
+    "returned by meeting, resubmitted, approved": (
+        ["accept", "score", "recommend", "return_meeting", "resubmit"],
+        ["approve"],
+    ),
+    "expert conflict, reassigned, approved": (
+        ["accept", "score_with_conflict", "recommend"],
+        ["approve"],
+    ),
+    "deferred, then approved": (["accept", "score", "recommend"], ["defer", "approve"]),
+    "rejected by lead department": (["reject_lead"], []),
+    "rejected by review group": (["accept", "score", "reject_group"], []),
+    "rejected by joint meeting": (["accept", "score", "recommend"], ["reject"]),
+    "withdrawn during group review": (["accept", "withdraw"], []),
+    "deferred twice, awaiting next meeting": (["accept", "score", "recommend"], ["defer", "defer"]),
+    "returned, awaiting revision": (["return_lead"], []),
 }
-REASONS = {
-    "lead": "国家批复文件不完整，请补充课题任务书及预算批复。",
-    "group": "产业化方案与市场前景论证不足，请补充。",
-    "meeting": "请明确在京落地转化的时间安排。",
-}
-REJECTIONS = {
-    "lead": "不属于本批次覆盖的重大专项方向。",
-    "group": "技术经济可行性不足，不予推荐。",
-    "meeting": "经联席会议审议，不予支持。",
+RETURN_REASONS = {
+    "lead": [{"item": "national_approval_present", "text": "缺少国家课题任务书及预算批复。"}],
+    "group": [{"item": "", "text": "产业化方案与市场前景论证不足，请补充。"}],
+    "meeting": [{"item": "", "text": "请明确在京落地转化的时间安排。"}],
 }
 DISTRICTS = [d for d in District.values if d != District.OUTSIDE_BEIJING]
+CHECKS_PASSED = {item: {"passed": True, "note": ""} for item in review.CheckItem.values}
 
 
 class Command(BaseCommand):
-    help = ("Load the demo data if needed, drive a batch of requests through the three tiers, "
-            "write every decision PDF into --out, print a summary and verify the audit trail.")
+    help = (
+        "Load the demo data if needed, drive a batch of requests through the three tiers "
+        "(experts, a conflict of interest, two joint meetings with deferrals, an escalation), "
+        "write every decision PDF into --out, print a summary and verify the audit trail."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--out", required=True, help="folder for the decision PDFs")
@@ -70,25 +84,46 @@ class Command(BaseCommand):
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)
         ensure_demo_data()
-        users = {u.username: u for u in get_user_model().objects.filter(profile__isnull=False)}
-        organisations = list(Organisation.objects.order_by("kind", "name"))
-        projects = list(SpecialProject.objects.select_related("lead_department").order_by("code"))
-        call = ensure_call()
-        batch = FundingApplication.objects.count()
+        self.users = {u.username: u for u in get_user_model().objects.filter(profile__isnull=False)}
+        self.call = ensure_call()
         started = timezone.now()
-        outcomes: Counter[str] = Counter()
         names = list(SCENARIOS)
+        plans: dict[int, str] = {}
+        # Notifications are counted, not printed, during the demo.
+        settings_override = override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+        )
+        settings_override.enable()
+        mail.outbox = []
         for i in range(count):
             scenario = names[i % len(names)]
-            organisation = organisations[i % len(organisations)]
-            project = projects[(i * 7) % len(projects)]
-            applicant = users[f"applicant_{organisation.kind}"]
-            application = services.create_application(actor=applicant, data={
-                "call": call,
+            application = self._create(i)
+            plans[application.pk] = scenario
+            for step in SCENARIOS[scenario][0]:
+                self._step(application.pk, step, i)
+        meetings_held = self._meetings(plans)
+        escalation = self._escalation()
+        settings_override.disable()
+        self._write_documents(out_dir, started)
+        self._summary(started, Counter(plans.values()), meetings_held, escalation)
+        self.stdout.write(f"Notifications sent: {len(mail.outbox)} e-mails")
+
+    # --- one request --------------------------------------------------------------------------
+    def _create(self, i: int) -> FundingApplication:
+        organisations = list(Organisation.objects.order_by("kind", "name"))
+        projects = list(SpecialProject.objects.select_related("lead_department").order_by("code"))
+        organisation = organisations[i % len(organisations)]
+        project = projects[(i * 7) % len(projects)]
+        applicant = self.users[f"applicant_{organisation.kind}"]
+        serial = FundingApplication.objects.count() + 1
+        application = services.create_application(
+            actor=applicant,
+            data={
+                "call": self.call,
                 "special_project": project,
-                "national_task_code": f"{call.year}{project.code}-{batch + i + 1:04d}",
-                "title": f"{project.name.split('、')[0]}关键技术在京产业化（示例{i + 1}）",
-                "national_approval_number": f"国科发专〔{call.year}〕{100 + i}号",
+                "national_task_code": f"{self.call.year}{project.code}-{serial:04d}",
+                "title": f"{project.name.split('、')[0]}关键技术在京产业化（示例{serial}）",
+                "national_approval_number": f"国科发专〔{self.call.year}〕{100 + serial}号",
                 "national_funding": Decimal(20_000_000 + 1_500_000 * (i % 9)),
                 "own_funds": Decimal(8_000_000 + 500_000 * (i % 5)),
                 "requested_amount": Decimal(4_000_000 + 500_000 * (i % 11)),
@@ -101,84 +136,213 @@ class Command(BaseCommand):
                 "expected_patents": 3 + i % 10,
                 "expected_jobs": 20 + 5 * (i % 8),
                 "summary": "面向首都产业需求，推动国家科技重大专项成果在京落地转化。",
-            })
-            self._drive(application, SCENARIOS[scenario], users, project, applicant, i)
-            outcomes[scenario] += 1
-        self._write_documents(out_dir, started)
-        self._summary(started, outcomes)
+            },
+        )
+        return services.submit_application(application_id=application.pk, actor=applicant)
 
-    def _drive(self, application, steps, users, project, applicant, i):
-        pk = application.pk
-        tier_actor = {
-            "lead": users[f"officer_{project.lead_department.code}"],
-            "group": users[f"expert{1 + i % 3}"],
-            "meeting": users["secretary"],
-        }
-        for step in steps:
-            tier = FundingApplication.objects.get(pk=pk).current_tier
-            actor = tier_actor.get(tier)
-            if step == "submit":
-                services.submit_application(application_id=pk, actor=applicant)
-            elif step == "resubmit":
-                services.resubmit_application(application_id=pk, actor=applicant)
-            elif step == "withdraw":
-                services.withdraw_application(application_id=pk, actor=applicant,
-                                              reason="单位调整实施计划，主动撤回。")
-            elif step == "claim":
-                services.claim_task(application_id=pk, actor=actor)
-            elif step == "accept":
-                services.accept_for_review(application_id=pk, actor=actor,
-                                           reason="材料齐全，符合受理条件。")
-            elif step == "recommend":
-                requested = FundingApplication.objects.get(pk=pk).requested_amount
-                services.recommend_application(application_id=pk, actor=actor,
-                                               amount=(requested * Decimal("0.8")).quantize(
-                                                   Decimal("10000")),
-                                               reason="符合区县功能定位，市场前景良好。")
-            elif step == "approve":
-                requested = FundingApplication.objects.get(pk=pk).requested_amount
-                services.approve_application(application_id=pk, actor=actor,
-                                             amount=(requested * Decimal("0.75")).quantize(
-                                                 Decimal("10000")),
-                                             reason="同意给予配套支持。")
-            elif step == "defer":
-                services.defer_application(application_id=pk, actor=actor,
-                                           reason="待补充区县落地承诺后再议。")
-            elif step == "return":
-                services.return_application(application_id=pk, actor=actor, reason=REASONS[tier])
-            elif step == "reject":
-                services.reject_application(application_id=pk, actor=actor,
-                                            reason=REJECTIONS[tier])
+    def _step(self, pk: int, step: str, i: int) -> None:
+        application = FundingApplication.objects.select_related(
+            "organisation", "special_project__lead_department"
+        ).get(pk=pk)
+        applicant = self.users[f"applicant_{application.organisation.kind}"]
+        officer = self.users[f"officer_{application.special_project.lead_department.code}"]
+        chair, secretary = self.users["group_chair"], self.users["secretary"]
+        if step == "accept":
+            assignments.claim_task(application_id=pk, actor=officer)
+            review.record_formal_check(
+                application_id=pk,
+                actor=officer,
+                decision="accept",
+                items=CHECKS_PASSED,
+                reason="材料齐全，符合受理条件。",
+            )
+        elif step in ("score", "score_with_conflict"):
+            self._score(pk, i, conflict=step == "score_with_conflict")
+        elif step == "recommend":
+            assignments.claim_task(application_id=pk, actor=chair)
+            amount = (application.requested_amount * Decimal("0.8")).quantize(Decimal("10000"))
+            review.record_group_recommendation(
+                application_id=pk,
+                actor=chair,
+                decision="recommend",
+                amount=amount,
+                reason="符合区县功能定位，市场前景良好，建议支持。",
+            )
+        elif step == "return_lead":
+            assignments.claim_task(application_id=pk, actor=officer)
+            items = {
+                **CHECKS_PASSED,
+                "national_approval_present": {
+                    "passed": False,
+                    "note": RETURN_REASONS["lead"][0]["text"],
+                },
+            }
+            review.record_formal_check(
+                application_id=pk, actor=officer, decision="return", items=items
+            )
+        elif step == "return_group":
+            assignments.claim_task(application_id=pk, actor=chair)
+            review.record_group_recommendation(
+                application_id=pk,
+                actor=chair,
+                decision="return",
+                reason=RETURN_REASONS["group"][0]["text"],
+            )
+        elif step == "return_meeting":
+            assignments.claim_task(application_id=pk, actor=secretary)
+            services.return_application(
+                application_id=pk, actor=secretary, reasons=RETURN_REASONS["meeting"]
+            )
+        elif step == "reject_lead":
+            assignments.claim_task(application_id=pk, actor=officer)
+            review.record_formal_check(
+                application_id=pk,
+                actor=officer,
+                decision="reject",
+                items=CHECKS_PASSED,
+                reason="不属于本批次覆盖的重大专项支持方向。",
+            )
+        elif step == "reject_group":
+            assignments.claim_task(application_id=pk, actor=chair)
+            review.record_group_recommendation(
+                application_id=pk,
+                actor=chair,
+                decision="reject",
+                reason="技术经济可行性不足，不予推荐。",
+            )
+        elif step == "resubmit":
+            services.resubmit_application(application_id=pk, actor=applicant)
+        elif step == "withdraw":
+            services.withdraw_application(
+                application_id=pk, actor=applicant, reason="单位调整实施计划，主动撤回。"
+            )
 
-    def _write_documents(self, out_dir: Path, since) -> None:
-        documents = Document.objects.filter(created_at__gte=since).order_by("id")
-        written = 0
-        for document in documents:
-            if document.status != DocumentStatus.READY:
-                self.stderr.write(f"document {document.number} is {document.status}: "
-                                  f"{document.last_error}")
+    def _score(self, pk: int, i: int, *, conflict: bool) -> None:
+        chair = self.users["group_chair"]
+        experts = [self.users[f"expert{n}"] for n in (1, 2, 3)]
+        assignments.claim_task(application_id=pk, actor=chair)
+        review.assign_experts(application_id=pk, actor=chair, expert_ids=[e.pk for e in experts])
+        if conflict:
+            review.declare_interest(
+                application_id=pk,
+                actor=experts[0],
+                conflict=True,
+                reason="本人曾参与该课题的前期研究。",
+            )
+            review.replace_expert(
+                application_id=pk, actor=chair, expert_id=self.users["expert4"].pk
+            )
+            experts = [self.users["expert4"], *experts[1:]]
+        rubric = review.rubric_for(self.call)
+        for n, expert in enumerate(experts):
+            review.declare_interest(application_id=pk, actor=expert, conflict=False)
+            review.submit_scores(
+                application_id=pk,
+                actor=expert,
+                scores={
+                    c.code: (60 + (i * 7 + n * 5 + len(c.code)) % 36, f"{c.name}：论证较充分。")
+                    for c in rubric
+                },
+            )
+
+    # --- the joint meetings -------------------------------------------------------------------
+    def _meetings(self, plans: dict[int, str]) -> int:
+        secretary = self.users["secretary"]
+        held = 0
+        for round_no in (0, 1):
+            meeting = meetings.create_meeting(
+                actor=secretary,
+                call_id=self.call.pk,
+                held_on=timezone.localdate() + datetime.timedelta(days=7 * (round_no + 1)),
+                place="北京市人民政府第一会议室",
+                chair="主管副市长",
+            )
+            items = meetings.build_agenda(meeting_id=meeting.pk, actor=secretary)
+            if not items:
+                meeting.delete()
                 continue
-            with document.file.open("rb") as source, open(
-                out_dir / f"{document.number}.pdf", "wb"
-            ) as target:
+            resolutions = []
+            for item in items:
+                decisions = SCENARIOS[plans.get(item.application_id, "approved")][1] or ["defer"]
+                decision = decisions[min(round_no, len(decisions) - 1)]
+                amount = (
+                    (item.recommended_amount * Decimal("0.9")).quantize(Decimal("10000"))
+                    if decision == "approve"
+                    else None
+                )
+                reason = {
+                    "approve": "同意给予配套支持。",
+                    "reject": "经审议，不予支持。",
+                    "defer": "待补充区县落地承诺后再议。",
+                }[decision]
+                resolutions.append(
+                    meetings.Resolution(item.application_id, decision, amount, reason)
+                )
+            meetings.record_resolutions(
+                meeting_id=meeting.pk, actor=secretary, resolutions=resolutions
+            )
+            held += 1
+        return held
+
+    def _escalation(self):
+        """An overdue request at tier 1: its task is dated back past the limit and the
+        deadline job reminds the officer, then escalates to the department head."""
+        application = self._create(0)
+        ReviewFlow.task_class._default_manager.filter(
+            process_id=application.review_process_id
+        ).update(
+            created=timezone.now()
+            - datetime.timedelta(days=self.call.lead_days + self.call.escalate_after_days + 1)
+        )
+        return process_deadlines()
+
+    # --- output ---------------------------------------------------------------------------------
+    def _write_documents(self, out_dir: Path, since) -> None:
+        written = 0
+        for document in Document.objects.filter(created_at__gte=since).order_by("id"):
+            if document.status != DocumentStatus.READY:
+                self.stderr.write(
+                    f"document {document.number} is {document.status}: {document.last_error}"
+                )
+                continue
+            with (
+                document.file.open("rb") as source,
+                open(out_dir / f"{document.number}.pdf", "wb") as target,
+            ):
                 shutil.copyfileobj(source, target)
             written += 1
         self.stdout.write(f"\n{written} decision documents written to {out_dir}/")
 
-    def _summary(self, since, outcomes: Counter[str]) -> None:
+    def _summary(self, since, outcomes: Counter[str], meetings_held: int, escalation) -> None:
         batch = FundingApplication.objects.filter(created_at__gte=since)
         self.stdout.write("\nScenario                                        requests")
         for scenario, n in outcomes.items():
             self.stdout.write(f"  {scenario:<46}{n:>6}")
-        self.stdout.write("\nFinal state            count")
+        self.stdout.write("\nFinal state                        count")
         by_state = Counter(batch.values_list("status", flat=True))
         for status in Status:
             if by_state[status.value]:
-                self.stdout.write(f"  {status.label:<20}{by_state[status.value]:>6}  "
-                                  f"({status.value})")
+                self.stdout.write(
+                    f"  {status.value:<16}{status.label!s:<14}{by_state[status.value]:>6}"
+                )
+        self.stdout.write(f"  {'total':<30}{batch.count():>6}")
+        events = Counter(
+            AuditEntry.objects.filter(at__gte=since).values_list("transition", flat=True)
+        )
         total = batch.aggregate(total=Sum("approved_amount"))["total"] or Decimal("0")
-        self.stdout.write(f"  {'合计 total':<20}{batch.count():>6}")
-        self.stdout.write(f"\nTotal approved amount: ¥{total:,.2f}")
+        self.stdout.write(
+            f"\nExperts assigned: {events['assign_experts']} panels, "
+            f"{events['score']} score sheets, "
+            f"{events['declare_conflict']} conflict(s) of interest declared and "
+            f"reassigned ({events['reassign']})"
+        )
+        self.stdout.write(f"Joint meetings held: {meetings_held}; deferrals: {events['defer']}")
+        self.stdout.write(
+            f"Deadlines: {escalation.reminded} reminder(s), {escalation.escalated} escalation(s)"
+        )
+        self.stdout.write(
+            f"Total approved amount: ¥{total:,.2f} (call budget ¥{self.call.total_budget:,.2f})"
+        )
         result = verify_chain()
         if not result.intact:
             raise CommandError(f"audit chain broken at #{result.first_bad_seq}: {result.problem}")

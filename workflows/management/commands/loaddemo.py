@@ -8,6 +8,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = ensure_demo_data()
-        self.stdout.write(self.style.SUCCESS("演示账号 Demo logins (password: %s)" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"演示账号 Demo logins (password: {DEMO_PASSWORD})"))
         for login in logins:
             self.stdout.write(f"  {login.username:<32} {login.description}")

@@ -1,0 +1,222 @@
+"""The joint meeting (市联席会议): its agenda and its resolutions, recorded in one batch."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from workflows import permissions as rights
+from workflows import services as workflow
+from workflows.assignments import claim_task
+from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
+from workflows.models import FundingApplication, FundingCall, Status
+from workflows.services import refusals_recorded
+
+from .models import AgendaItem, GroupRecommendation, Meeting
+
+AWAITING_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)
+
+
+def _secretary(actor: Any) -> None:
+    profile = rights.profile_of(actor)
+    if profile is None or profile.role != "meeting_secretary":
+        raise NotAllowed(_("只有联席会议秘书可以办理会议事项。"))
+
+
+def create_meeting(
+    *, actor: Any, call_id: int, held_on: datetime.date, place: str, chair: str
+) -> Meeting:
+    """The secretariat schedules a meeting for a call."""
+    _secretary(actor)
+    if not place.strip() or not chair.strip():
+        raise InvalidInput(_("请填写会议地点和主持人。"))
+    return Meeting.objects.create(
+        call_id=call_id, held_on=held_on, place=place.strip(), chair=chair.strip(), created_by=actor
+    )
+
+
+def awaiting_meeting(call: FundingCall):
+    """Requests of the call waiting for a meeting and on no other open agenda, best score
+    first, then earliest submitted."""
+    latest = GroupRecommendation.objects.filter(application=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    return (
+        FundingApplication.objects.filter(call=call, status__in=AWAITING_MEETING)
+        .exclude(agenda_items__meeting__state=Meeting.State.PLANNED)
+        .annotate(
+            score=Subquery(latest.values("weighted_score")[:1]),
+            recommended=Subquery(latest.values("recommended_amount")[:1]),
+        )
+        .order_by("-score", "submitted_at", "id")
+    )
+
+
+def build_agenda(*, meeting_id: int, actor: Any) -> list[AgendaItem]:
+    """The secretariat fills a planned meeting's agenda with every request waiting for a
+    meeting (deferred ones included), ranked by score. Rebuilding replaces the agenda."""
+    _secretary(actor)
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        if meeting.state != Meeting.State.PLANNED:
+            raise TransitionConflict(_("会议已形成决议，不能再调整议程。"))
+        meeting.items.all().delete()
+        return AgendaItem.objects.bulk_create(
+            AgendaItem(
+                meeting=meeting,
+                application=a,
+                position=i,
+                weighted_score=a.score,
+                requested_amount=a.requested_amount,
+                recommended_amount=a.recommended,
+            )
+            for i, a in enumerate(awaiting_meeting(meeting.call), 1)
+        )
+
+
+@dataclass(frozen=True)
+class AgendaLine:
+    item: AgendaItem
+    lead_opinion: str
+    group_opinion: str
+    running_total: Decimal
+    remaining_after: Decimal
+
+
+def remaining_budget(call: FundingCall) -> Decimal:
+    approved = FundingApplication.objects.filter(call=call, status=Status.APPROVED).aggregate(
+        total=Sum("approved_amount")
+    )["total"]
+    return call.total_budget - (approved or Decimal(0))
+
+
+def meeting_agenda(meeting: Meeting) -> list[AgendaLine]:
+    """The agenda as the meeting reads it: each request's opinions from the lower tiers, its
+    requested and recommended amounts, and the running total of recommendations against the
+    call's remaining budget. A fixed number of queries."""
+    items = list(
+        meeting.items.select_related("application__organisation", "application__special_project")
+    )
+    ids = [i.application_id for i in items]
+    opinions: dict[tuple[int, str], str] = {}
+    from workflows.models import AuditEntry
+
+    for entry in (
+        AuditEntry.objects.filter(
+            application_id__in=ids, transition__in=("accept_for_review", "recommend")
+        )
+        .order_by("seq")
+        .only("application_id", "transition", "reason")
+    ):
+        opinions[(entry.application_id, entry.transition)] = entry.reason
+    remaining = remaining_budget(meeting.call)
+    running = Decimal(0)
+    lines = []
+    for item in items:
+        running += item.recommended_amount or Decimal(0)
+        lines.append(
+            AgendaLine(
+                item,
+                opinions.get((item.application_id, "accept_for_review"), ""),
+                opinions.get((item.application_id, "recommend"), ""),
+                running,
+                remaining - running,
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class Resolution:
+    application_id: int
+    decision: str  # approve, reject or defer
+    amount: Decimal | None = None
+    reason: str = ""
+
+
+@refusals_recorded
+def record_resolutions(*, meeting_id: int, actor: Any, resolutions: list[Resolution]) -> Meeting:
+    """After the meeting the secretary records the resolution of every agenda item at once:
+    either all are recorded, each with its own audit entry and document, or none. Refused when
+    an item is missing or unknown, when an approval lacks an amount or exceeds the request (or
+    the recommendation without a reason), and when the approvals together exceed the call's
+    remaining budget (the message names the overrun)."""
+    _secretary(actor)
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().select_related("call").get(pk=meeting_id)
+        if meeting.state != Meeting.State.PLANNED:
+            raise TransitionConflict(_("该会议的决议已经记录。"))
+        items = {i.application_id: i for i in meeting.items.all()}
+        given = {r.application_id: r for r in resolutions}
+        if set(given) != set(items) or len(given) != len(resolutions):
+            missing = sorted(set(items) - set(given))
+            raise InvalidInput(
+                _("须对议程中的每一项作出决议，且每项只能一次（缺少：%s）。")
+                % ", ".join(map(str, missing))
+                if missing
+                else _("决议中有不在议程上的项目或重复项目。")
+            )
+        _check_budget(meeting.call, [r for r in resolutions if r.decision == "approve"])
+        for position, resolution in enumerate(
+            sorted(resolutions, key=lambda r: items[r.application_id].position), 1
+        ):
+            _resolve_one(items[resolution.application_id], resolution, actor, position)
+        AgendaItem.objects.bulk_update(
+            list(items.values()), ["resolution", "approved_amount", "reason"]
+        )
+        meeting.state = Meeting.State.RESOLVED
+        meeting.resolved_at = timezone.now()
+        meeting.save(update_fields=["state", "resolved_at"])
+    return meeting
+
+
+def _check_budget(call: FundingCall, approvals: list[Resolution]) -> None:
+    total = sum((r.amount or Decimal(0) for r in approvals), Decimal(0))
+    remaining = remaining_budget(call)
+    if total > remaining:
+        raise InvalidInput(
+            _("本次批准总额 %(total)s 元超出本批次剩余预算 %(remaining)s 元，超出 %(over)s 元。")
+            % {
+                "total": f"{total:,.2f}",
+                "remaining": f"{remaining:,.2f}",
+                "over": f"{total - remaining:,.2f}",
+            }
+        )
+
+
+def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Any, position: int) -> None:
+    pk = resolution.application_id
+    label = _("第%(n)d项") % {"n": position}
+    try:
+        claim_task(application_id=pk, actor=actor)
+        if resolution.decision == "approve":
+            if resolution.amount is None:
+                raise InvalidInput(_("须填写批准金额。"))
+            recommended = item.recommended_amount
+            if (
+                recommended is not None
+                and resolution.amount > recommended
+                and not (resolution.reason or "").strip()
+            ):
+                raise InvalidInput(_("批准金额高于审核工作小组建议金额时须说明理由。"))
+            workflow.approve_application(
+                application_id=pk, actor=actor, amount=resolution.amount, reason=resolution.reason
+            )
+            item.approved_amount = resolution.amount
+        elif resolution.decision == "reject":
+            workflow.reject_application(application_id=pk, actor=actor, reason=resolution.reason)
+        elif resolution.decision == "defer":
+            workflow.defer_application(application_id=pk, actor=actor, reason=resolution.reason)
+        else:
+            raise InvalidInput(_("未知的决议。"))
+    except (InvalidInput, TransitionConflict) as exc:
+        raise type(exc)(f"{label}（{item.application_id}）：{exc.message}") from exc
+    item.resolution = resolution.decision
+    item.reason = resolution.reason

@@ -1,0 +1,181 @@
+"""The messenger: who hears about what, in Chinese with an English fallback, after commit.
+
+Every notification fans out from here: the receiver of ``application_transitioned`` (sent only
+after a transition commits) and ``notify_after_commit`` for people-side events (experts
+assigned, reminders, escalations). Mail goes through Django's email framework (console backend
+by default, SMTP by settings); a failing mail server is logged and never touches the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.dispatch import receiver
+
+from .models import FundingApplication, Status
+from .signals import application_transitioned
+
+log = logging.getLogger(__name__)
+
+# (subject zh, subject en, body zh, body en); {title}, {code}, {reason}, {status} are filled in.
+MESSAGES: dict[str, tuple[str, str, str, str]] = {
+    "arrived": (
+        "新的配套资金申请待办理：{title}",
+        "A matching-fund request awaits you: {title}",
+        "申请“{title}”（{code}）已到达您所在环节，当前状态：{status}。请登录系统认领办理。",
+        'The request "{title}" ({code}) has reached your tier (status: {status}). '
+        "Please sign in to take it.",
+    ),
+    "decided": (
+        "您的配套资金申请有新进展：{title}",
+        "News on your matching-fund request: {title}",
+        "申请“{title}”（{code}）的状态已变为：{status}。{reason}\n决定文书可登录系统下载。",
+        'The status of your request "{title}" ({code}) is now: {status}. {reason}\n'
+        "The decision document can be downloaded after signing in.",
+    ),
+    "expert_assigned": (
+        "请评审配套资金申请：{title}",
+        "Please review a matching-fund request: {title}",
+        "您被指派评审申请“{title}”（{code}）。查看材料前，请先声明是否存在利益冲突。",
+        'You have been asked to score the request "{title}" ({code}). Before you see its '
+        "material, please declare whether you have a conflict of interest.",
+    ),
+    "reassign_needed": (
+        "评审专家回避，请改派：{title}",
+        "An expert withdrew; please reassign: {title}",
+        "一名专家就申请“{title}”（{code}）声明利益冲突，请另行指派专家。",
+        'An expert declared a conflict of interest on "{title}" ({code}); please assign '
+        "another expert.",
+    ),
+    "reminder": (
+        "办理提醒：{title} 已逾期",
+        "Reminder: {title} is overdue",
+        "您所在环节对申请“{title}”（{code}）的办理已超过时限，请尽快办理。",
+        'Your tier\'s work on "{title}" ({code}) is past its time limit; please act on it.',
+    ),
+    "escalation": (
+        "逾期升级：{title}",
+        "Escalation: {title}",
+        "申请“{title}”（{code}）在提醒后仍未办理，现升级至您处，可改派办理人。",
+        '"{title}" ({code}) is still not handled after a reminder and is escalated to you; '
+        "you may reassign it.",
+    ),
+}
+
+# Who hears of each transition: the applicant's organisation, or the people of the next tier.
+APPLICANT_HEARS = {"return_for_revision", "reject", "approve", "defer", "withdraw"}
+NEXT_TIER_HEARS = {
+    "submit": "lead",
+    "accept_for_review": "group_chair",
+    "recommend": "meeting",
+    "resubmit": "current",
+}
+
+
+def recipients_for_tier(application: FundingApplication, tier: str) -> list[Any]:
+    users = get_user_model()._default_manager.filter(is_active=True).exclude(email="")
+    if tier == "lead":
+        return list(
+            users.filter(
+                profile__role="lead_officer",
+                profile__department_id=application.special_project.lead_department_id,
+            )
+        )
+    if tier in ("group", "group_chair"):
+        return list(users.filter(profile__role="group_chair"))
+    if tier == "meeting":
+        return list(users.filter(profile__role="meeting_secretary"))
+    return []
+
+
+def tier_heads(application: FundingApplication, tier: str) -> list[Any]:
+    users = get_user_model()._default_manager.filter(is_active=True).exclude(email="")
+    if tier == "group":
+        return list(users.filter(profile__role="group_chair"))
+    if tier == "lead":
+        return list(
+            users.filter(
+                profile__role="lead_officer",
+                profile__is_head=True,
+                profile__department_id=application.special_project.lead_department_id,
+            )
+        )
+    return list(users.filter(profile__role="meeting_secretary", profile__is_head=True))
+
+
+def applicant_users(application: FundingApplication) -> list[Any]:
+    return list(
+        get_user_model()
+        ._default_manager.filter(
+            is_active=True,
+            profile__role="applicant",
+            profile__organisation_id=application.organisation_id,
+        )
+        .exclude(email="")
+    )
+
+
+def send(
+    kind: str, application: FundingApplication, recipients: Iterable[Any], reason: str = ""
+) -> int:
+    """Send one message of ``kind`` about ``application`` to each recipient. Returns the count."""
+    addresses = sorted({u.email for u in recipients if getattr(u, "email", "")})
+    if not addresses:
+        return 0
+    subject_zh, subject_en, body_zh, body_en = MESSAGES[kind]
+    values = {
+        "title": application.title,
+        "code": application.national_task_code,
+        "status": Status(application.status).label,
+        "reason": reason,
+    }
+    status_en = Status(application.status).value.replace("_", " ")
+    subject = f"{subject_zh.format(**values)} / {subject_en.format(**values)}"
+    body = (
+        body_zh.format(**values) + "\n\n——\n\n" + body_en.format(**{**values, "status": status_en})
+    )
+    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
+    try:
+        return send_mass_mail(messages, fail_silently=False)
+    except Exception:  # the decision stands; the mail server's trouble is logged for operators
+        log.exception("could not send %s notification for application %s", kind, application.pk)
+        return 0
+
+
+def notify_after_commit(
+    kind: str, application_id: int, recipient_ids: Iterable[int], reason: str = ""
+) -> None:
+    ids = list(recipient_ids)
+
+    def deliver() -> None:
+        application = FundingApplication.objects.select_related("special_project").get(
+            pk=application_id
+        )
+        users = get_user_model()._default_manager.filter(pk__in=ids)
+        send(kind, application, users, reason)
+
+    transaction.on_commit(deliver)
+
+
+@receiver(application_transitioned, dispatch_uid="workflows.notify_transition")
+def notify_transition(sender, *, application_id: int, transition: str, **kwargs) -> None:
+    application = FundingApplication.objects.select_related("special_project").get(
+        pk=application_id
+    )
+    if transition in APPLICANT_HEARS:
+        reason = (
+            application.audit_entries.order_by("-seq").values_list("reason", flat=True).first()
+            or ""
+        )
+        send("decided", application, applicant_users(application), reason)
+    tier = NEXT_TIER_HEARS.get(transition)
+    if tier == "current":
+        tier = application.current_tier or ""
+    if tier:
+        send("arrived", application, recipients_for_tier(application, tier))
