@@ -30,6 +30,7 @@ from .pool import PoolState, available, balances_for, split
 from .version import Case, Message, PolicyVersion, PoolMethod, RoundingMode
 
 _ELIGIBILITY = DEFAULT_TITLES["eligibility"]
+REQUEST_STEP_ID = "requested-amount"  # reserved by the schema, so no rule can share it
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +247,7 @@ def _evaluate(
         amount = facts.requested_amount
     steps.append(
         ExplanationStep(
-            "requested-amount",
+            REQUEST_STEP_ID,
             "request",
             "request",
             {"limit": facts.requested_amount, "before": before},

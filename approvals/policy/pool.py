@@ -21,7 +21,7 @@ from decimal import ROUND_DOWN, Decimal, localcontext
 from types import MappingProxyType
 from typing import Any
 
-from .money import CENT, MONEY_CONTEXT, ZERO
+from .money import CENT, MAX_AMOUNT, MONEY_CONTEXT, ZERO
 from .version import PolicyVersion, PooledFundingRule, PoolMethod
 
 _ctx = MONEY_CONTEXT
@@ -35,9 +35,13 @@ def _fen_amount(value: object, what: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise ValueError(f"{what} must be a Decimal amount in yuan, got {value!r}")
     amount = Decimal(value)
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT, context=_ctx):
-        raise ValueError(f"{what} must be a non-negative amount in whole fen, got {value}")
-    return amount
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+        raise ValueError(f"{what} must be at least 0 and below {MAX_AMOUNT:f}, got {value}")
+    fen = amount.quantize(CENT, context=_ctx)
+    if fen != amount:
+        raise ValueError(f"{what} must be a whole number of fen (0.01 yuan), got {value}")
+    # Kept at the fen, so every amount prints the same way ("1000000.00").
+    return fen
 
 
 @dataclass(frozen=True)

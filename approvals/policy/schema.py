@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .conditions import Condition, ConditionError, compile_condition
 from .facts import MONEY_FIELDS
-from .money import CENT, MAX_AMOUNT, ONE
+from .money import ONE
 from .problems import PolicyProblem, PolicyValidationError
+from .reader import MISSING, DocumentReader, read_date, shown
 from .version import (
     CapRule,
     Case,
@@ -54,9 +54,9 @@ from .version import (
 
 SUPPORTED_FORMATS = (1,)
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# The evaluator's built-in "never more than requested" step uses this id in explanations.
+RESERVED_IDS = frozenset({"requested-amount"})
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-# Ratios with more decimals than this are a typo, and would make products inexact.
-_MAX_RATIO_PLACES = 10
 _TOP_KEYS = {"format", "name", "version", "notice", "effective", "rules"}
 _COMMON_KEYS = {"id", "kind", "title"}
 _RULE_KEYS: dict[RuleKind, set[str]] = {
@@ -67,163 +67,6 @@ _RULE_KEYS: dict[RuleKind, set[str]] = {
     RuleKind.POOLED_FUNDING: {"method", "departments"},
     RuleKind.ROUNDING: {"unit", "mode"},
 }
-_MISSING = object()
-
-
-class _Reader:
-    """Reads values out of one part of the document, recording problems instead of raising."""
-
-    def __init__(
-        self, problems: list[PolicyProblem], index: int | None = None, rule_id: str | None = None
-    ) -> None:
-        self.problems = problems
-        self.index = index
-        self.rule_id = rule_id
-
-    def add(self, field: str, zh: str, en: str) -> None:
-        self.problems.append(PolicyProblem(field, zh, en, self.index, self.rule_id))
-
-    def mapping(self, value: Any, field: str) -> Mapping[str, Any] | None:
-        if isinstance(value, Mapping):
-            return value
-        self.add(field, "应为键值映射", f"must be a mapping, got {_shown(value)}")
-        return None
-
-    def keys(self, data: Mapping[str, Any], allowed: set[str], prefix: str = "") -> None:
-        for key in sorted(set(map(str, data)) - allowed):
-            self.add(
-                f"{prefix}{key}",
-                f"未知字段 '{key}'（可用：{', '.join(sorted(allowed))}）",
-                f"unknown key '{key}' (expected one of: {', '.join(sorted(allowed))})",
-            )
-
-    def get(self, data: Mapping[str, Any], key: str, field: str, *, required: bool = True) -> Any:
-        value = data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.add(field, "缺少必填字段", f"'{key}' is required")
-            return _MISSING
-        return value
-
-    def text(self, data: Mapping[str, Any], key: str, field: str, *, required: bool = True) -> str:
-        value = self.get(data, key, field, required=required)
-        if value is _MISSING:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.add(field, "应为非空文本", f"must be non-empty text, got {_shown(value)}")
-            return ""
-        return value.strip()
-
-    def message(
-        self, data: Mapping[str, Any], key: str, field: str, *, required: bool = True
-    ) -> Message | None:
-        value = self.get(data, key, field, required=required)
-        if value is _MISSING:
-            return None
-        if isinstance(value, str):
-            self.add(
-                field,
-                "须同时给出中文和英文：{zh: …, en: …}",
-                "must give both Chinese and English: {zh: …, en: …}",
-            )
-            return None
-        mapping = self.mapping(value, field)
-        if mapping is None:
-            return None
-        self.keys(mapping, {"zh", "en"}, f"{field}.")
-        zh = self.text(mapping, "zh", f"{field}.zh")
-        en = self.text(mapping, "en", f"{field}.en")
-        return Message(zh, en) if zh and en else None
-
-    def number(self, value: Any, field: str) -> Decimal | None:
-        if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
-            self.add(field, "应为数字", f"must be a number, got {_shown(value)}")
-            return None
-        # Floats only reach us from documents built in Python; their text form is what was meant.
-        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-        if not number.is_finite():
-            self.add(field, "应为有限数字", f"must be a finite number, got {value}")
-            return None
-        return number
-
-    def ratio(self, value: Any, field: str, what_zh: str = "比例") -> Decimal | None:
-        number = self.number(value, field)
-        if number is None:
-            return None
-        if not Decimal(0) <= number <= ONE:
-            self.add(
-                field,
-                f"{what_zh}须在 0 与 1 之间（含），现为 {value}",
-                f"must be between 0 and 1 inclusive, got {value}",
-            )
-            return None
-        if number.as_tuple().exponent < -_MAX_RATIO_PLACES:  # type: ignore[operator]
-            self.add(
-                field,
-                f"{what_zh}最多 {_MAX_RATIO_PLACES} 位小数",
-                f"must have at most {_MAX_RATIO_PLACES} decimal places, got {value}",
-            )
-            return None
-        return number
-
-    def money(self, value: Any, field: str, *, positive: bool = False) -> Decimal | None:
-        number = self.number(value, field)
-        if number is None:
-            return None
-        if number < 0 or (positive and number == 0):
-            self.add(
-                field,
-                f"金额须{'大于' if positive else '不小于'} 0，现为 {value}",
-                f"must be {'greater than' if positive else 'at least'} 0 yuan, got {value}",
-            )
-            return None
-        if number >= MAX_AMOUNT:
-            self.add(field, "金额过大", f"must be below {MAX_AMOUNT:f} yuan, got {value}")
-            return None
-        if number != number.quantize(CENT):
-            self.add(
-                field, "金额最小单位为分（0.01 元）", f"must be whole fen (0.01 yuan): {value}"
-            )
-            return None
-        return number
-
-    def condition(self, value: Any, field: str) -> Condition | None:
-        if not isinstance(value, str):
-            self.add(field, "条件应为文本表达式", f"a condition must be text, got {_shown(value)}")
-            return None
-        try:
-            return compile_condition(value)
-        except ConditionError as exc:
-            self.add(field, f"条件“{value}”无效：{exc.message_zh}", f"{value!r}: {exc.message_en}")
-            return None
-
-    def choice(self, value: Any, field: str, choices: type) -> Any:
-        allowed = [c.value for c in choices]  # type: ignore[attr-defined]
-        if value not in allowed:
-            self.add(
-                field,
-                f"取值 {_shown(value)} 无效，可用：{', '.join(allowed)}",
-                f"unknown value {_shown(value)}; expected one of: {', '.join(allowed)}",
-            )
-            return None
-        return choices(value)
-
-
-def _shown(value: Any) -> str:
-    text = repr(value) if not isinstance(value, Decimal) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _date(reader: _Reader, value: Any, field: str) -> date | None:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    reader.add(field, "应为日期（YYYY-MM-DD）", f"must be a date (YYYY-MM-DD), got {_shown(value)}")
-    return None
 
 
 def build_policy(document: Any, *, content_hash: str) -> PolicyVersion:
@@ -233,14 +76,14 @@ def build_policy(document: Any, *, content_hash: str) -> PolicyVersion:
     a mapping, lacks or misspells a field, or has any rule the module docstring rules out.
     """
     problems: list[PolicyProblem] = []
-    top = _Reader(problems)
+    top = DocumentReader(problems)
     data = top.mapping(document, "(document)")
     if data is None:
         raise PolicyValidationError(problems)
     top.keys(data, _TOP_KEYS)
     fmt = data.get("format", 1)
     if fmt not in SUPPORTED_FORMATS or isinstance(fmt, bool):
-        top.add("format", f"不支持的格式版本 {_shown(fmt)}", f"unsupported format {_shown(fmt)}")
+        top.add("format", f"不支持的格式版本 {shown(fmt)}", f"unsupported format {shown(fmt)}")
     name = top.text(data, "name", "name")
     version = top.text(data, "version", "version")
     notice = top.text(data, "notice", "notice", required=False)
@@ -260,18 +103,18 @@ def build_policy(document: Any, *, content_hash: str) -> PolicyVersion:
     )
 
 
-def _period(top: _Reader, data: Mapping[str, Any]) -> tuple[date | None, date | None]:
+def _period(top: DocumentReader, data: Mapping[str, Any]) -> tuple[date | None, date | None]:
     raw = top.get(data, "effective", "effective")
-    if raw is _MISSING:
+    if raw is MISSING:
         return None, None
     period = top.mapping(raw, "effective")
     if period is None:
         return None, None
     top.keys(period, {"from", "to"}, "effective.")
     start_raw = top.get(period, "from", "effective.from")
-    start = None if start_raw is _MISSING else _date(top, start_raw, "effective.from")
+    start = None if start_raw is MISSING else read_date(top, start_raw, "effective.from")
     end_raw = period.get("to")
-    end = None if end_raw is None else _date(top, end_raw, "effective.to")
+    end = None if end_raw is None else read_date(top, end_raw, "effective.to")
     if start is not None and end is not None and end < start:
         top.add(
             "effective",
@@ -282,9 +125,9 @@ def _period(top: _Reader, data: Mapping[str, Any]) -> tuple[date | None, date | 
 
 
 def _rules(problems: list[PolicyProblem], data: Mapping[str, Any]) -> list[Rule]:
-    top = _Reader(problems)
+    top = DocumentReader(problems)
     raw_rules = top.get(data, "rules", "rules")
-    if raw_rules is _MISSING:
+    if raw_rules is MISSING:
         return []
     if not isinstance(raw_rules, list) or not raw_rules:
         top.add("rules", "规则应为非空列表", "rules must be a non-empty list")
@@ -294,7 +137,7 @@ def _rules(problems: list[PolicyProblem], data: Mapping[str, Any]) -> list[Rule]
     counts: dict[RuleKind, int] = dict.fromkeys(RuleKind, 0)
     for index, raw in enumerate(raw_rules):
         rule_id = raw.get("id") if isinstance(raw, Mapping) else None
-        reader = _Reader(problems, index, rule_id if isinstance(rule_id, str) else None)
+        reader = DocumentReader(problems, index, rule_id if isinstance(rule_id, str) else None)
         rule = _rule(reader, raw, seen_ids, index)
         if rule is not None:
             rules.append(rule)
@@ -320,7 +163,7 @@ def _rules(problems: list[PolicyProblem], data: Mapping[str, Any]) -> list[Rule]
     return rules
 
 
-def _rule(reader: _Reader, raw: Any, seen_ids: dict[str, int], index: int) -> Rule | None:
+def _rule(reader: DocumentReader, raw: Any, seen_ids: dict[str, int], index: int) -> Rule | None:
     data = reader.mapping(raw, "")
     if data is None:
         return None
@@ -331,6 +174,12 @@ def _rule(reader: _Reader, raw: Any, seen_ids: dict[str, int], index: int) -> Ru
             "规则编号只能用小写字母、数字、- 和 _",
             f"an id uses lower-case letters, digits, '-' and '_' only, got {rule_id!r}",
         )
+    elif rule_id in RESERVED_IDS:
+        reader.add(
+            "id",
+            f"规则编号 {rule_id} 保留给内置步骤",
+            f"the id {rule_id!r} is reserved for a built-in step of the evaluator",
+        )
     elif rule_id in seen_ids:
         reader.add(
             "id",
@@ -340,7 +189,7 @@ def _rule(reader: _Reader, raw: Any, seen_ids: dict[str, int], index: int) -> Ru
     elif rule_id:
         seen_ids[rule_id] = index
     kind_raw = reader.get(data, "kind", "kind")
-    if kind_raw is _MISSING:
+    if kind_raw is MISSING:
         return None
     kind = reader.choice(kind_raw, "kind", RuleKind)
     if kind is None:
@@ -353,19 +202,21 @@ def _rule(reader: _Reader, raw: Any, seen_ids: dict[str, int], index: int) -> Ru
 
 
 def _eligibility(
-    reader: _Reader, data: Mapping[str, Any], rule_id: str, title: Message | None
+    reader: DocumentReader, data: Mapping[str, Any], rule_id: str, title: Message | None
 ) -> Rule | None:
     raw = reader.get(data, "condition", "condition")
-    condition = None if raw is _MISSING else reader.condition(raw, "condition")
+    condition = None if raw is MISSING else reader.condition(raw, "condition")
     message = reader.message(data, "message", "message")
     if condition is None or message is None:
         return None
     return EligibilityRule(rule_id, condition, message, title)
 
 
-def _cases(reader: _Reader, data: Mapping[str, Any], value_key: str, what_zh: str) -> list[Case]:
+def _cases(
+    reader: DocumentReader, data: Mapping[str, Any], value_key: str, what_zh: str
+) -> list[Case]:
     raw = reader.get(data, "cases", "cases")
-    if raw is _MISSING:
+    if raw is MISSING:
         return []
     if not isinstance(raw, list) or not raw:
         reader.add("cases", "情形应为非空列表", "cases must be a non-empty list")
@@ -395,7 +246,7 @@ def _cases(reader: _Reader, data: Mapping[str, Any], value_key: str, what_zh: st
         raw_value = reader.get(case, value_key, f"{field}.{value_key}")
         value = (
             None
-            if raw_value is _MISSING
+            if raw_value is MISSING
             else reader.ratio(raw_value, f"{field}.{value_key}", what_zh)
         )
         label = reader.message(case, "label", f"{field}.label", required=False)
@@ -405,21 +256,21 @@ def _cases(reader: _Reader, data: Mapping[str, Any], value_key: str, what_zh: st
 
 
 def _ratio(
-    reader: _Reader, data: Mapping[str, Any], rule_id: str, title: Message | None
+    reader: DocumentReader, data: Mapping[str, Any], rule_id: str, title: Message | None
 ) -> Rule | None:
     cases = _cases(reader, data, "ratio", "配套比例")
     return RatioRule(rule_id, tuple(cases), title) if cases else None
 
 
 def _equity_share(
-    reader: _Reader, data: Mapping[str, Any], rule_id: str, title: Message | None
+    reader: DocumentReader, data: Mapping[str, Any], rule_id: str, title: Message | None
 ) -> Rule | None:
     cases = _cases(reader, data, "share", "股权投资比例")
     return EquityShareRule(rule_id, tuple(cases), title) if cases else None
 
 
 def _cap(
-    reader: _Reader, data: Mapping[str, Any], rule_id: str, title: Message | None
+    reader: DocumentReader, data: Mapping[str, Any], rule_id: str, title: Message | None
 ) -> Rule | None:
     has_absolute = data.get("absolute") is not None
     has_relative = data.get("of") is not None or data.get("ratio") is not None
@@ -443,17 +294,17 @@ def _cap(
             f"'{of}' is not an amount; expected one of: {', '.join(MONEY_FIELDS)}",
         )
     raw_ratio = reader.get(data, "ratio", "ratio")
-    ratio = None if raw_ratio is _MISSING else reader.ratio(raw_ratio, "ratio", "上限比例")
+    ratio = None if raw_ratio is MISSING else reader.ratio(raw_ratio, "ratio", "上限比例")
     return CapRule(rule_id, of=of, ratio=ratio, when=when, title=title)
 
 
 def _pooled_funding(
-    reader: _Reader, data: Mapping[str, Any], rule_id: str, title: Message | None
+    reader: DocumentReader, data: Mapping[str, Any], rule_id: str, title: Message | None
 ) -> Rule | None:
     raw_method = reader.get(data, "method", "method")
-    method = None if raw_method is _MISSING else reader.choice(raw_method, "method", PoolMethod)
+    method = None if raw_method is MISSING else reader.choice(raw_method, "method", PoolMethod)
     raw = reader.get(data, "departments", "departments")
-    if raw is _MISSING:
+    if raw is MISSING:
         return None
     if not isinstance(raw, list) or not raw:
         reader.add("departments", "出资部门应为非空列表", "departments must be a non-empty list")
@@ -474,11 +325,11 @@ def _pooled_funding(
         seen.add(code)
         name = reader.message(entry, "name", f"{field}.name")
         raw_budget = reader.get(entry, "budget", f"{field}.budget")
-        budget = None if raw_budget is _MISSING else reader.money(raw_budget, f"{field}.budget")
+        budget = None if raw_budget is MISSING else reader.money(raw_budget, f"{field}.budget")
         share = None
         if method is PoolMethod.PROPORTIONAL:
             raw_share = reader.get(entry, "share", f"{field}.share")
-            if raw_share is not _MISSING:
+            if raw_share is not MISSING:
                 share = reader.ratio(raw_share, f"{field}.share", "出资比例")
         elif entry.get("share") is not None and method is PoolMethod.PRIORITY:
             reader.add(
@@ -504,12 +355,12 @@ def _pooled_funding(
 
 
 def _rounding(
-    reader: _Reader, data: Mapping[str, Any], rule_id: str, title: Message | None
+    reader: DocumentReader, data: Mapping[str, Any], rule_id: str, title: Message | None
 ) -> Rule | None:
     raw_unit = reader.get(data, "unit", "unit")
-    unit = None if raw_unit is _MISSING else reader.money(raw_unit, "unit", positive=True)
+    unit = None if raw_unit is MISSING else reader.money(raw_unit, "unit", positive=True)
     raw_mode = reader.get(data, "mode", "mode")
-    mode = None if raw_mode is _MISSING else reader.choice(raw_mode, "mode", RoundingMode)
+    mode = None if raw_mode is MISSING else reader.choice(raw_mode, "mode", RoundingMode)
     if unit is None or mode is None:
         return None
     return RoundingRule(rule_id, unit, mode, title)

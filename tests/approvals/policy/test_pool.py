@@ -138,8 +138,13 @@ def test_naive_submission_time_is_refused() -> None:
 
 
 def test_negative_item_amount_is_refused() -> None:
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="at least 0"):
         item("x", -1)
+
+
+def test_item_amount_finer_than_a_fen_is_refused() -> None:
+    with pytest.raises(ValueError, match="whole number of fen"):
+        item("x", D("0.001"))
 
 
 def test_pool_state_of_another_pool_is_refused() -> None:

@@ -297,6 +297,16 @@ def test_duplicate_rule_ids_are_refused() -> None:
     assert "rules[1]" in problem.message_en
 
 
+def test_id_of_the_built_in_request_step_is_reserved() -> None:
+    problem = only_problem(with_rules(eligibility("has_national_approval", id="requested-amount")))
+    assert "reserved" in problem.message_en
+
+
+def test_amounts_in_the_document_are_kept_at_the_fen() -> None:
+    budget = build(minimal_document()).pool.departments[0].budget
+    assert str(budget) == "1000000000.00"
+
+
 def test_badly_formed_rule_id_is_refused() -> None:
     assert (
         only_problem(with_rules(eligibility("has_national_approval", id="Check 1"))).field == "id"
