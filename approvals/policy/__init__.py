@@ -8,8 +8,9 @@
 
 Modules: `facts` (what conditions may read), `conditions` (rule-engine expressions compiled
 once), `version` (the typed policy), `schema` (document → policy, with every problem),
-`reader` (one value of a document), `loader` (YAML/JSON text, content hash), `money` (the Decimal context), `evaluator`,
-`explanation`, `pool` (departments' balances, batch drawing), `whatif`.
+`reader` (one value of a document), `loader` (YAML/JSON text, content hash), `money` (the
+Decimal context), `evaluator`, `explanation`, `pool` (departments' balances, batch drawing),
+`whatif`.
 """
 
 from .conditions import Condition, ConditionError, compile_condition
