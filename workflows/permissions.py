@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
@@ -44,15 +45,22 @@ def declared_conflict(application: FundingApplication, user: Any) -> bool:
     return application.audit_entries.filter(actor=user, transition=CONFLICT_DECLARED).exists()
 
 
-def acted_at_another_tier(application: FundingApplication, user: Any, tier: str) -> bool:
-    """A person acts at most at one tier of one application: nobody approves their own
-    recommendation."""
-    return (
-        application.audit_entries.filter(actor=user, tier__in=REVIEW_TIERS)
-        .exclude(tier=tier)
-        .exclude(transition=CONFLICT_DECLARED)
-        .exists()
+def _past_involvement(application: FundingApplication, user: Any, tier: str) -> tuple[bool, bool]:
+    """(declared a conflict, acted at another tier) in one query: a person acts at most at one
+    tier of one application, so nobody approves their own recommendation."""
+    rows = set(
+        application.audit_entries.filter(actor=user)
+        .filter(Q(transition=CONFLICT_DECLARED) | Q(tier__in=REVIEW_TIERS))
+        .values_list("transition", "tier")
+        .distinct()
     )
+    conflict = any(t == CONFLICT_DECLARED for t, _ in rows)
+    elsewhere = any(t != CONFLICT_DECLARED and other != tier for t, other in rows)
+    return conflict, elsewhere
+
+
+def acted_at_another_tier(application: FundingApplication, user: Any, tier: str) -> bool:
+    return _past_involvement(application, user, tier)[1]
 
 
 def why_not(application: FundingApplication, user: Any, tier: str | None) -> str | None:
@@ -61,9 +69,10 @@ def why_not(application: FundingApplication, user: Any, tier: str | None) -> str
         return None
     if belongs_to_applicant(application, user):
         return _("您所在单位是该申请的申报单位，须回避。")
-    if declared_conflict(application, user):
+    conflict, elsewhere = _past_involvement(application, user, tier)
+    if conflict:
         return _("您已就该申请申报利益冲突，须回避。")
-    if acted_at_another_tier(application, user, tier):
+    if elsewhere:
         return _("您已在该申请的其他审核环节办理过，同一人不得在两个环节办理同一申请。")
     return None
 

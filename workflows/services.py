@@ -383,6 +383,7 @@ def _transition(
             reason=reason,
             details=details,
             call=call or {},
+            checked=True,
         )
         if open_task is not None:
             complete_task(open_task, actor, application)
@@ -399,8 +400,11 @@ def _check(application: FundingApplication, actor: Any, name: str) -> None:
         raise NotAllowed(rights.why_not(application, actor, application.current_tier))
 
 
-def _apply(application, actor, *, name, tier, reason="", details=None, call=None) -> None:
-    _check(application, actor, name)
+def _apply(
+    application, actor, *, name, tier, reason="", details=None, call=None, checked=False
+) -> None:
+    if not checked:
+        _check(application, actor, name)
     source = application.status
     try:
         getattr(application, name)(**(call or {}))
