@@ -32,6 +32,7 @@ def run(database: str) -> None:
     _django.setup(database)
     import datetime
 
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import transaction
     from django.utils import timezone
@@ -41,8 +42,6 @@ def run(database: str) -> None:
     from workflows.demo_data import ensure_call
     from workflows.models import FundingApplication, SpecialProject, Status
     from workflows.signals import transition_recorded
-
-    from django.conf import settings
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
     # No documents: this measures the state change, not the rendering.
