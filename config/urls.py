@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("documents/", include("documents.urls")),
+    path("review/", include("approvals.urls")),
     path("", include("workflows.urls")),
 ]

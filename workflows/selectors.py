@@ -93,16 +93,6 @@ def all_audit_entries() -> QuerySet[AuditEntry]:
     return AuditEntry.objects.select_related("application").order_by("-seq")
 
 
-# How long each tier has for its tasks: the call's field for each task of the flow.
-DAYS_FOR_TASK = {
-    "lead_review": "lead_days",
-    "assign_experts": "group_days",
-    "score": "group_days",
-    "group_decision": "group_days",
-    "meeting_review": "meeting_days",
-}
-
-
 @dataclass
 class QueueSummary:
     """A reviewer's queue: the tasks, each with ``due`` and ``is_overdue``, and the counts."""
@@ -115,19 +105,25 @@ class QueueSummary:
 
 def queue_summary(user: Any, *, now: datetime.datetime | None = None) -> QueueSummary:
     """The user's queue with its counts: new (nobody holds it yet), held by the user, and
-    overdue (older than the call's time limit for that tier). One query, however long."""
+    overdue (older than the call's time limit for that tier). The chair's includes the scoring
+    tasks waiting to be given to another expert. One query, however long."""
     profile = rights.profile_of(user)
     tasks = queue_for(user).select_related("process__funding_application__call")
     if profile is not None and profile.role == "group_member":
         # A scoring task left by an expert with a conflict waits for the chair, not for them.
         tasks = tasks.filter(owner=user)
+    elif profile is not None and profile.role == "group_chair":
+        tasks = tasks | ReviewFlow.task_class._default_manager.filter(
+            flow_task=ReviewFlow.score, owner__isnull=True, status__in=OPEN_TASK_STATES
+        )
+    # The time limits live with the reminders; deadlines imports this module, hence here.
+    from .deadlines import due_at
+
     now = now or timezone.now()
     listed = list(tasks)
     for task in listed:
-        call = task.process.funding_application.call
-        days = getattr(call, DAYS_FOR_TASK[task.flow_task.name])
-        task.due = task.created + datetime.timedelta(days=days)
-        task.is_overdue = task.due < now
+        task.due = due_at(task, task.process.funding_application.call)
+        task.is_overdue = task.due is not None and task.due < now
     return QueueSummary(
         tasks=listed,
         new=sum(1 for t in listed if t.owner_id is None),

@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from approvals.views import expert_gate, review_panels
+
 from . import assignments, selectors, services
 from . import permissions as rights
 from .errors import InvalidInput
@@ -83,6 +85,10 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = _visible(request, pk)
+    # Experts see nothing of the request until they declare no conflict of interest.
+    gated = expert_gate(request, application)
+    if gated is not None:
+        return gated
     task = selectors.open_task_of(application)
     user = request.user
     is_reviewer = rights.acts_at_current_tier(application, user)
@@ -108,6 +114,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attachments": application.attachments.all(),
             "decision_form": DecisionForm(),
             "attachment_form": AttachmentForm(),
+            **review_panels(user, application),
         },
     )
 

@@ -1,0 +1,257 @@
+"""Forms of the review tiers. They parse what a reviewer typed into the arguments of one service;
+the rules themselves (who may, how much, in which state) stay in the services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from workflows.models import FundingCall
+
+from .meetings import Resolution
+from .models import AgendaItem, CheckItem, RubricCriterion
+
+YES_NO = (("yes", _("通过")), ("no", _("未通过")))
+MONEY = {"max_digits": 16, "decimal_places": 2, "min_value": Decimal("0.01")}
+
+
+class ExpertChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class ExpertsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+# --- tier 1 ---------------------------------------------------------------------------------
+
+
+class FormalCheckForm(forms.Form):
+    """The lead department's formal check list (one row per item) and its decision."""
+
+    decision = forms.ChoiceField(
+        label=_("审查结论"),
+        widget=forms.RadioSelect,
+        choices=(
+            ("accept", _("受理，提交审核工作小组")),
+            ("return", _("退回修改")),
+            ("reject", _("不予支持")),
+        ),
+    )
+    reason = forms.CharField(
+        label=_("意见"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for item in CheckItem:
+            self.fields[f"passed_{item.value}"] = forms.ChoiceField(
+                label=item.label, choices=YES_NO, initial="yes", widget=forms.RadioSelect
+            )
+            self.fields[f"note_{item.value}"] = forms.CharField(
+                label=_("说明"), required=False, max_length=1000
+            )
+
+    @property
+    def rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [
+            (item.label, self[f"passed_{item.value}"], self[f"note_{item.value}"])
+            for item in CheckItem
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == "return":
+            for item in CheckItem:
+                if (
+                    data.get(f"passed_{item.value}") == "no"
+                    and not data.get(f"note_{item.value}", "").strip()
+                ):
+                    self.add_error(
+                        f"note_{item.value}", _("退回修改时，请说明未通过项需要如何修改。")
+                    )
+        return data
+
+    def items(self) -> dict[str, dict[str, Any]]:
+        return {
+            item.value: {
+                "passed": self.cleaned_data[f"passed_{item.value}"] == "yes",
+                "note": self.cleaned_data[f"note_{item.value}"].strip(),
+            }
+            for item in CheckItem
+        }
+
+
+# --- tier 2 ---------------------------------------------------------------------------------
+
+
+class AssignExpertsForm(forms.Form):
+    experts = ExpertsChoiceField(
+        label=_("评审专家"),
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["experts"].queryset = (
+            get_user_model()
+            .objects.filter(pk__in=[c.pk for c in candidates])
+            .order_by("first_name", "username")
+        )
+
+
+class DeclarationForm(forms.Form):
+    conflict = forms.TypedChoiceField(
+        label=_("利益冲突声明"),
+        widget=forms.RadioSelect,
+        coerce=lambda v: v == "yes",
+        choices=(
+            ("no", _("本人与该申请及申报单位不存在利益冲突")),
+            ("yes", _("本人存在利益冲突，申请回避")),
+        ),
+    )
+    reason = forms.CharField(
+        label=_("利益冲突情形"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("conflict") and not data.get("reason", "").strip():
+            self.add_error("reason", _("请说明利益冲突的情形。"))
+        return data
+
+
+class ScoreForm(forms.Form):
+    """One row per criterion of the call's rubric: a score from 0 to 100 and a comment."""
+
+    def __init__(self, *args: Any, rubric: list[RubricCriterion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rubric = rubric
+        for criterion in rubric:
+            self.fields[f"score_{criterion.code}"] = forms.IntegerField(
+                label=criterion.name,
+                min_value=0,
+                max_value=100,
+                widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),
+            )
+            self.fields[f"comment_{criterion.code}"] = forms.CharField(
+                label=_("评语"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+            )
+
+    @property
+    def rows(self) -> list[tuple[RubricCriterion, forms.BoundField, forms.BoundField]]:
+        return [(c, self[f"score_{c.code}"], self[f"comment_{c.code}"]) for c in self.rubric]
+
+    def scores(self) -> dict[str, tuple[int, str]]:
+        return {
+            c.code: (self.cleaned_data[f"score_{c.code}"], self.cleaned_data[f"comment_{c.code}"])
+            for c in self.rubric
+        }
+
+
+class ReplaceExpertForm(forms.Form):
+    expert = ExpertChoiceField(label=_("改派给"), queryset=get_user_model().objects.none())
+
+    def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["expert"].queryset = (
+            get_user_model()
+            .objects.filter(pk__in=[c.pk for c in candidates])
+            .order_by("first_name", "username")
+        )
+
+
+class RecommendationForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("审核工作小组意见"),
+        widget=forms.RadioSelect,
+        choices=(
+            ("recommend", _("建议支持，提交联席会议")),
+            ("return", _("退回修改")),
+            ("reject", _("不予推荐")),
+        ),
+    )
+    amount = forms.DecimalField(label=_("建议配套金额(元)"), required=False, **MONEY)
+    reason = forms.CharField(
+        label=_("意见/理由"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == "recommend" and data.get("amount") is None:
+            self.add_error("amount", _("建议支持时须填写建议配套金额。"))
+        if data.get("decision") != "recommend":
+            data["amount"] = None
+        return data
+
+
+# --- tier 3 ---------------------------------------------------------------------------------
+
+
+class MeetingForm(forms.Form):
+    call = forms.ModelChoiceField(label=_("申报批次"), queryset=FundingCall.objects.all())
+    held_on = forms.DateField(label=_("会议日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    place = forms.CharField(label=_("地点"), max_length=200)
+    chair = forms.CharField(label=_("主持人"), max_length=100)
+
+
+class ResolutionsForm(forms.Form):
+    """The joint meeting's resolutions on its whole agenda, one row per item."""
+
+    DECISIONS = (
+        ("", _("—请选择—")),
+        ("approve", _("批准")),
+        ("reject", _("不予支持")),
+        ("defer", _("暂缓")),
+    )
+
+    def __init__(self, *args: Any, items: list[AgendaItem], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            pk = item.application_id
+            self.fields[f"decision_{pk}"] = forms.ChoiceField(
+                label=_("决议"), choices=self.DECISIONS
+            )
+            self.fields[f"amount_{pk}"] = forms.DecimalField(
+                label=_("批准金额(元)"), required=False, initial=item.recommended_amount, **MONEY
+            )
+            self.fields[f"reason_{pk}"] = forms.CharField(
+                label=_("理由"),
+                required=False,
+                max_length=4000,
+                widget=forms.Textarea(attrs={"rows": 1}),
+            )
+
+    def row(self, item: AgendaItem) -> tuple[forms.BoundField, ...]:
+        pk = item.application_id
+        return self[f"decision_{pk}"], self[f"amount_{pk}"], self[f"reason_{pk}"]
+
+    def resolutions(self) -> list[Resolution]:
+        data = self.cleaned_data
+        return [
+            Resolution(
+                application_id=item.application_id,
+                decision=data[f"decision_{item.application_id}"],
+                amount=(
+                    data[f"amount_{item.application_id}"]
+                    if data[f"decision_{item.application_id}"] == "approve"
+                    else None
+                ),
+                reason=data[f"reason_{item.application_id}"].strip(),
+            )
+            for item in self.items
+        ]
