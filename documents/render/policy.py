@@ -1,0 +1,119 @@
+"""What a decision document may load: the bundled assets by name and data: images; nothing else.
+
+Deny by default, with no code path to the network or the filesystem beyond the allow-list. No
+WeasyPrint here: the worker's URL fetcher (``worker.py``) calls ``resolve_resource``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
+ASSET_SCHEME = "asset:"
+#: The only files a document may load, by name, with the media type they are served as.
+ASSETS: Mapping[str, str] = {"letterhead.css": "text/css", "mark.svg": "image/svg+xml"}
+DATA_URI_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/svg+xml"})
+MAX_DATA_URI_CHARS = 4 * 1024 * 1024
+#: A4 at 400 dpi is 15.5 million pixels; far above that is a decompression bomb.
+MAX_IMAGE_PIXELS = 25_000_000
+#: WeasyPrint's recursive layout gives up near 150 levels; beyond this estimate, its HTML parser
+#: alone would take quadratic time (20,000 nested <div> cost 20 s) before failing.
+MAX_NESTING_DEPTH = 300
+PDF_VARIANTS = frozenset({"pdf/a-3b", "pdf/a-3u", "pdf/a-2b", "pdf/a-2u"})
+ATTACHMENT_RELATIONSHIPS = frozenset({"Source", "Data", "Alternative", "Supplement", "Unspecified"})
+
+
+class ResourceRefusedError(ValueError):
+    """A URL that documents may not load."""
+
+
+class ImageTooLargeError(ResourceRefusedError):
+    """A raster image whose decoding would exhaust memory."""
+
+
+def resolve_resource(url: str) -> tuple[bytes, str]:
+    """The content and media type of a URL a document may load; ResourceRefusedError otherwise."""
+    if url.startswith(ASSET_SCHEME):
+        name = url.removeprefix(ASSET_SCHEME)
+        if name not in ASSETS:  # an exact name from the allow-list: no path ever gets built
+            raise ResourceRefusedError(f"not a bundled asset: {url[:200]}")
+        return _asset_content(name), ASSETS[name]
+    if url[:5].lower() == "data:":
+        return _decode_image_data_uri(url)
+    raise ResourceRefusedError(
+        f"documents load only bundled assets and data: images, not {url[:200]}"
+    )
+
+
+@cache
+def _asset_content(name: str) -> bytes:
+    return (ASSETS_DIR / name).read_bytes()
+
+
+def _decode_image_data_uri(url: str) -> tuple[bytes, str]:
+    if len(url) > MAX_DATA_URI_CHARS:
+        raise ResourceRefusedError(f"a data: URI of {len(url)} characters is too long")
+    header, comma, payload = url[5:].partition(",")
+    parameters = [part.strip().lower() for part in header.split(";")]
+    if not comma or parameters[0] not in DATA_URI_IMAGE_TYPES:
+        raise ResourceRefusedError(
+            f"data: URIs may only hold images, not {parameters[0] or 'text'}"
+        )
+    content = unquote_to_bytes(payload)
+    if parameters[-1] == "base64":
+        try:
+            content = base64.b64decode(content)
+        except binascii.Error as error:
+            raise ResourceRefusedError("a data: URI with invalid base64") from error
+    return content, parameters[0]
+
+
+def check_image_size(content: bytes, media_type: str) -> None:
+    """Refuse raster images above MAX_IMAGE_PIXELS, reading only their header."""
+    if media_type == "image/svg+xml":
+        return
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        width = height = MAX_IMAGE_PIXELS  # Pillow's own bound is lower than that square
+    except Exception:  # not an image Pillow reads: WeasyPrint will leave it out
+        return
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageTooLargeError(f"an image has more than {MAX_IMAGE_PIXELS:,} pixels")
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# Void elements, and elements whose end tag may be omitted (the parser closes them itself).
+_NOT_NESTING = frozenset(
+    {
+        *("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"),
+        *("source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option"),
+        *("optgroup", "thead", "tbody", "tfoot", "colgroup", "rb", "rt", "rp", "caption"),
+    }
+)
+
+
+def nesting_depth(html: str) -> int:
+    """An upper estimate of how deeply the elements of ``html`` nest, in one linear scan."""
+    depth = deepest = 0
+    for closing, name, self_closing in _TAG.findall(_COMMENT.sub("", html)):
+        if self_closing or name.lower() in _NOT_NESTING:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
