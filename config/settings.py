@@ -107,6 +107,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not shared-cache memory, so that threaded race tests see real SQLite locking.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # The embedded database lives in var/ (not in git): make the folder on a fresh checkout.
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -209,3 +212,27 @@ DOCUMENT_VERIFY_BASE_URL = os.environ.get("DOCUMENT_VERIFY_BASE_URL", "http://12
 CELERY_BEAT_SCHEDULE = {
     "process-deadlines": {"task": "workflows.process_deadlines", "schedule": 3600.0},
 }
+
+# --- Decision documents: the full set, signature, verification --------------------------------
+DOCUMENT_NUMBER_PATTERNS.update(
+    {
+        "review_opinion": "京科配审〔{year}〕{serial}号",
+        "meeting_minutes": "京科配纪〔{year}〕{serial}号",
+    }
+)
+PROGRAMME_ISSUER_EN = os.environ.get(
+    "PROGRAMME_ISSUER_EN",
+    "Office of the Beijing Joint Meeting on Matching Funds for National Major S&T Projects",
+)
+# Languages besides Chinese in which every decision document is also issued, as a translation
+# with the original's number (e.g. DOCUMENT_TRANSLATIONS=en). Chinese alone by default.
+DOCUMENT_TRANSLATIONS = env_list("DOCUMENT_TRANSLATIONS")
+# PAdES signature of every document (pyhanko) when a PKCS#12 file is named; unsigned otherwise.
+# `manage.py make_demo_signing_cert PATH` makes a self-signed one for demonstrations.
+DOCUMENT_SIGNING_PKCS12 = os.environ.get("DOCUMENT_SIGNING_PKCS12", "")
+DOCUMENT_SIGNING_PASSPHRASE = os.environ.get("DOCUMENT_SIGNING_PASSPHRASE", "")
+# A render that keeps failing is marked failed after this many attempts (task retries,
+# redeliveries and render_pending together), never retried forever.
+DOCUMENT_RENDER_MAX_ATTEMPTS = int(os.environ.get("DOCUMENT_RENDER_MAX_ATTEMPTS", "5"))
+# Requests per client address and minute to the public verification page.
+DOCUMENT_VERIFY_RATE_LIMIT = int(os.environ.get("DOCUMENT_VERIFY_RATE_LIMIT", "30"))
