@@ -4,6 +4,7 @@ so every trait leaves the audit entries and flow tasks a real application would 
 from __future__ import annotations
 
 import datetime
+import itertools
 from decimal import Decimal
 
 import factory
@@ -292,3 +293,77 @@ class FundingApplicationFactory(factory.django.DjangoModelFactory):
         application = FundingApplication.objects.get(pk=application.pk)
         application.people = people
         return application
+
+
+# --- many waiting applications at once, for read-only tests and benchmarks of the queues ------
+
+# The status an application has while its review process waits, unclaimed, at each task.
+STATUS_AT_TASK = {
+    "lead_review": "submitted",
+    "assign_experts": "group_review",
+    "group_decision": "group_review",
+    "meeting_review": "meeting_review",
+}
+_bulk_numbers = itertools.count(1)
+
+
+def bulk_awaiting(task: str, count: int, *, call=None, special_project=None, organisation=None):
+    """``count`` applications waiting, unclaimed, at the review flow's ``task`` (a key of
+    ``STATUS_AT_TASK``): the applications, their review processes and the open tasks written
+    with bulk inserts, without history (no audit entries, no earlier tasks). Only for read-only
+    tests and benchmarks of the queues, where going through the services would take minutes;
+    returns the applications' ids."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from workflows.flows import ReviewFlow
+
+    call = call or FundingCallFactory()
+    special_project = special_project or SpecialProjectFactory()
+    organisation = organisation or OrganisationFactory()
+    applicant = make_user("applicant", organisation=organisation)
+    node = getattr(ReviewFlow, task)
+    now = timezone.now()
+    processes = ReviewFlow.process_class._default_manager.bulk_create(
+        [ReviewFlow.process_class(flow_class=ReviewFlow, status="NEW") for _ in range(count)],
+        batch_size=500,
+    )
+    applications = FundingApplication.objects.bulk_create(
+        [
+            FundingApplication(
+                organisation=organisation,
+                call=call,
+                special_project=special_project,
+                national_task_code=f"BULK{next(_bulk_numbers):07d}",
+                title=f"批量测试课题{i}",
+                national_funding=Decimal("20000000.00"),
+                own_funds=Decimal("10000000.00"),
+                requested_amount=Decimal("8000000.00"),
+                landing_district="haidian",
+                period_start=now.date(),
+                period_end=now.date() + datetime.timedelta(days=1000),
+                status=STATUS_AT_TASK[task],
+                review_process=process,
+                created_by=applicant,
+                submitted_at=now,
+            )
+            for i, process in enumerate(processes)
+        ],
+        batch_size=500,
+    )
+    content_type = ContentType.objects.get_for_model(FundingApplication)
+    ReviewFlow.task_class._default_manager.bulk_create(
+        [
+            ReviewFlow.task_class(
+                process=application.review_process,
+                flow_task=node,
+                flow_task_type=node.task_type,
+                status="NEW",
+                owner_permission=node._owner_permission,
+                owner_permission_content_type=content_type,
+                owner_permission_obj_pk=str(application.pk),
+            )
+            for application in applications
+        ],
+        batch_size=500,
+    )
+    return [application.pk for application in applications]
