@@ -81,14 +81,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.transition} {self.source}→{self.target}"
 
-    @property
-    def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.transition, self.transition))
-
-    @property
-    def moved(self) -> bool:
-        return self.source != self.target
-
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise AppendOnlyError("audit entries are append-only")
@@ -96,6 +88,14 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit entries are append-only")
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.transition, self.transition))
+
+    @property
+    def moved(self) -> bool:
+        return self.source != self.target
 
 
 class AuditChainHead(models.Model):
