@@ -19,7 +19,9 @@ from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
 from workflows.models import FundingApplication, FundingCall, Status
 from workflows.services import refusals_recorded
 
+from .assessment import plan_pool_draw, record_pool_draw
 from .models import AgendaItem, GroupRecommendation, Meeting
+from .signals import meeting_resolved
 
 AWAITING_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)
 
@@ -147,7 +149,13 @@ def record_resolutions(*, meeting_id: int, actor: Any, resolutions: list[Resolut
     either all are recorded, each with its own audit entry and document, or none. Refused when
     an item is missing or unknown, when an approval lacks an amount or exceeds the request (or
     the recommendation without a reason), and when the approvals together exceed the call's
-    remaining budget (the message names the overrun)."""
+    remaining budget (the message names the overrun).
+
+    When a matching-fund policy is in force for the call, the approvals are first drawn on the
+    call's pool (score descending, then submission time); an oversubscribed pool refuses the
+    whole batch, naming each department short and by how much. Otherwise the balances are
+    lowered and each approval's split by department and form is kept with the policy version,
+    in the same transaction."""
     _secretary(actor)
     with transaction.atomic():
         meeting = Meeting.objects.select_for_update().select_related("call").get(pk=meeting_id)
@@ -164,6 +172,12 @@ def record_resolutions(*, meeting_id: int, actor: Any, resolutions: list[Resolut
                 else _("决议中有不在议程上的项目或重复项目。")
             )
         _check_budget(meeting.call, [r for r in resolutions if r.decision == "approve"])
+        pool_draw = plan_pool_draw(
+            call=meeting.call,
+            approvals=[
+                (items[r.application_id], r.amount) for r in resolutions if r.decision == "approve"
+            ],
+        )
         for position, resolution in enumerate(
             sorted(resolutions, key=lambda r: items[r.application_id].position), 1
         ):
@@ -171,9 +185,12 @@ def record_resolutions(*, meeting_id: int, actor: Any, resolutions: list[Resolut
         AgendaItem.objects.bulk_update(
             list(items.values()), ["resolution", "approved_amount", "reason"]
         )
+        if pool_draw is not None:
+            record_pool_draw(pool_draw, items=items)
         meeting.state = Meeting.State.RESOLVED
         meeting.resolved_at = timezone.now()
         meeting.save(update_fields=["state", "resolved_at"])
+        meeting_resolved.send(sender=Meeting, meeting=meeting)
     return meeting
 
 
@@ -216,7 +233,7 @@ def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Any, position:
             workflow.defer_application(application_id=pk, actor=actor, reason=resolution.reason)
         else:
             raise InvalidInput(_("未知的决议。"))
-    except (InvalidInput, TransitionConflict) as exc:
+    except (InvalidInput, NotAllowed, TransitionConflict) as exc:
         raise type(exc)(f"{label}（{item.application_id}）：{exc.message}") from exc
     item.resolution = resolution.decision
     item.reason = resolution.reason

@@ -154,7 +154,9 @@ def eligible_experts(
 
 
 def _application(request: HttpRequest, pk: int) -> FundingApplication:
-    application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
+    application = selectors.awaiting_declaration(request.user, pk) or get_object_or_404(
+        selectors.applications_visible_to(request.user), pk=pk
+    )
     if not rights.can_view(application, request.user):
         raise PermissionDenied
     return application

@@ -40,11 +40,12 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "The decision document can be downloaded after signing in.",
     ),
     "expert_assigned": (
-        "请评审配套资金申请：{title}",
-        "Please review a matching-fund request: {title}",
-        "您被指派评审申请“{title}”（{code}）。查看材料前，请先声明是否存在利益冲突。",
-        'You have been asked to score the request "{title}" ({code}). Before you see its '
-        "material, please declare whether you have a conflict of interest.",
+        "请评审配套资金申请：{code}",
+        "Please review a matching-fund request: {code}",
+        "您被指派评审申报单位“{organisation}”的一项申请（{code}）。查看材料前，"
+        "请先声明是否存在利益冲突。",
+        'You have been asked to score a request of "{organisation}" ({code}). Before you see '
+        "its material, please declare whether you have a conflict of interest.",
     ),
     "reassign_needed": (
         "评审专家回避，请改派：{title}",
@@ -130,6 +131,7 @@ def send(
         return 0
     subject_zh, subject_en, body_zh, body_en = MESSAGES[kind]
     values = {
+        "organisation": application.organisation.name,
         "title": application.title,
         "code": application.national_task_code,
         "status": Status(application.status).label,
@@ -154,9 +156,9 @@ def notify_after_commit(
     ids = list(recipient_ids)
 
     def deliver() -> None:
-        application = FundingApplication.objects.select_related("special_project").get(
-            pk=application_id
-        )
+        application = FundingApplication.objects.select_related(
+            "special_project", "organisation"
+        ).get(pk=application_id)
         users = get_user_model()._default_manager.filter(pk__in=ids)
         send(kind, application, users, reason)
 
@@ -165,7 +167,7 @@ def notify_after_commit(
 
 @receiver(application_transitioned, dispatch_uid="workflows.notify_transition")
 def notify_transition(sender, *, application_id: int, transition: str, **kwargs) -> None:
-    application = FundingApplication.objects.select_related("special_project").get(
+    application = FundingApplication.objects.select_related("special_project", "organisation").get(
         pk=application_id
     )
     if transition in APPLICANT_HEARS:

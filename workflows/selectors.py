@@ -12,7 +12,7 @@ from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
 from . import permissions as rights
-from .flows import ReviewFlow
+from .flows import CLAIMABLE_TASKS, ReviewFlow
 from .models import AuditEntry, FundingApplication, Status
 
 OPEN_TASK_STATES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -40,8 +40,14 @@ def applications_visible_to(user: Any) -> QuerySet[FundingApplication]:
     if profile.role == "applicant":
         return qs.filter(organisation_id=profile.organisation_id)
     reviewed = qs.exclude(status=Status.DRAFT)
+    if profile.organisation_id is not None:  # a reviewer never sees their own organisation's
+        reviewed = reviewed.exclude(organisation_id=profile.organisation_id)
     if profile.role == "lead_officer":
         return reviewed.filter(special_project__lead_department_id=profile.department_id)
+    if profile.role == "group_member":
+        # An expert sees a request only after declaring no conflict of interest on it.
+        declared = AuditEntry.objects.filter(actor=user, transition="declare_no_conflict")
+        return reviewed.filter(pk__in=declared.values("application_id"))
     return reviewed
 
 
@@ -65,6 +71,8 @@ def queue_for(user: Any) -> QuerySet:
         )
         .order_by("created")
     )
+    if profile.role == "group_member":  # experts: only the scoring tasks given to them
+        tasks = tasks.filter(owner=user)
     if profile.role == "lead_officer":
         tasks = tasks.filter(
             process__funding_application__special_project__lead_department_id=profile.department_id
@@ -81,8 +89,41 @@ def open_tasks(applications: Iterable[FundingApplication]) -> dict[int, Any]:
     return {process_ids[t.process_id]: t for t in tasks}
 
 
+def awaiting_declaration(user: Any, pk: int) -> FundingApplication | None:
+    """The application ``pk`` if the user holds an open scoring task on it but has not yet
+    declared whether they have a conflict of interest (they may see only the declaration)."""
+    profile = rights.profile_of(user)
+    if profile is None or profile.role != "group_member":
+        return None
+    holds = ReviewFlow.task_class._default_manager.filter(
+        flow_task=ReviewFlow.score,
+        status__in=OPEN_TASK_STATES,
+        owner=user,
+        process__funding_application__pk=pk,
+    )
+    declared = AuditEntry.objects.filter(
+        application_id=pk, actor=user, transition__in=("declare_no_conflict", "declare_conflict")
+    )
+    if not holds.exists() or declared.exists():
+        return None
+    return _base().filter(pk=pk).first()
+
+
 def open_task_of(application: FundingApplication):
-    return open_tasks([application]).get(application.pk)
+    """The task to show as the application's current one: the decision or claimable task if
+    open, otherwise the oldest open task (an expert's scoring)."""
+    tasks = (
+        ReviewFlow.task_class._default_manager.filter(
+            process_id=application.review_process_id, status__in=OPEN_TASK_STATES
+        )
+        .select_related("owner")
+        .order_by("created", "id")
+        if application.review_process_id
+        else []
+    )
+    tasks = list(tasks)
+    preferred = [t for t in tasks if t.flow_task.name in CLAIMABLE_TASKS + ("revision",)]
+    return (preferred or tasks or [None])[0]
 
 
 def audit_trail(application: FundingApplication) -> QuerySet[AuditEntry]:

@@ -84,7 +84,8 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _visible(request, pk)
+    # An expert asked to score a request reaches it to declare, before it is visible to them.
+    application = selectors.awaiting_declaration(request.user, pk) or _visible(request, pk)
     # Experts see nothing of the request until they declare no conflict of interest.
     gated = expert_gate(request, application)
     if gated is not None:

@@ -261,7 +261,7 @@ def test_declaring_a_conflict_takes_the_expert_off_the_application(client):
     assignment = ExpertAssignment.objects.get(application=application, expert=expert)
     assert assignment.state == ExpertAssignment.State.CONFLICT
     response = client.get(_detail(application))
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert application.title not in response.content.decode()
 
 
@@ -476,8 +476,11 @@ def test_meeting_page_shows_the_agenda_with_running_total_and_remaining_budget(c
     content = _page(client, secretary, reverse("approvals:meeting", args=[meeting.pk]))
     content = content.content.decode()
     assert all(a.organisation.name in content for a in applications)
-    running_and_left = re.findall(r"([\d.]+)<br><span[^>]*>([\d.-]+)</span>", content)
-    assert running_and_left == [("6000000.00", "14000000.00"), ("12000000.00", "8000000.00")]
+    running_and_left = re.findall(r"([¥\d,.]+)<br><span[^>]*>([¥\d,.-]+)</span>", content)
+    assert running_and_left == [
+        ("¥6,000,000.00", "¥14,000,000.00"),
+        ("¥12,000,000.00", "¥8,000,000.00"),
+    ]
 
 
 def test_batch_resolutions_approve_every_item_at_once(client):

@@ -5,6 +5,15 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .application import Status, Tier
+
+
+def _label(choices, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
 
 class AppendOnlyError(Exception):
     """Raised when code tries to change or remove an audit entry."""
@@ -96,6 +105,18 @@ class AuditEntry(models.Model):
     @property
     def moved(self) -> bool:
         return self.source != self.target
+
+    @property
+    def source_label(self) -> str:
+        return _label(Status, self.source)
+
+    @property
+    def target_label(self) -> str:
+        return _label(Status, self.target)
+
+    @property
+    def tier_label(self) -> str:
+        return _label(Tier, self.tier)
 
 
 class AuditChainHead(models.Model):
