@@ -122,7 +122,7 @@ def open_task_of(application: FundingApplication):
         else []
     )
     tasks = list(tasks)
-    preferred = [t for t in tasks if t.flow_task.name in CLAIMABLE_TASKS + ("revision",)]
+    preferred = [t for t in tasks if t.flow_task.name in (*CLAIMABLE_TASKS, "revision")]
     return (preferred or tasks or [None])[0]
 
 
