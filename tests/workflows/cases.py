@@ -1,0 +1,300 @@
+"""The actions a user can take on an application, and the transitions the suite checks them on.
+
+Shared by the rights, order, audit and flow tests so that each table is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from tests.factories import FundingApplicationFactory, claim_open_task
+from workflows import assignments, services
+from workflows.flows import OPEN_TASKS_FOR_STATUS
+from workflows.models import AuditEntry, FundingApplication
+
+APPROVED_AMOUNT = Decimal("5000000.00")
+
+# The written reason each action records (the applicant's submit and resubmit take none).
+REASONS = {
+    "accept": "形式审查合格，同意受理",
+    "recommend": "符合区县功能定位，建议支持",
+    "approve": "市联席会议审议通过",
+    "defer": "待补充落地转化材料后再议",
+    "return": "请补充国家批复文件",
+    "reject": "不符合本批次支持方向",
+    "withdraw": "项目实施主体调整",
+}
+
+
+def application_at(state: str) -> FundingApplication:
+    """An application in ``state`` (a FundingApplicationFactory state), reviewed by one expert
+    at tier 2: enough for tests about rights and order, and quicker than the call's default."""
+    return FundingApplicationFactory(state=state, call__experts_required=1)
+
+
+def _call(service: Callable[..., Any], **extra: Any) -> Callable[[int, Any], Any]:
+    return lambda pk, user: service(application_id=pk, actor=user, **extra)
+
+
+# What each action does, given the application's id and the acting user.
+ACTIONS: dict[str, Callable[[int, Any], Any]] = {
+    "submit": _call(services.submit_application),
+    "claim": _call(assignments.claim_task),
+    "release": _call(assignments.release_task),
+    "accept": _call(services.accept_for_review, reason=REASONS["accept"]),
+    "recommend": _call(services.recommend_application, reason=REASONS["recommend"]),
+    "approve": _call(
+        services.approve_application, amount=APPROVED_AMOUNT, reason=REASONS["approve"]
+    ),
+    "defer": _call(services.defer_application, reason=REASONS["defer"]),
+    "return": _call(services.return_application, reason=REASONS["return"]),
+    "reject": _call(services.reject_application, reason=REASONS["reject"]),
+    "resubmit": _call(services.resubmit_application),
+    "withdraw": _call(services.withdraw_application, reason=REASONS["withdraw"]),
+}
+
+# The transition each action performs, as the audit trail names it (claim: at tier 1 only).
+TRANSITION_OF = {
+    "submit": "submit",
+    "claim": "receive",
+    "accept": "accept_for_review",
+    "recommend": "recommend",
+    "approve": "approve",
+    "defer": "defer",
+    "return": "return_for_revision",
+    "reject": "reject",
+    "resubmit": "resubmit",
+    "withdraw": "withdraw",
+}
+
+# The names of the state machine's transitions, as the audit trail records them.
+STATE_CHANGES = frozenset(TRANSITION_OF.values())
+
+
+@dataclass(frozen=True)
+class TransitionCase:
+    """One action in one state, with the one kind of actor whose job it is."""
+
+    id: str
+    state: str  # a FundingApplicationFactory state
+    action: str  # a key of ACTIONS
+    rightful: str  # a kind of tests.factories.ACTOR_KINDS
+    target: str  # the status afterwards
+    tier: str = ""  # the tier the audit entry records
+    claimed: bool = False  # the rightful reviewer holds the open task first
+    # Kinds that hold the same right but are refused here for another reason (the group chair
+    # is a group member, but a group member already holds the task).
+    also_entitled: tuple[str, ...] = ()
+
+    def prepare(self) -> FundingApplication:
+        application = application_at(self.state)
+        if self.claimed:
+            application = claim_open_task(application)
+        return application
+
+    def perform(self, application: FundingApplication, user: Any) -> Any:
+        return ACTIONS[self.action](application.pk, user)
+
+    @property
+    def transition(self) -> str:
+        return TRANSITION_OF[self.action]
+
+    @property
+    def reason(self) -> str:
+        return REASONS.get(self.action, "")
+
+
+# Every transition, at every tier where it can happen.
+TRANSITIONS = [
+    TransitionCase("submit", "draft", "submit", "applicant", "submitted"),
+    TransitionCase(
+        "receive_by_claiming_at_tier_1",
+        "submitted",
+        "claim",
+        "lead_officer",
+        "lead_review",
+        tier="lead",
+    ),
+    TransitionCase(
+        "accept_for_review", "lead_review", "accept", "lead_officer", "group_review", tier="lead"
+    ),
+    TransitionCase(
+        "recommend",
+        "group_review",
+        "recommend",
+        "group_chair",
+        "meeting_review",
+        tier="group",
+        claimed=True,
+    ),
+    TransitionCase(
+        "approve",
+        "meeting_review",
+        "approve",
+        "meeting_secretary",
+        "approved",
+        tier="meeting",
+        claimed=True,
+    ),
+    TransitionCase(
+        "approve_after_deferral",
+        "deferred",
+        "approve",
+        "meeting_secretary",
+        "approved",
+        tier="meeting",
+        claimed=True,
+    ),
+    TransitionCase(
+        "defer",
+        "meeting_review",
+        "defer",
+        "meeting_secretary",
+        "deferred",
+        tier="meeting",
+        claimed=True,
+    ),
+    TransitionCase(
+        "return_at_lead_review", "lead_review", "return", "lead_officer", "returned", tier="lead"
+    ),
+    TransitionCase(
+        "return_at_group_review",
+        "group_review",
+        "return",
+        "group_chair",
+        "returned",
+        tier="group",
+        claimed=True,
+    ),
+    TransitionCase(
+        "return_at_meeting_review",
+        "meeting_review",
+        "return",
+        "meeting_secretary",
+        "returned",
+        tier="meeting",
+        claimed=True,
+    ),
+    TransitionCase(
+        "return_when_deferred",
+        "deferred",
+        "return",
+        "meeting_secretary",
+        "returned",
+        tier="meeting",
+        claimed=True,
+    ),
+    TransitionCase(
+        "reject_at_lead_review", "lead_review", "reject", "lead_officer", "rejected", tier="lead"
+    ),
+    TransitionCase(
+        "reject_at_group_review",
+        "group_review",
+        "reject",
+        "group_chair",
+        "rejected",
+        tier="group",
+        claimed=True,
+    ),
+    TransitionCase(
+        "reject_at_meeting_review",
+        "meeting_review",
+        "reject",
+        "meeting_secretary",
+        "rejected",
+        tier="meeting",
+        claimed=True,
+    ),
+    TransitionCase(
+        "reject_when_deferred",
+        "deferred",
+        "reject",
+        "meeting_secretary",
+        "rejected",
+        tier="meeting",
+        claimed=True,
+    ),
+    TransitionCase(
+        "resubmit_to_the_lead_department",
+        "returned_by_lead",
+        "resubmit",
+        "applicant",
+        "lead_review",
+    ),
+    TransitionCase(
+        "resubmit_to_the_review_group", "returned_by_group", "resubmit", "applicant", "group_review"
+    ),
+    TransitionCase(
+        "resubmit_to_the_joint_meeting",
+        "returned_by_meeting",
+        "resubmit",
+        "applicant",
+        "meeting_review",
+    ),
+    TransitionCase("withdraw_when_submitted", "submitted", "withdraw", "applicant", "withdrawn"),
+    TransitionCase(
+        "withdraw_at_group_review", "group_review", "withdraw", "applicant", "withdrawn"
+    ),
+    TransitionCase(
+        "withdraw_when_returned", "returned_by_lead", "withdraw", "applicant", "withdrawn"
+    ),
+]
+
+# Claiming a review task that nobody holds (no transition except at tier 1, listed above).
+CLAIMS = [
+    TransitionCase("claim_at_group_review", "group_review", "claim", "group_chair", "group_review"),
+    TransitionCase(
+        "claim_at_meeting_review", "meeting_review", "claim", "meeting_secretary", "meeting_review"
+    ),
+    TransitionCase("claim_when_deferred", "deferred", "claim", "meeting_secretary", "deferred"),
+]
+
+
+def open_tasks_of(application: FundingApplication) -> list:
+    """The open tasks of the application's review process, oldest first."""
+    fresh = FundingApplication.objects.get(pk=application.pk)
+    return services.open_tasks(fresh)
+
+
+def open_task_names(application: FundingApplication) -> list[str]:
+    """The node names of the application's open tasks, sorted."""
+    return sorted(task.flow_task.name for task in open_tasks_of(application))
+
+
+def holder(application: FundingApplication, name: str):
+    """Who holds the application's open ``name`` task (None when nobody has claimed it)."""
+    (task,) = [t for t in open_tasks_of(application) if t.flow_task.name == name]
+    return task.owner
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a refused action must leave as it was."""
+
+    status: str
+    revision: int
+    returned_from_tier: str
+    approved_amount: Decimal | None
+    audit_entries: int
+    open_tasks: tuple[tuple[int, str, str, int | None], ...]
+
+    @classmethod
+    def of(cls, application: FundingApplication) -> Snapshot:
+        fresh = FundingApplication.objects.get(pk=application.pk)
+        return cls(
+            status=fresh.status,
+            revision=fresh.revision,
+            returned_from_tier=fresh.returned_from_tier,
+            approved_amount=fresh.approved_amount,
+            audit_entries=AuditEntry.objects.filter(application=fresh).count(),
+            open_tasks=tuple(
+                (t.pk, t.flow_task.name, t.status, t.owner_id) for t in services.open_tasks(fresh)
+            ),
+        )
+
+
+def allowed_task_names(status: str) -> set[str]:
+    return set(OPEN_TASKS_FOR_STATUS.get(status, ()))
