@@ -95,7 +95,9 @@ def make_user(role: str, *, organisation=None, department=None, **user_fields):
     """A user with a programme role: applicant, lead_officer, group_member, group_chair,
     meeting_secretary, auditor or administrator."""
     return ProfileFactory(
-        role=role, organisation=organisation, department=department,
+        role=role,
+        organisation=organisation,
+        department=department,
         **{f"user__{k}": v for k, v in user_fields.items()},
     ).user
 
@@ -116,8 +118,9 @@ class Reviewers:
     def at_tier(self, tier: str):
         """The reviewer who decides for this application at ``tier`` (lead, group or meeting);
         the review group's decision is its chair's."""
-        return {"lead": self.lead_officer, "group": self.group_chair,
-                "meeting": self.secretary}[tier]
+        return {"lead": self.lead_officer, "group": self.group_chair, "meeting": self.secretary}[
+            tier
+        ]
 
 
 # Everybody who may try to act on an application, by the name tests parametrize over. The first
@@ -166,26 +169,57 @@ PATHS = {
     "lead_review": ["submit", "claim_lead"],
     "group_review": ["submit", "claim_lead", "accept"],
     "meeting_review": ["submit", "claim_lead", "accept", "claim_group", "recommend"],
-    "deferred": ["submit", "claim_lead", "accept", "claim_group", "recommend",
-                 "claim_meeting", "defer"],
-    "approved": ["submit", "claim_lead", "accept", "claim_group", "recommend",
-                 "claim_meeting", "approve"],
+    "deferred": [
+        "submit",
+        "claim_lead",
+        "accept",
+        "claim_group",
+        "recommend",
+        "claim_meeting",
+        "defer",
+    ],
+    "approved": [
+        "submit",
+        "claim_lead",
+        "accept",
+        "claim_group",
+        "recommend",
+        "claim_meeting",
+        "approve",
+    ],
     "returned_by_lead": ["submit", "claim_lead", "return_lead"],
     "returned_by_group": ["submit", "claim_lead", "accept", "claim_group", "return_group"],
-    "returned_by_meeting": ["submit", "claim_lead", "accept", "claim_group", "recommend",
-                            "claim_meeting", "return_meeting"],
+    "returned_by_meeting": [
+        "submit",
+        "claim_lead",
+        "accept",
+        "claim_group",
+        "recommend",
+        "claim_meeting",
+        "return_meeting",
+    ],
     "rejected_by_lead": ["submit", "claim_lead", "reject_lead"],
     "rejected_by_group": ["submit", "claim_lead", "accept", "claim_group", "reject_group"],
-    "rejected_by_meeting": ["submit", "claim_lead", "accept", "claim_group", "recommend",
-                            "claim_meeting", "reject_meeting"],
+    "rejected_by_meeting": [
+        "submit",
+        "claim_lead",
+        "accept",
+        "claim_group",
+        "recommend",
+        "claim_meeting",
+        "reject_meeting",
+    ],
     "withdrawn": ["submit", "withdraw"],
 }
 
 
 def perform(step: str, application: FundingApplication, people: Reviewers) -> None:
     pk = application.pk
-    actor_for = {"lead": people.lead_officer, "group": people.group_chair,
-                 "meeting": people.secretary}
+    actor_for = {
+        "lead": people.lead_officer,
+        "group": people.group_chair,
+        "meeting": people.secretary,
+    }
     if step == "submit":
         services.submit_application(application_id=pk, actor=people.applicant)
     elif step == "withdraw":
@@ -198,19 +232,26 @@ def perform(step: str, application: FundingApplication, people: Reviewers) -> No
     elif step == "accept":
         services.accept_for_review(application_id=pk, actor=people.lead_officer)
     elif step == "recommend":
-        review.record_group_recommendation(application_id=pk, actor=people.group_chair,
-                                           decision="recommend", amount=Decimal("6000000.00"))
+        review.record_group_recommendation(
+            application_id=pk,
+            actor=people.group_chair,
+            decision="recommend",
+            amount=Decimal("6000000.00"),
+        )
     elif step == "defer":
         services.defer_application(application_id=pk, actor=people.secretary)
     elif step == "approve":
-        services.approve_application(application_id=pk, actor=people.secretary,
-                                     amount=Decimal("5000000.00"))
+        services.approve_application(
+            application_id=pk, actor=people.secretary, amount=Decimal("5000000.00")
+        )
     elif step.startswith("return_"):
-        services.return_application(application_id=pk, actor=actor_for[step[7:]],
-                                    reason="请补充国家批复文件")
+        services.return_application(
+            application_id=pk, actor=actor_for[step[7:]], reason="请补充国家批复文件"
+        )
     elif step.startswith("reject_"):
-        services.reject_application(application_id=pk, actor=actor_for[step[7:]],
-                                    reason="不符合支持方向")
+        services.reject_application(
+            application_id=pk, actor=actor_for[step[7:]], reason="不符合支持方向"
+        )
     else:  # pragma: no cover - a typo in a test's path
         raise ValueError(step)
 
@@ -219,13 +260,15 @@ def score_by_experts(application: FundingApplication, people: Reviewers, value: 
     """The chair assigns the application's experts, who declare no conflict and score it."""
     pk = application.pk
     assignments.claim_task(application_id=pk, actor=people.group_chair)
-    review.assign_experts(application_id=pk, actor=people.group_chair,
-                          expert_ids=[e.pk for e in people.experts])
+    review.assign_experts(
+        application_id=pk, actor=people.group_chair, expert_ids=[e.pk for e in people.experts]
+    )
     rubric = review.rubric_for(application.call)
     for expert in people.experts:
         review.declare_interest(application_id=pk, actor=expert, conflict=False)
-        review.submit_scores(application_id=pk, actor=expert,
-                             scores={c.code: (value, "论证充分") for c in rubric})
+        review.submit_scores(
+            application_id=pk, actor=expert, scores={c.code: (value, "论证充分") for c in rubric}
+        )
 
 
 def claim_open_task(application: FundingApplication) -> FundingApplication:
@@ -234,8 +277,9 @@ def claim_open_task(application: FundingApplication) -> FundingApplication:
     people = application.people
     if application.current_tier == "group":
         score_by_experts(application, people)
-    assignments.claim_task(application_id=application.pk,
-                           actor=people.at_tier(application.current_tier))
+    assignments.claim_task(
+        application_id=application.pk, actor=people.at_tier(application.current_tier)
+    )
     claimed = FundingApplication.objects.get(pk=application.pk)
     claimed.people = people
     return claimed
