@@ -1,6 +1,8 @@
 """Decision documents: their numbers (文号), files, hashes and rendering status."""
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +11,8 @@ class DocumentKind(models.TextChoices):
     ACCEPTANCE = "acceptance", _("受理通知书")
     RETURN_NOTICE = "return_notice", _("退回修改通知书")
     REJECTION = "rejection", _("不予支持通知书")
+    REVIEW_OPINION = "review_opinion", _("审核意见书")
+    MEETING_MINUTES = "meeting_minutes", _("联席会议纪要")
     APPROVAL = "approval", _("配套资金批复")
 
 
@@ -36,23 +40,59 @@ class DocumentCounter(models.Model):
 
 class Document(models.Model):
     """One decision document. Created, numbered and pending in the decision's transaction;
-    rendered and stored after it commits."""
+    rendered and stored after it commits.
 
-    number = models.CharField(_("文号"), max_length=64, unique=True)
+    A decision about one application links its audit entry and ``application``; the minutes
+    of a joint meeting link the meeting and every application on its agenda (``applications``
+    lists the applications of every document). An English translation is a document of its
+    own with the original's number, kind and cause, ``translation_of`` pointing to it.
+    """
+
+    number = models.CharField(_("文号"), max_length=64)
     kind = models.CharField(_("文书类型"), max_length=32, choices=DocumentKind.choices)
+    language = models.CharField(
+        _("语言"), max_length=8, choices=settings.LANGUAGES, default="zh-hans"
+    )
     year = models.PositiveIntegerField(_("年度"))
     serial = models.PositiveIntegerField(_("序号"))
+    issued_on = models.DateField(_("成文日期"), null=True, blank=True)
     application = models.ForeignKey(
         "workflows.FundingApplication",
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="documents",
         verbose_name=_("申请"),
     )
+    applications = models.ManyToManyField(
+        "workflows.FundingApplication",
+        blank=True,
+        related_name="decision_documents",
+        verbose_name=_("涉及的申请"),
+    )
     audit_entry = models.ForeignKey(
         "workflows.AuditEntry",
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="documents",
         verbose_name=_("对应审计记录"),
+    )
+    meeting = models.ForeignKey(
+        "approvals.Meeting",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name=_("联席会议"),
+    )
+    translation_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="translations",
+        verbose_name=_("原文"),
     )
     status = models.CharField(
         _("状态"), max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
@@ -61,6 +101,9 @@ class Document(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, db_index=True)
     size = models.PositiveIntegerField(_("大小(字节)"), null=True, blank=True)
     template_version = models.CharField(_("模板版本"), max_length=16, blank=True)
+    signer_fingerprint = models.CharField(
+        _("签名证书指纹(SHA-256)"), max_length=64, blank=True, help_text=_("未签名时为空")
+    )
     attempts = models.PositiveSmallIntegerField(_("生成次数"), default=0)
     last_error = models.TextField(_("最近错误"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
@@ -72,10 +115,30 @@ class Document(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["audit_entry", "kind"], name="one_document_per_decision_and_kind"
+                fields=["number", "language"], name="one_document_per_number_and_language"
             ),
-            models.UniqueConstraint(fields=["kind", "year", "serial"], name="serials_unique"),
+            models.UniqueConstraint(
+                fields=["audit_entry", "kind", "language"],
+                condition=Q(audit_entry__isnull=False),
+                name="one_document_per_decision_kind_and_language",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "kind", "language"],
+                condition=Q(meeting__isnull=False),
+                name="one_document_per_meeting_kind_and_language",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "year", "serial", "language"], name="serials_unique_per_language"
+            ),
+            models.CheckConstraint(
+                condition=Q(audit_entry__isnull=False) | Q(meeting__isnull=False),
+                name="document_has_a_cause",
+            ),
         ]
 
     def __str__(self) -> str:
-        return self.number
+        return self.number if self.translation_of_id is None else f"{self.number} ({self.language})"
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.signer_fingerprint)

@@ -1,213 +1,286 @@
 """Issuing decision documents: numbering in the decision's transaction, rendering after it.
 
-``open_document`` runs inside the transition's transaction, so a decision and its document's
-number commit together (numbers stay gapless) and a pending document survives a broker outage.
-``render_document`` runs after commit; it is idempotent, so a retried or duplicated task never
-produces a second file, and a failure never touches the decision.
+``open_document`` and ``open_meeting_minutes`` run inside the decision's transaction, so a
+decision and its document's number commit together (numbers stay gapless: the counter row is
+locked until the decision commits, and a rolled-back decision takes its number with it) and a
+pending document survives a broker outage. ``render_document`` runs after commit; it is
+idempotent, so a retried, redelivered or duplicated task never produces a second file, a
+failure never touches the decision, and a document that keeps failing is marked failed after
+``settings.DOCUMENT_RENDER_MAX_ATTEMPTS`` attempts.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.template.loader import get_template, render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from workflows.models import AuditEntry, FundingApplication
+from approvals.models import Meeting
+from workflows.models import AuditEntry, FundingApplication, Tier
 
+from .content import (
+    GROUP_DECISION_FOR_TRANSITION,
+    TEMPLATE_FOR_KIND,
+    document_context,
+    document_html,
+    page_limit,
+    record_attachment,
+    template_version,
+    verification_url,
+)
 from .models import Document, DocumentCounter, DocumentKind, DocumentStatus
-from .numerals import amount_in_chinese_capitals, format_yuan
-from .render import PdfAttachment, RenderError, render_pdf
+from .render import RenderError, render_pdf
+from .signing import SigningError, sign_pdf, signing_enabled
+
+__all__ = [
+    "DOCUMENT_FOR_TRANSITION",
+    "TEMPLATE_FOR_KIND",
+    "document_context",
+    "find_document",
+    "kinds_for_decision",
+    "open_document",
+    "open_meeting_minutes",
+    "open_translations",
+    "render_document",
+    "template_version",
+    "verification_url",
+    "verify_file",
+]
 
 log = logging.getLogger(__name__)
 
-# Which transitions produce which document.
+# The document each transition produces for the applicant.
 DOCUMENT_FOR_TRANSITION = {
+    "accept_for_review": DocumentKind.ACCEPTANCE,
     "approve": DocumentKind.APPROVAL,
     "return_for_revision": DocumentKind.RETURN_NOTICE,
     "reject": DocumentKind.REJECTION,
 }
-TEMPLATE_FOR_KIND = {
-    DocumentKind.APPROVAL: "documents/approval.html",
-    DocumentKind.RETURN_NOTICE: "documents/return_notice.html",
-    DocumentKind.REJECTION: "documents/rejection_notice.html",
-}
+
+
+def kinds_for_decision(transition: str, tier: str) -> list[str]:
+    """The documents a decision produces: its notice, and the review group's opinion when
+    the group recommends, returns or rejects."""
+    kinds = [DOCUMENT_FOR_TRANSITION[transition]] if transition in DOCUMENT_FOR_TRANSITION else []
+    if tier == Tier.GROUP and transition in GROUP_DECISION_FOR_TRANSITION:
+        kinds.append(DocumentKind.REVIEW_OPINION)
+    return kinds
+
+
+# --- Opening (inside the decision's transaction) --------------------------------------------
 
 
 def open_document(
     *, application: FundingApplication, audit_entry: AuditEntry, kind: str
 ) -> Document:
     """Create the pending document for a decision, with its number. Idempotent."""
-    existing = Document.objects.filter(audit_entry=audit_entry, kind=kind).first()
+    existing = Document.objects.filter(
+        audit_entry=audit_entry, kind=kind, translation_of__isnull=True
+    ).first()
     if existing is not None:
         return existing
-    year = timezone.localtime(audit_entry.at).year
-    serial = _next_serial(kind, year)
-    number = settings.DOCUMENT_NUMBER_PATTERNS[kind].format(year=year, serial=serial)
+    issued_on = timezone.localtime(audit_entry.at).date()
+    document = _numbered(kind, issued_on, application=application, audit_entry=audit_entry)
+    document.applications.add(application)
+    return document
+
+
+def open_meeting_minutes(*, meeting: Meeting) -> Document:
+    """Create the pending minutes of a meeting whose resolutions are being recorded, with
+    their number; they list every application on the agenda. Idempotent."""
+    existing = Document.objects.filter(
+        meeting=meeting, kind=DocumentKind.MEETING_MINUTES, translation_of__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    issued_on = timezone.localtime(meeting.resolved_at or timezone.now()).date()
+    document = _numbered(DocumentKind.MEETING_MINUTES, issued_on, meeting=meeting)
+    document.applications.set(meeting.items.values_list("application_id", flat=True))
+    return document
+
+
+def open_translations(document: Document) -> list[Document]:
+    """The document's translations into ``settings.DOCUMENT_TRANSLATIONS``: same number,
+    kind and cause, pending. Idempotent."""
+    translations = []
+    for language in settings.DOCUMENT_TRANSLATIONS:
+        if language == document.language or language not in dict(settings.LANGUAGES):
+            continue
+        translation, _created = Document.objects.get_or_create(
+            number=document.number,
+            language=language,
+            defaults={
+                "kind": document.kind,
+                "year": document.year,
+                "serial": document.serial,
+                "issued_on": document.issued_on,
+                "application": document.application,
+                "audit_entry": document.audit_entry,
+                "meeting": document.meeting,
+                "translation_of": document,
+            },
+        )
+        translation.applications.set(document.applications.all())
+        translations.append(translation)
+    return translations
+
+
+def _numbered(kind: str, issued_on: Any, **cause: Any) -> Document:
+    serial = _next_serial(kind, issued_on.year)
+    number = settings.DOCUMENT_NUMBER_PATTERNS[kind].format(year=issued_on.year, serial=serial)
     return Document.objects.create(
         number=number,
         kind=kind,
-        year=year,
+        language=settings.LANGUAGE_CODE,
+        year=issued_on.year,
         serial=serial,
-        application=application,
-        audit_entry=audit_entry,
+        issued_on=issued_on,
+        **cause,
     )
 
 
 def _next_serial(kind: str, year: int) -> int:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a document number is drawn inside the decision's transaction")
     counter, _ = DocumentCounter.objects.select_for_update().get_or_create(kind=kind, year=year)
     counter.last += 1
     counter.save(update_fields=["last"])
     return counter.last
 
 
+# --- Rendering (after commit) ---------------------------------------------------------------
+
+
 def render_document(document_id: int) -> Document:
-    """Render and store one document. Does nothing when it is already ready; raises
-    ``RenderError`` (after recording it) when rendering fails."""
-    document = Document.objects.select_related(
+    """Render, sign (when a certificate is configured) and store one document. Does nothing
+    when it is ready or failed. Raises ``RenderError`` (after recording it on the document):
+    transient when trying again may help and attempts remain, non-transient otherwise."""
+    document = _claim(document_id)
+    if document.status != DocumentStatus.PENDING:
+        return document
+    try:
+        html = document_html(document)
+        pdf = render_pdf(
+            html, attachments=[record_attachment(document)], page_limit=page_limit(document)
+        )
+        fingerprint = ""
+        if signing_enabled():
+            pdf, fingerprint = sign_pdf(pdf)
+    except RenderError as error:
+        raise _failed(document_id, error) from error
+    except SigningError as error:
+        raise _failed(document_id, RenderError(str(error), transient=False)) from error
+    except Exception as error:  # a template or data error fails the same way every time
+        failure = RenderError(f"{type(error).__name__}: {error}", transient=False)
+        raise _failed(document_id, failure) from error
+    return _store(document_id, pdf, fingerprint)
+
+
+def _claim(document_id: int) -> Document:
+    """Count an attempt before rendering, so that a render which kills its worker (and is
+    redelivered) is given up after the same number of attempts as one that fails."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document_id)
+        if document.status != DocumentStatus.PENDING:
+            return document
+        if document.attempts >= settings.DOCUMENT_RENDER_MAX_ATTEMPTS:
+            document.status = DocumentStatus.FAILED
+            document.last_error = (
+                f"gave up after {document.attempts} attempts; last error: {document.last_error}"
+            )[:2000]
+            document.save(update_fields=["status", "last_error"])
+            log.error("document %s failed: %s", document.number, document.last_error)
+            return document
+        document.attempts += 1
+        document.save(update_fields=["attempts"])
+    return Document.objects.select_related(
         "application__organisation",
         "application__special_project",
         "application__call",
         "audit_entry",
+        "meeting__call",
     ).get(pk=document_id)
-    if document.status == DocumentStatus.READY:
-        return document
-    template = TEMPLATE_FOR_KIND[document.kind]
-    try:
-        html = render_to_string(template, document_context(document))
-        pdf = render_pdf(html, attachments=[_decision_record(document)])
-    except RenderError as exc:
-        _record_failure(document_id, exc)
-        raise
-    except Exception as exc:  # a template or data error will fail the same way every time
-        failure = RenderError(f"{type(exc).__name__}: {exc}", transient=False)
-        _record_failure(document_id, failure)
-        raise failure from exc
+
+
+def _failed(document_id: int, error: RenderError) -> RenderError:
+    """Record a failed attempt; the error to raise (non-transient once no attempt is left)."""
     with transaction.atomic():
-        locked = Document.objects.select_for_update().get(pk=document_id)
-        if locked.status == DocumentStatus.READY:  # another worker finished first
-            return locked
-        digest = hashlib.sha256(pdf).hexdigest()
-        locked.file.save(
-            f"documents/{locked.year}/{locked.kind}-{locked.serial:05d}-{digest[:12]}.pdf",
+        document = Document.objects.select_for_update().get(pk=document_id)
+        if document.status == DocumentStatus.READY:  # another worker succeeded meanwhile
+            return error
+        document.last_error = str(error)[:2000]
+        final = not error.transient or document.attempts >= settings.DOCUMENT_RENDER_MAX_ATTEMPTS
+        if final:
+            document.status = DocumentStatus.FAILED
+        document.save(update_fields=["last_error", "status"])
+    (log.error if final else log.warning)(
+        "rendering document %s failed (attempt %s): %s", document_id, document.attempts, error
+    )
+    return error if not final else RenderError(str(error), transient=False)
+
+
+def _store(document_id: int, pdf: bytes, fingerprint: str) -> Document:
+    digest = hashlib.sha256(pdf).hexdigest()
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document_id)
+        if document.status == DocumentStatus.READY:  # another worker finished first
+            return document
+        # The file is written only now, whole, under a name no other document can have.
+        document.file.save(
+            f"documents/{document.year}/{document.kind}-{document.serial:05d}"
+            f"-{document.language}-{digest[:12]}.pdf",
             ContentFile(pdf),
             save=False,
         )
-        locked.sha256 = digest
-        locked.size = len(pdf)
-        locked.template_version = template_version(template)
-        locked.status = DocumentStatus.READY
-        locked.attempts += 1
-        locked.last_error = ""
-        locked.rendered_at = timezone.now()
-        locked.save(
+        document.sha256 = digest
+        document.size = len(pdf)
+        document.template_version = template_version(TEMPLATE_FOR_KIND[document.kind])
+        document.signer_fingerprint = fingerprint
+        document.status = DocumentStatus.READY
+        document.last_error = ""
+        document.rendered_at = timezone.now()
+        document.save(
             update_fields=[
                 "file",
                 "sha256",
                 "size",
                 "template_version",
+                "signer_fingerprint",
                 "status",
-                "attempts",
                 "last_error",
                 "rendered_at",
             ]
         )
-    return locked
+    return document
 
 
-def _record_failure(document_id: int, exc: RenderError) -> None:
-    log.error("rendering document %s failed: %s", document_id, exc)
-    with transaction.atomic():
-        document = Document.objects.select_for_update().get(pk=document_id)
-        if document.status == DocumentStatus.READY:
-            return
-        document.attempts += 1
-        document.last_error = str(exc)[:2000]
-        if not exc.transient:
-            document.status = DocumentStatus.FAILED
-        document.save(update_fields=["attempts", "last_error", "status"])
-
-
-def template_version(template_name: str) -> str:
-    source = get_template(template_name).template.source
-    return hashlib.sha256(source.encode()).hexdigest()[:12]
-
-
-def document_context(document: Document) -> dict[str, Any]:
-    application = document.application
-    entry = document.audit_entry
-    amount = entry.details.get("amount")
-    amount = Decimal(amount) if amount is not None else None
-    with translation.override("zh-hans"):
-        return {
-            "document": document,
-            "number": document.number,
-            "title": document.get_kind_display(),
-            "issuer": settings.PROGRAMME_ISSUER,
-            "application": application,
-            "entry": entry,
-            "tier_label": _tier_label(entry.tier),
-            "reason": entry.reason,
-            "amount": amount,
-            "amount_figures": format_yuan(amount) if amount is not None else "",
-            "amount_capitals": amount_in_chinese_capitals(amount) if amount is not None else "",
-            "date": timezone.localtime(entry.at).date(),
-            "verification_text": verification_url(document),
-        }
-
-
-def verification_url(document: Document) -> str:
-    return f"{settings.DOCUMENT_VERIFY_BASE_URL}/documents/verify/?number={document.number}"
-
-
-def _tier_label(tier: str) -> str:
-    from workflows.models import Tier
-
-    try:
-        return str(Tier(tier).label)
-    except ValueError:
-        return ""
-
-
-def _decision_record(document: Document) -> PdfAttachment:
-    entry = document.audit_entry
-    record = {
-        "number": document.number,
-        "kind": document.kind,
-        "application_id": document.application_id,
-        "national_task_code": document.application.national_task_code,
-        "transition": entry.transition,
-        "tier": entry.tier,
-        "amount": entry.details.get("amount"),
-        "reason": entry.reason,
-        "decided_at": entry.at.isoformat(),
-        "audit_entry": entry.seq,
-        "audit_hash": entry.entry_hash,
-    }
-    return PdfAttachment(
-        filename="decision.json",
-        content=json.dumps(record, ensure_ascii=False, indent=2).encode(),
-        description="Machine-readable decision record",
-        mime_type="application/json",
+def requeue_failed(document_ids: list[int]) -> int:
+    """An administrator gives failed documents another round of attempts (``render_pending
+    --failed``), after fixing what made them fail."""
+    return Document.objects.filter(pk__in=document_ids, status=DocumentStatus.FAILED).update(
+        status=DocumentStatus.PENDING, attempts=0
     )
 
 
+# --- Finding --------------------------------------------------------------------------------
+
+
 def find_document(*, number: str | None = None, sha256: str | None = None) -> Document | None:
-    """The document with this number or this file hash, if one was issued."""
-    qs = Document.objects.filter(status=DocumentStatus.READY)
+    """The issued document with this number (the original, not a translation) or this file
+    hash, if there is one."""
+    issued = Document.objects.filter(status=DocumentStatus.READY)
     if number:
-        return qs.filter(number=number.strip()).first()
+        return issued.filter(number=number.strip(), translation_of__isnull=True).first()
     if sha256:
-        return qs.filter(sha256=sha256.strip().lower()).first()
+        return issued.filter(sha256=sha256.strip().lower()).first()
     return None
 
 
 def verify_file(content: bytes) -> Document | None:
+    """The issued document whose file is exactly ``content``."""
     return find_document(sha256=hashlib.sha256(content).hexdigest())

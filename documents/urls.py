@@ -3,5 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("verify/", views.verify, name="document-verify"),
     path("<int:pk>/download/", views.download, name="document-download"),
 ]

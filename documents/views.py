@@ -1,24 +1,94 @@
-"""Downloading a decision document, for the people allowed to see its application."""
+"""Downloading a decision document, and the public page that verifies one."""
 
+from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
+from workflows import permissions as rights
 from workflows import selectors
 
+from . import throttle
+from .content import issuer
 from .models import Document, DocumentStatus
+from .verification import Verification, verify_content, verify_number
+
+# A decision document is a few hundred kilobytes; anything far larger is not one.
+MAX_VERIFY_UPLOAD_BYTES = 20 * 1024 * 1024
+# Roles that read the minutes of joint meetings (the minutes name every applicant on the agenda).
+MINUTES_READERS = ("meeting_secretary", "auditor", "administrator")
+
+
+def documents_visible_to(user):
+    """Issued documents the user may download: those of applications they may see, and the
+    minutes of meetings for the meeting secretariat, auditors and administrators."""
+    issued = Document.objects.filter(status=DocumentStatus.READY)
+    visible = issued.filter(application__in=selectors.applications_visible_to(user))
+    profile = rights.profile_of(user)
+    if getattr(user, "is_superuser", False) or (profile and profile.role in MINUTES_READERS):
+        visible = visible | issued.filter(application__isnull=True, meeting__isnull=False)
+    return visible
 
 
 @login_required
 def download(request: HttpRequest, pk: int) -> FileResponse:
-    visible = selectors.applications_visible_to(request.user)
-    document = Document.objects.filter(
-        pk=pk, application__in=visible, status=DocumentStatus.READY
-    ).first()
+    document = documents_visible_to(request.user).filter(pk=pk).first()
     if document is None:
         raise Http404
+    suffix = "" if document.translation_of_id is None else f"-{document.language}"
     return FileResponse(
         document.file.open("rb"),
         as_attachment=True,
-        filename=f"{document.number}.pdf",
+        filename=f"{document.number}{suffix}.pdf",
         content_type="application/pdf",
     )
+
+
+class VerifyUploadForm(forms.Form):
+    file = forms.FileField(label=_("文书 PDF 文件"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_VERIFY_UPLOAD_BYTES:
+            raise forms.ValidationError(_("文件过大，不是本系统签发的文书。"))
+        return upload
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """Anybody, without logging in: is the document with this number, or this file, genuine?
+    Shows only the number, kind, date and issuing body. Limited per client address."""
+    number = request.GET.get("number", "").strip()[:64]
+    form = VerifyUploadForm(request.POST or None, request.FILES or None)
+    context = {"form": form, "number": number, "result": None, "issuer": issuer(get_language())}
+    if number or request.method == "POST":
+        if not throttle.allow(request, scope="verify", limit=settings.DOCUMENT_VERIFY_RATE_LIMIT):
+            response = render(request, "documents/verify.html", {**context, "throttled": True})
+            response.status_code = 429
+            response["Retry-After"] = str(throttle.WINDOW_SECONDS)
+            return response
+        result: Verification | None = None
+        if request.method == "POST":
+            if form.is_valid():
+                result = verify_content(b"".join(form.cleaned_data["file"].chunks()))
+        else:
+            result = verify_number(number)
+        context["result"] = result
+        context["application_url"] = _application_url(request, result)
+    return render(request, "documents/verify.html", context)
+
+
+def _application_url(request: HttpRequest, result: Verification | None) -> str:
+    """A link to the application, for a user who may see it anyway."""
+    document = result.document if result is not None else None
+    if document is None or document.application_id is None or not request.user.is_authenticated:
+        return ""
+    visible = selectors.applications_visible_to(request.user)
+    if not visible.filter(pk=document.application_id).exists():
+        return ""
+    return reverse("application-detail", args=[document.application_id])

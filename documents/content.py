@@ -1,0 +1,478 @@
+"""What each decision document says: its template, its context and its machine-readable record.
+
+Everything here reads; nothing writes. ``document_html`` and ``decision_record`` are called
+after the decision committed, inside ``translation.override(document.language)``, so labels
+come out in the document's language. Amounts come from the decision itself (the audit entry,
+the agenda item, the review group's recommendation), never from the application's current
+state, so a document rendered late says what was decided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
+from approvals.review import group_summary, rubric_for
+from workflows.models import AuditEntry, FundingApplication, Tier
+
+from .models import Document, DocumentKind
+from .render import PdfAttachment
+
+TEMPLATE_FOR_KIND = {
+    DocumentKind.ACCEPTANCE: "documents/acceptance.html",
+    DocumentKind.RETURN_NOTICE: "documents/return_notice.html",
+    DocumentKind.REJECTION: "documents/rejection_notice.html",
+    DocumentKind.REVIEW_OPINION: "documents/review_opinion.html",
+    DocumentKind.MEETING_MINUTES: "documents/meeting_minutes.html",
+    DocumentKind.APPROVAL: "documents/approval.html",
+}
+# The review group's decision recorded with each of its transitions.
+GROUP_DECISION_FOR_TRANSITION = {
+    "recommend": GroupRecommendation.Decision.RECOMMEND,
+    "return_for_revision": GroupRecommendation.Decision.RETURN,
+    "reject": GroupRecommendation.Decision.REJECT,
+}
+_SHARED_SOURCES = (
+    "documents/base.html",
+    "documents/_application_facts.html",
+    "documents/_reasons.html",
+    "documents/_split.html",
+)
+_ASSET_FILES = ("letterhead.css", "mark.svg")
+
+
+def document_html(document: Document) -> str:
+    """The complete HTML of a document, in its language."""
+    template = get_template(TEMPLATE_FOR_KIND[document.kind])
+    with translation.override(document.language):
+        return template.render(document_context(document))
+
+
+def page_limit(document: Document) -> int:
+    """Minutes grow with the agenda (about eight items a page); a letter stays short."""
+    if document.kind == DocumentKind.MEETING_MINUTES and document.meeting_id:
+        return 20 + AgendaItem.objects.filter(meeting_id=document.meeting_id).count() // 4
+    return 20
+
+
+@cache
+def template_version(template_name: str) -> str:
+    """A short hash of everything that shapes a kind's pages: its template, the letterhead
+    template and the bundled stylesheet and mark."""
+    from .render.policy import ASSETS_DIR
+
+    digest = hashlib.sha256()
+    for name in (template_name, *_SHARED_SOURCES):
+        digest.update(get_template(name).template.source.encode())
+    for name in _ASSET_FILES:
+        digest.update((ASSETS_DIR / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def verification_url(document: Document) -> str:
+    base = settings.DOCUMENT_VERIFY_BASE_URL.rstrip("/")
+    return f"{base}{reverse('document-verify')}?number={quote(document.number)}"
+
+
+def qr_data_uri(url: str) -> str:
+    """The verification URL as a QR code, an SVG in a data: URI (the renderer loads nothing
+    else, and a data: URI cannot carry markup into the page)."""
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(border=0, dark="#000")
+
+
+# --- Context --------------------------------------------------------------------------------
+
+
+def document_context(document: Document) -> dict[str, Any]:
+    """The template context of a document; call it inside the document's language."""
+    url = verification_url(document)
+    base = settings.DOCUMENT_VERIFY_BASE_URL.rstrip("/")
+    context: dict[str, Any] = {
+        "document": document,
+        "number": document.number,
+        "title": document.get_kind_display(),
+        "issuer": issuer(document.language),
+        "is_translation": document.translation_of_id is not None,
+        "date": document.issued_on,
+        "date_text": date_text(document.issued_on),
+        "verification_url": url,
+        # Readable in the footer; the QR code carries the encoded URL.
+        "verification_text": f"{base}{reverse('document-verify')}?number={document.number}",
+        "qr_data_uri": qr_data_uri(url),
+    }
+    if document.kind == DocumentKind.MEETING_MINUTES:
+        context.update(_minutes_context(document.meeting))
+        return context
+    entry = document.audit_entry
+    application = document.application
+    context.update(
+        application=application,
+        entry=entry,
+        tier_label=tier_label(entry.tier),
+        reason=entry.reason,
+        reasons=structured_reasons(entry),
+        reason_note=_reason_note(entry),
+        special_project_name=_special_project_name(application),
+    )
+    if document.kind == DocumentKind.REVIEW_OPINION:
+        context.update(_review_context(application, entry))
+    elif document.kind == DocumentKind.APPROVAL:
+        context.update(_approval_context(application, entry))
+    return context
+
+
+def issuer(language: str) -> str:
+    return settings.PROGRAMME_ISSUER_EN if language == "en" else settings.PROGRAMME_ISSUER
+
+
+def date_text(day: Any) -> str:
+    if day is None:
+        return ""
+    return formats.date_format(day, "j F Y" if translation.get_language() == "en" else "Y年n月j日")
+
+
+def tier_label(tier: str) -> str:
+    try:
+        return str(Tier(tier).label)
+    except ValueError:
+        return ""
+
+
+def structured_reasons(entry: AuditEntry) -> list[dict[str, str]]:
+    """The reasons recorded with a return or rejection: what is wrong (a formal-check item's
+    label where it is one) and what to do."""
+    reasons = []
+    for reason in entry.details.get("reasons", []) or []:
+        item = str(reason.get("item", ""))
+        label = str(CheckItem(item).label) if item in CheckItem.values else item
+        reasons.append({"item": label, "text": str(reason.get("text", ""))})
+    return reasons
+
+
+def _reason_note(entry: AuditEntry) -> str:
+    """The written reason, unless it only repeats the structured reasons."""
+    texts = [str(r.get("text", "")) for r in entry.details.get("reasons", []) or []]
+    return "" if texts and entry.reason == "；".join(texts) else entry.reason
+
+
+def _special_project_name(application: FundingApplication) -> str:
+    project = application.special_project
+    if translation.get_language() == "en" and getattr(project, "name_en", ""):
+        return project.name_en
+    return project.name
+
+
+@dataclass(frozen=True)
+class Split:
+    """How an amount is paid: by funding department and by form, under which policy."""
+
+    by_department: list[tuple[str, Decimal]]
+    grant: Decimal
+    equity: Decimal
+    policy_name: str
+    policy_version: str
+    policy_hash: str
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "by_department": [{"name": n, "amount": str(a)} for n, a in self.by_department],
+            "by_form": {"grant": str(self.grant), "equity": str(self.equity)},
+        }
+
+
+def _department_name(part: dict[str, Any]) -> str:
+    english = translation.get_language() == "en" and part.get("name_en")
+    return str(part.get("name_en") if english else part.get("name_zh") or part.get("code", ""))
+
+
+def split_from_assessment(assessment: dict[str, Any], amount: Decimal | None) -> Split | None:
+    """The policy engine's split, when it was computed for this very amount."""
+    if not assessment or amount is None or _decimal(assessment.get("amount")) != amount:
+        return None
+    by_form = assessment.get("by_form") or {}
+    policy = assessment.get("policy") or {}
+    return Split(
+        [(_department_name(d), _decimal(d.get("amount"))) for d in assessment["by_department"]]
+        if assessment.get("by_department")
+        else [],
+        _decimal(by_form.get("grant")) or Decimal(0),
+        _decimal(by_form.get("equity")) or Decimal(0),
+        str(policy.get("name", "")),
+        str(policy.get("version", "")),
+        str(policy.get("content_hash", "")),
+    )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01")) if value is not None else None
+    except ArithmeticError:
+        return None
+
+
+def _recommendation(application: FundingApplication, entry: AuditEntry, decision: str | None):
+    """The review group's recommendation recorded with this decision (right after it)."""
+    recommendations = GroupRecommendation.objects.filter(
+        application=application, created_at__gte=entry.at
+    )
+    if decision is not None:
+        recommendations = recommendations.filter(decision=decision)
+    return recommendations.order_by("created_at", "id").first()
+
+
+def _revision_at(entry: AuditEntry) -> int:
+    """The application's revision when the entry was written: one more than the
+    resubmissions before it."""
+    resubmissions = AuditEntry.objects.filter(
+        application_id=entry.application_id, transition="resubmit", seq__lt=entry.seq
+    ).count()
+    return resubmissions + 1
+
+
+def _review_context(application: FundingApplication, entry: AuditEntry) -> dict[str, Any]:
+    decision = GROUP_DECISION_FOR_TRANSITION.get(entry.transition)
+    recommendation = _recommendation(application, entry, decision)
+    revision = recommendation.revision if recommendation else _revision_at(entry)
+    summary = group_summary(application, revision=revision)
+    english = {c.code: c.name_en for c in rubric_for(application.call)}
+    criteria = [
+        {
+            "name": (english.get(c.code) if translation.get_language() == "en" else "") or c.name,
+            "weight": c.weight,
+            "mean": c.mean,
+            "weighted": (c.mean * c.weight / 100).quantize(Decimal("0.01")),
+        }
+        for c in summary.criteria
+    ]
+    assessment = (recommendation.assessment if recommendation else {}) or {}
+    amount = recommendation.recommended_amount if recommendation else None
+    if amount is None and entry.details.get("recommended_amount"):
+        amount = _decimal(entry.details["recommended_amount"])
+    language_key = "text_en" if translation.get_language() == "en" else "text_zh"
+    return {
+        "decision_label": GroupRecommendation.Decision(decision).label if decision else "",
+        "experts": summary.experts,
+        "weighted_score": summary.weighted_score,
+        "score_spread": summary.spread,
+        "criteria": criteria,
+        "recommended_amount": amount,
+        "policy": assessment.get("policy") or {},
+        "explanation": [
+            str(step.get(language_key) or step.get("text_zh", ""))
+            for step in assessment.get("explanation", [])
+        ],
+        "split": split_from_assessment(assessment, amount),
+    }
+
+
+def _approval_context(application: FundingApplication, entry: AuditEntry) -> dict[str, Any]:
+    amount = _decimal(entry.details.get("amount"))
+    split = _split_of_approval(application, amount)
+    return {
+        "amount": amount,
+        "split": split,
+        "policy": ({"name": split.policy_name, "version": split.policy_version} if split else {}),
+        "has_equity": split.equity > 0 if split else application.funding_form != "grant",
+    }
+
+
+def _split_of_approval(application: FundingApplication, amount: Decimal | None) -> Split | None:
+    """The split the meeting recorded with the approval (drawn on the call's pool) or, failing
+    that, the review group's assessment when it was made for the approved amount."""
+    item = (
+        AgendaItem.objects.filter(application=application, resolution=AgendaItem.Resolution.APPROVE)
+        .order_by("-meeting__held_on", "-id")
+        .first()
+    )
+    # The split is kept by the policy engine when one is in force; reached by its reverse
+    # relation, so that this module does not depend on how it is stored.
+    recorded = getattr(item, "funding_split", None) if item is not None else None
+    if recorded is not None and amount is not None and recorded.amount == amount:
+        policy = getattr(recorded, "policy", None)
+        return Split(
+            [(_department_name(d), _decimal(d.get("amount"))) for d in recorded.by_department],
+            recorded.grant_amount,
+            recorded.equity_amount,
+            str(getattr(policy, "name", "")),
+            recorded.policy_version,
+            recorded.policy_content_hash,
+        )
+    recommendation = (
+        GroupRecommendation.objects.filter(
+            application=application, decision=GroupRecommendation.Decision.RECOMMEND
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return split_from_assessment(recommendation.assessment if recommendation else {}, amount)
+
+
+@dataclass(frozen=True)
+class MinutesLine:
+    position: int
+    item: AgendaItem
+    application: FundingApplication
+    resolution_label: str
+    entry: AuditEntry | None
+
+
+def _minutes_context(meeting: Meeting) -> dict[str, Any]:
+    lines = minutes_lines(meeting)
+    resolutions = [line.item.resolution for line in lines]
+    approved = [
+        line.item.approved_amount or Decimal(0)
+        for line in lines
+        if line.item.resolution == AgendaItem.Resolution.APPROVE
+    ]
+    return {
+        "meeting": meeting,
+        "meeting_date_text": date_text(meeting.held_on),
+        "lines": lines,
+        "has_notes": any(line.item.reason for line in lines),
+        "approved_count": resolutions.count(AgendaItem.Resolution.APPROVE),
+        "rejected_count": resolutions.count(AgendaItem.Resolution.REJECT),
+        "deferred_count": resolutions.count(AgendaItem.Resolution.DEFER),
+        "approved_total": sum(approved, Decimal(0)),
+    }
+
+
+def minutes_lines(meeting: Meeting) -> list[MinutesLine]:
+    """Every agenda item with its application and the audit entry of its resolution; three
+    queries whatever the agenda's length."""
+    items = list(
+        meeting.items.select_related("application__organisation").order_by("position", "id")
+    )
+    entries: dict[int, AuditEntry] = {}
+    resolved_at = meeting.resolved_at or timezone.now()
+    for entry in AuditEntry.objects.filter(
+        application_id__in=[i.application_id for i in items],
+        tier=Tier.MEETING,
+        transition__in=("approve", "reject", "defer"),
+        at__lte=resolved_at,
+    ).order_by("seq"):
+        entries[entry.application_id] = entry  # the last one before the meeting resolved
+    return [
+        MinutesLine(
+            position,
+            item,
+            item.application,
+            str(AgendaItem.Resolution(item.resolution).label),
+            entries.get(item.application_id),
+        )
+        for position, item in enumerate(items, 1)
+    ]
+
+
+# --- The machine-readable record ------------------------------------------------------------
+
+
+def decision_record(document: Document) -> dict[str, Any]:
+    """The decision as data, embedded in the PDF (PDF/A-3 associated file)."""
+    record: dict[str, Any] = {
+        "number": document.number,
+        "kind": document.kind,
+        "language": document.language,
+        "issuer": settings.PROGRAMME_ISSUER,
+        "issued_on": document.issued_on.isoformat() if document.issued_on else None,
+        "template_version": template_version(TEMPLATE_FOR_KIND[document.kind]),
+        "verification_url": verification_url(document),
+    }
+    if document.kind == DocumentKind.MEETING_MINUTES:
+        record["meeting"] = _meeting_record(document.meeting)
+        return record
+    entry = document.audit_entry
+    application = document.application
+    record.update(
+        application_id=application.pk,
+        national_task_code=application.national_task_code,
+        transition=entry.transition,
+        tier=entry.tier,
+        decided_at=entry.at.isoformat(),
+        reason=entry.reason,
+        reasons=entry.details.get("reasons", []),
+        amount=None,
+        policy=None,
+        audit_entry=entry.seq,
+        audit_hash=entry.entry_hash,
+    )
+    with translation.override(document.language):
+        if document.kind == DocumentKind.APPROVAL:
+            approval = _approval_context(application, entry)
+            record["amount"] = _plain(approval["amount"])
+            _add_split(record, approval["split"])
+        elif document.kind == DocumentKind.REVIEW_OPINION:
+            review = _review_context(application, entry)
+            record["amount"] = _plain(review["recommended_amount"])
+            record["weighted_score"] = _plain(review["weighted_score"])
+            record["criteria"] = [
+                {"name": c["name"], "weight": c["weight"], "mean": _plain(c["mean"])}
+                for c in review["criteria"]
+            ]
+            if review["policy"]:
+                record["policy"] = review["policy"]
+            _add_split(record, review["split"])
+    return record
+
+
+def _add_split(record: dict[str, Any], split: Split | None) -> None:
+    if split is None:
+        return
+    record.update(split.as_record())
+    record["policy"] = {
+        "name": split.policy_name,
+        "version": split.policy_version,
+        "content_hash": split.policy_hash,
+    }
+
+
+def _meeting_record(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "id": meeting.pk,
+        "held_on": meeting.held_on.isoformat(),
+        "place": meeting.place,
+        "chair": meeting.chair,
+        "items": [
+            {
+                "position": line.position,
+                "application_id": line.application.pk,
+                "national_task_code": line.application.national_task_code,
+                "resolution": line.item.resolution,
+                "transition": line.entry.transition if line.entry else None,
+                "requested_amount": _plain(line.item.requested_amount),
+                "recommended_amount": _plain(line.item.recommended_amount),
+                "amount": _plain(line.item.approved_amount),
+                "reason": line.item.reason,
+                "audit_entry": line.entry.seq if line.entry else None,
+                "audit_hash": line.entry.entry_hash if line.entry else None,
+            }
+            for line in minutes_lines(meeting)
+        ],
+    }
+
+
+def _plain(value: Any) -> Any:
+    return f"{value:.2f}" if isinstance(value, Decimal) else value
+
+
+def record_attachment(document: Document) -> PdfAttachment:
+    content = json.dumps(decision_record(document), ensure_ascii=False, indent=2)
+    return PdfAttachment(
+        filename="decision.json",
+        content=content.encode(),
+        description=_("决定的机器可读记录"),
+        mime_type="application/json",
+    )

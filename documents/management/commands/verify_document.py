@@ -1,0 +1,29 @@
+"""manage.py verify_document FILE|NUMBER: exit 0 when genuine, 1 otherwise, with one line why."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from documents.verification import verify_content, verify_number
+
+
+class Command(BaseCommand):
+    help = (
+        "Verify a decision document, given its PDF file or its number (文号): its hash and, "
+        "when signed, its signature. Exit status 0 when genuine, 1 otherwise."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("document", help="a PDF file, or a document number")
+
+    def handle(self, *args, document: str, **options) -> None:
+        path = Path(document)
+        if path.is_file():
+            result = verify_content(path.read_bytes())
+        elif document.lower().endswith(".pdf"):
+            raise CommandError(f"no such file: {document}", returncode=2)
+        else:
+            result = verify_number(document)
+        if not result.genuine:
+            raise CommandError(result.summary(), returncode=1)
+        self.stdout.write(result.summary())
