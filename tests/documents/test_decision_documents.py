@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -232,8 +233,6 @@ def test_a_render_failure_leaves_the_decision_committed_and_the_document_failed(
 def test_a_failed_document_is_not_offered_for_download(
     monkeypatch, client, django_capture_on_commit_callbacks
 ):
-    from django.urls import reverse
-
     monkeypatch.setattr(
         document_services,
         "render_pdf",

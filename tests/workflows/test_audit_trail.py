@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from tests.factories import FundingApplicationFactory, actor
-from workflows.audit import GENESIS, content_digest, verify_chain
+from workflows.audit import GENESIS, content_digest, entry_hash, verify_chain
 from workflows.models import AppendOnlyError, AuditEntry, FundingApplication
 
 from .cases import TRANSITIONS
@@ -179,8 +179,6 @@ def test_an_entry_whose_actor_role_was_altered_is_reported(approved):
 
 
 def test_an_entry_whose_hash_was_recomputed_after_altering_it_breaks_the_next_link(approved):
-    from workflows.audit import entry_hash
-
     seqs = _seqs(approved)
     entry = AuditEntry.objects.get(seq=seqs[1])
     entry.reason = "伪造"

@@ -8,10 +8,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.factories import (
+    DepartmentFactory,
     FundingApplicationFactory,
     FundingCallFactory,
     OrganisationFactory,
     SpecialProjectFactory,
+    UserFactory,
     make_user,
 )
 from workflows import services
@@ -148,16 +150,12 @@ def test_a_field_the_applicant_may_not_set_is_refused(applicant, data):
     "role", ["lead_officer", "group_member", "meeting_secretary", "auditor", "administrator"]
 )
 def test_only_an_applicant_may_create_a_request(data, role):
-    from tests.factories import DepartmentFactory
-
     user = make_user(role, department=DepartmentFactory() if role == "lead_officer" else None)
 
     _refused(user, data, error=NotAllowed)
 
 
 def test_a_user_without_profile_may_not_create_a_request(data):
-    from tests.factories import UserFactory
-
     _refused(UserFactory(), data, error=NotAllowed)
 
 

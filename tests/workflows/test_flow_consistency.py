@@ -13,7 +13,7 @@ from approvals import review
 from tests.factories import FundingApplicationFactory, actor
 from workflows import assignments, services
 from workflows.audit import verify_chain
-from workflows.errors import DomainError, TransitionConflict
+from workflows.errors import DomainError
 from workflows.flows import DECISION_TASK, OPEN_TASKS_FOR_STATUS
 from workflows.models import FINAL, TIER_STATUS, FundingApplication, Tier
 
@@ -285,10 +285,3 @@ def test_the_open_tasks_always_match_the_status_and_refusals_change_nothing(step
     for status in sorted(walk.visited):
         event(f"visited {status}")
     assert verify_chain().intact
-
-
-def test_a_transition_out_of_order_in_the_walk_is_a_conflict():
-    walk = Walk()
-
-    with pytest.raises(TransitionConflict):
-        walk.decide("approve")

@@ -6,17 +6,21 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import (
+    DepartmentFactory,
     FundingApplicationFactory,
     FundingCallFactory,
     OrganisationFactory,
     Reviewers,
     SpecialProjectFactory,
+    claim_open_task,
     make_user,
+    perform,
     score_by_experts,
 )
 from workflows.errors import TransitionConflict
@@ -253,8 +257,6 @@ def test_a_request_goes_from_the_form_to_a_downloadable_approval(
 def approved_with_document(django_capture_on_commit_callbacks):
     application = FundingApplicationFactory(state="meeting_review")
     people = application.people
-    from tests.factories import perform
-
     perform("claim_meeting", application, people)
     with django_capture_on_commit_callbacks(execute=True):
         perform("approve", application, people)
@@ -293,16 +295,12 @@ def test_the_applicant_downloads_the_decision_document(client_of, approved_with_
 
 def test_a_lead_officer_of_another_department_gets_404_on_the_detail_page(client_of):
     application = FundingApplicationFactory(state="lead_review")
-    from tests.factories import DepartmentFactory
-
     officer = make_user("lead_officer", department=DepartmentFactory())
 
     assert _detail(client_of(officer), application).status_code == 404
 
 
 def test_an_anonymous_visitor_is_sent_to_the_login_page():
-    from django.test import Client
-
     response = Client().get(reverse("home"))
 
     assert response.status_code == 302
@@ -348,8 +346,6 @@ def test_a_role_that_may_not_decide_gets_403_and_nothing_changes(client_of):
 
 def test_an_approval_without_an_amount_is_refused_with_400(client_of):
     application = FundingApplicationFactory(state="meeting_review")
-    from tests.factories import claim_open_task
-
     application = claim_open_task(application)
 
     response = _act(client_of(application.people.secretary), application, "approve")

@@ -8,9 +8,10 @@ from viewflow.workflow.status import PROCESS
 from tests.factories import PATHS, FundingApplicationFactory, claim_open_task, perform
 from workflows import services
 from workflows.audit import verify_chain
+from workflows.errors import InvalidInput
 from workflows.models import ApplicationRevision, FundingApplication
 
-from .cases import STATE_CHANGES, holder, open_task_names
+from .cases import STATE_CHANGES, Snapshot, holder, open_task_names
 
 pytestmark = pytest.mark.django_db
 
@@ -204,10 +205,6 @@ def test_a_resubmitted_request_continues_to_approval():
 
 
 def test_a_resubmission_with_data_made_invalid_meanwhile_is_refused():
-    from workflows.errors import InvalidInput
-
-    from .cases import Snapshot
-
     application = FundingApplicationFactory(state="returned_by_lead")
     # The national funding was cut below the request behind the service's back.
     FundingApplication.objects.filter(pk=application.pk).update(national_funding=Decimal("1"))

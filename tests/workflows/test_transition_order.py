@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests.factories import FundingApplicationFactory, FundingCallFactory, actor, claim_open_task
 from workflows import services
-from workflows.errors import InvalidInput, TransitionConflict
+from workflows.errors import InvalidInput, NotFound, TransitionConflict
 from workflows.models import ApplicationRevision, FundingApplication
 
 from .cases import ACTIONS, Snapshot, application_at
@@ -93,8 +93,6 @@ def test_approving_while_the_lead_department_reviews_leaves_status_and_audit_tra
 
 
 def test_a_decision_on_an_application_that_does_not_exist_is_refused_as_not_found():
-    from workflows.errors import NotFound
-
     application = FundingApplicationFactory(state="lead_review")
 
     with pytest.raises(NotFound):
