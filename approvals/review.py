@@ -23,6 +23,7 @@ from workflows.models import FundingApplication, FundingCall, Status
 from workflows.notifications import notify_after_commit, tier_heads
 from workflows.services import locked_application, open_tasks, refusals_recorded
 
+from .assessment import check_recommendation, mark_policy_used
 from .models import (
     CheckItem,
     CriterionScore,
@@ -383,11 +384,22 @@ def record_group_recommendation(
 ) -> GroupRecommendation:
     """The chair records the group's recommendation once every expert has scored: recommend
     with an amount (never above the request), return, or reject. Refused before the scores are
-    in and for anybody but the chair."""
+    in and for anybody but the chair.
+
+    When a matching-fund policy is in force for the call, a recommendation is assessed under
+    it: the assessment (with the policy version and content hash) is stored with it, the
+    assessed amount is used when none is given, and it is refused for an ineligible
+    application (naming the failed conditions) or above the assessed amount without a reason."""
     with transaction.atomic():
         application = locked_application(application_id)
         summary = group_summary(application)
+        under_policy = None
         if decision == "recommend":
+            under_policy = check_recommendation(
+                application=application, amount=amount, reason=reason
+            )
+            if under_policy is not None:
+                amount, assessment = under_policy.amount, under_policy.assessment
             if amount is None or amount <= 0 or amount > application.requested_amount:
                 raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
             workflow.recommend_application(
@@ -399,7 +411,7 @@ def record_group_recommendation(
             workflow.reject_application(application_id=application_id, actor=actor, reason=reason)
         else:
             raise InvalidInput(_("未知的决定。"))
-        return GroupRecommendation.objects.create(
+        recommendation = GroupRecommendation.objects.create(
             application=application,
             revision=application.revision,
             chair=actor,
@@ -410,3 +422,6 @@ def record_group_recommendation(
             assessment=assessment or {},
             reason=reason,
         )
+        if under_policy is not None:
+            mark_policy_used(under_policy.record)
+        return recommendation

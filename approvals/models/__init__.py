@@ -1,4 +1,10 @@
 from .meetings import AgendaItem, Meeting
+from .policy import (
+    ApprovalSplit,
+    MatchingPolicyVersion,
+    PolicyVersionInUseError,
+    PoolBalance,
+)
 from .review import (
     CheckItem,
     CriterionScore,
@@ -10,11 +16,15 @@ from .review import (
 
 __all__ = [
     "AgendaItem",
+    "ApprovalSplit",
     "CheckItem",
     "CriterionScore",
     "ExpertAssignment",
     "FormalCheck",
     "GroupRecommendation",
+    "MatchingPolicyVersion",
     "Meeting",
+    "PolicyVersionInUseError",
+    "PoolBalance",
     "RubricCriterion",
 ]
