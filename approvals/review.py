@@ -308,6 +308,8 @@ def _assignment(application, actor, state) -> ExpertAssignment:
     ).first()
     if assignment is None:
         raise NotAllowed(_("您未被指派评审该申请。"))
+    if assignment.state == ExpertAssignment.State.CONFLICT:
+        raise NotAllowed(rights.why_not(application, actor, "group"))
     if assignment.state != state:
         raise TransitionConflict(_("该评审任务当前状态为：%s。") % assignment.get_state_display())
     return assignment

@@ -45,7 +45,7 @@ def run(database: str) -> None:
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
     # No documents: this measures the state change, not the rendering.
-    transition_recorded.disconnect(dispatch_uid="documents.open_decision_document")
+    transition_recorded.disconnect(dispatch_uid="documents.open_decision_documents")
     users = {u.username: u for u in get_user_model().objects.all()}
     call = ensure_call()
     project = SpecialProject.objects.select_related("lead_department").get(code="ZX01")
@@ -166,7 +166,7 @@ def render_figures(full_path_to_approval) -> None:
 
     receivers.enqueue_render = lambda document_id: None  # keep them pending to time them here
     transition_recorded.connect(
-        receivers.open_decision_document, dispatch_uid="documents.open_decision_document"
+        receivers.open_decision_documents, dispatch_uid="documents.open_decision_documents"
     )
     for _ in range(33):
         full_path_to_approval()

@@ -73,7 +73,7 @@ def reassign_task(
         application = locked_application(application_id)
         task = _task(application, task_id)
         tier = application.current_tier
-        if not rights.is_tier_head(actor, tier):
+        if not rights.is_tier_head(actor, tier, application):
             raise NotAllowed(_("只有本环节负责人可以改派任务。"))
         new_owner = get_user_model()._default_manager.filter(pk=to_user_id).first()
         right = rights.is_group_member if task.flow_task.name == "score" else rights.acts_at_tier

@@ -131,14 +131,21 @@ def acts_at_current_tier(application: FundingApplication, user: Any) -> bool:
     return acts_at_tier(application, user, application.current_tier)
 
 
-def is_tier_head(user: Any, tier: str | None) -> bool:
+def is_tier_head(user: Any, tier: str | None, application: FundingApplication) -> bool:
+    """The head of the tier for this application: the group chair, the head of the
+    application's lead department, the head of the meeting secretariat."""
     profile = profile_of(user)
     if profile is None:
         return False
     if tier == GROUP:
         return profile.role == "group_chair"
-    roles = {LEAD: ("lead_officer",), MEETING: ("meeting_secretary",)}.get(tier or "", ())
-    return profile.role in roles and profile.is_head
+    if tier == LEAD:
+        return (
+            profile.role == "lead_officer"
+            and profile.is_head
+            and profile.department_id == application.special_project.lead_department_id
+        )
+    return tier == MEETING and profile.role == "meeting_secretary" and profile.is_head
 
 
 def sees_experts(user: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -37,14 +38,16 @@ ACTIONS = {
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     profile = rights.profile_of(request.user)
-    applications = selectors.applications_visible_to(request.user)[:200]
+    applications = Paginator(selectors.applications_visible_to(request.user), 50).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "workflows/home.html",
         {
             "profile": profile,
             "applications": applications,
-            "queue": selectors.queue_for(request.user)[:200],
+            "queue": selectors.queue_for(request.user)[:50],
             "can_create": profile is not None and profile.role == "applicant",
         },
     )
@@ -187,7 +190,6 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         request.user.is_superuser or (profile and profile.role in ("auditor", "administrator"))
     ):
         raise PermissionDenied
-    from django.core.paginator import Paginator
 
     from .audit import verify_chain
 

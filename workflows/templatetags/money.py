@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from babel import Locale
 from babel.numbers import format_currency
 from django import template
 from django.utils import translation
@@ -14,6 +15,11 @@ def yuan(value) -> str:
     """``{{ amount|yuan }}`` → ¥20,000,000.00; empty for no amount."""
     if value in (None, ""):
         return ""
-    locale = translation.to_locale(translation.get_language() or "zh-hans")
-    babel_locale = "zh_CN" if locale.lower().startswith("zh") else "en_US"
-    return format_currency(Decimal(value), "CNY", locale=babel_locale)
+    language = translation.get_language() or "zh-hans"
+    locale = _CHINESE if language.lower().startswith("zh") else _ENGLISH
+    return format_currency(Decimal(value), "CNY", locale=locale)
+
+
+# Parsed once: Babel re-parses a locale given as a string on every call.
+_CHINESE = Locale.parse("zh_CN")
+_ENGLISH = Locale.parse("en_US")
