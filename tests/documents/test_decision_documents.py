@@ -63,8 +63,14 @@ def _decided(state, decide, capture):
     return application
 
 
+DECISIONS_WITH_NOTICES = ["approve", "return_for_revision", "reject"]
+
+
 def _documents(application):
-    return Document.objects.filter(application=application)
+    """The documents issued for the application's latest approval, return or rejection
+    (originals, not translations)."""
+    entry = application.audit_entries.filter(transition__in=DECISIONS_WITH_NOTICES).latest("seq")
+    return Document.objects.filter(audit_entry=entry, translation_of__isnull=True)
 
 
 def _text(document) -> str:
@@ -169,13 +175,22 @@ def test_the_pdf_carries_the_machine_readable_decision_record(django_capture_on_
     assert record["audit_hash"] == document.audit_entry.entry_hash
 
 
-@pytest.mark.parametrize(
-    "state", ["submitted", "lead_review", "group_review", "meeting_review", "deferred", "withdrawn"]
-)
-def test_decisions_other_than_approval_return_and_rejection_issue_no_document(state):
+@pytest.mark.parametrize("state", ["lead_review", "deferred", "withdrawn"])
+def test_submitting_receiving_deferring_and_withdrawing_issue_no_document(state):
     application = FundingApplicationFactory(state=state)
+    silent = ["submit", "receive", "defer", "withdraw"]
 
-    assert not _documents(application).exists()
+    assert not Document.objects.filter(
+        application=application, audit_entry__transition__in=silent
+    ).exists()
+
+
+def test_a_resubmission_issues_no_document():
+    application = FundingApplicationFactory(state="returned_by_lead")
+
+    services.resubmit_application(application_id=application.pk, actor=application.people.applicant)
+
+    assert not Document.objects.filter(audit_entry__transition="resubmit").exists()
 
 
 # --- after commit ----------------------------------------------------------------------------
@@ -262,18 +277,16 @@ def test_numbers_are_gapless_and_unique_across_many_decisions():
     for _ in range(3):
         approve(FundingApplicationFactory(state="meeting_review"))
 
+    originals = Document.objects.filter(translation_of__isnull=True)
     by_kind = {}
-    for kind, serial in Document.objects.values_list("kind", "serial"):
+    for kind, serial in originals.values_list("kind", "serial"):
         by_kind.setdefault(kind, []).append(serial)
     for serials in by_kind.values():
         serials.sort()
         assert serials == list(range(serials[0], serials[0] + len(serials)))
-    assert {k: len(v) for k, v in by_kind.items()} == {
-        "return_notice": 9,
-        "rejection": 3,
-        "approval": 3,
-    }
-    numbers = list(Document.objects.values_list("number", flat=True))
+    issued = {kind: len(by_kind[kind]) for kind in ("return_notice", "rejection", "approval")}
+    assert issued == {"return_notice": 9, "rejection": 3, "approval": 3}
+    numbers = list(originals.values_list("number", flat=True))
     assert len(set(numbers)) == len(numbers)
 
 
@@ -292,7 +305,8 @@ def test_a_refused_decision_consumes_no_number():
         application_id=refused.pk, actor=refused.people.secretary, amount=AMOUNT
     )
 
-    serials = sorted(Document.objects.filter(kind="approval").values_list("serial", flat=True))
+    approvals = Document.objects.filter(kind="approval", translation_of__isnull=True)
+    serials = sorted(approvals.values_list("serial", flat=True))
     assert serials[1] == serials[0] + 1
 
 

@@ -242,7 +242,7 @@ def test_a_request_goes_from_the_form_to_a_downloadable_approval(
     client.force_login(applicant)
     page = _page(_detail(client, application))
     assert "已批复" in page
-    document = application.documents.get()
+    document = application.documents.get(kind="approval")
     assert reverse("document-download", args=[document.pk]) in page
     response = client.get(reverse("document-download", args=[document.pk]))
     assert response.status_code == 200
@@ -274,7 +274,7 @@ def test_another_organisations_applicant_gets_404_on_the_detail_page(client_of):
 def test_another_organisations_applicant_gets_404_on_the_decision_document(
     client_of, approved_with_document
 ):
-    document = approved_with_document.documents.get()
+    document = approved_with_document.documents.get(kind="approval")
     outsider = make_user("applicant", organisation=OrganisationFactory())
 
     response = client_of(outsider).get(reverse("document-download", args=[document.pk]))
@@ -283,7 +283,7 @@ def test_another_organisations_applicant_gets_404_on_the_decision_document(
 
 
 def test_the_applicant_downloads_the_decision_document(client_of, approved_with_document):
-    document = approved_with_document.documents.get()
+    document = approved_with_document.documents.get(kind="approval")
 
     response = client_of(approved_with_document.people.applicant).get(
         reverse("document-download", args=[document.pk])
