@@ -5,10 +5,13 @@ Shared by the rights, order, audit and flow tests so that each table is written 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from django.db import connection
 
 from tests.factories import FundingApplicationFactory, claim_open_task
 from workflows import assignments, services
@@ -298,3 +301,25 @@ class Snapshot:
 
 def allowed_task_names(status: str) -> set[str]:
     return set(OPEN_TASKS_FOR_STATUS.get(status, ()))
+
+
+TRIGGER = "workflows_auditentry_append_only"
+
+
+@contextlib.contextmanager
+def behind_the_applications_back() -> Iterator[Any]:
+    """Raw SQL on the audit table, as an intruder with database access would run it. On
+    PostgreSQL the append-only trigger is switched off meanwhile (the test's transaction rolls
+    back anyway)."""
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgres:
+            # ALTER TABLE refuses while the transaction's deferred foreign-key checks are pending.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE workflows_auditentry DISABLE TRIGGER {TRIGGER}")
+        try:
+            yield cursor
+        finally:
+            if postgres:
+                cursor.execute(f"ALTER TABLE workflows_auditentry ENABLE TRIGGER {TRIGGER}")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")

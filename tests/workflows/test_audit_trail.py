@@ -1,8 +1,6 @@
 """The audit trail: one entry per state change, append-only, and a hash chain that reveals
 any row altered or removed behind the application's back."""
 
-import contextlib
-
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -11,30 +9,9 @@ from tests.factories import FundingApplicationFactory, actor
 from workflows.audit import GENESIS, content_digest, entry_hash, verify_chain
 from workflows.models import AppendOnlyError, AuditEntry, FundingApplication
 
-from .cases import TRANSITIONS
+from .cases import TRANSITIONS, behind_the_applications_back
 
 pytestmark = pytest.mark.django_db
-
-TRIGGER = "workflows_auditentry_append_only"
-
-
-@contextlib.contextmanager
-def behind_the_applications_back():
-    """Raw SQL on the audit table, as an intruder with database access would run it. On
-    PostgreSQL the append-only trigger is switched off meanwhile (the test's transaction rolls
-    back anyway)."""
-    postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        if postgres:
-            # ALTER TABLE refuses while the transaction's deferred foreign-key checks are pending.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE workflows_auditentry DISABLE TRIGGER {TRIGGER}")
-        try:
-            yield cursor
-        finally:
-            if postgres:
-                cursor.execute(f"ALTER TABLE workflows_auditentry ENABLE TRIGGER {TRIGGER}")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _seqs(application) -> list[int]:

@@ -26,6 +26,8 @@ from tests.factories import (
 from workflows.errors import TransitionConflict
 from workflows.models import Attachment, FundingApplication
 
+from .cases import behind_the_applications_back
+
 pytestmark = pytest.mark.django_db
 
 TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -394,6 +396,18 @@ def test_the_audit_page_verifies_the_chain_on_request(client_of):
     response = client_of(make_user("auditor")).get(reverse("audit-trail"), {"verify": "1"})
 
     assert "链完整" in _page(response)
+
+
+def test_the_audit_page_reports_an_altered_entry(client_of):
+    application = FundingApplicationFactory(state="lead_review")
+    seq = application.audit_entries.order_by("seq").first().seq
+    with behind_the_applications_back() as cursor:
+        cursor.execute("UPDATE workflows_auditentry SET reason = %s WHERE seq = %s", ["改写", seq])
+
+    response = client_of(make_user("auditor")).get(reverse("audit-trail"), {"verify": "1"})
+
+    assert "链已被篡改" in _page(response)
+    assert f"#{seq}" in _page(response)
 
 
 # --- query counts -----------------------------------------------------------------------------

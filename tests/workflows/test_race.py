@@ -13,6 +13,7 @@ from django.db import connection
 
 from tests.factories import FundingApplicationFactory, make_user
 from workflows import assignments, services
+from workflows.audit import verify_chain
 from workflows.errors import TransitionConflict
 from workflows.models import AuditEntry, FundingApplication
 
@@ -21,6 +22,7 @@ from .cases import holder
 THREADS = 8
 ROUNDS = 100
 CLAIM_ROUNDS = 20
+CHAIN_ROUNDS = 10
 
 
 def _race(calls) -> Counter:
@@ -111,3 +113,21 @@ def test_a_return_racing_an_acceptance_lets_exactly_one_of_them_win():
             ).count()
             == 1
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_decisions_on_different_applications_all_win_and_keep_the_chain_gapless():
+    for _ in range(CHAIN_ROUNDS):
+        applications = [FundingApplicationFactory(state="submitted") for _ in range(THREADS)]
+
+        outcomes = _race(
+            [
+                partial(assignments.claim_task, application_id=a.pk, actor=a.people.lead_officer)
+                for a in applications
+            ]
+        )
+
+        assert outcomes == Counter(won=THREADS)
+        seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+        assert verify_chain().intact
