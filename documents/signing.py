@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 SIGNATURE_FIELD = "DecisionSignature"
+DEMO_COMMON_NAME = "决定文书签发（演示）Decision documents (demo)"
 
 
 class SigningError(Exception):
@@ -181,7 +182,8 @@ def make_demo_certificate(path: Path, *, passphrase: str, common_name: str) -> s
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
             x509.NameAttribute(NameOID.LOCALITY_NAME, "Beijing"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, common_name),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{common_name} (demo)"),
+            # A common name is at most 64 bytes of UTF-8: the issuer goes in the organisation.
+            x509.NameAttribute(NameOID.COMMON_NAME, DEMO_COMMON_NAME),
         ]
     )
     now = timezone.now()

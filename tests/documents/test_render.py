@@ -14,12 +14,10 @@ import io
 import json
 import logging
 import re
-import socket
 import struct
 import threading
 import urllib.request
 import zlib
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pikepdf
@@ -37,6 +35,7 @@ from documents.render import (
     render_pdf,
     resolve_resource,
 )
+from tests.documents.hostile import hostile_vectors
 
 ISSUER = "北京市国家科技重大专项配套资金联席会议办公室"
 TITLE = "关于北京某某科技有限公司申请配套资金的批复"
@@ -55,52 +54,6 @@ LETTER = """{% extends "documents/base.html" %}
 <p>申报单位说明：{{ statement }}</p>
 {% endblock %}
 """
-
-
-class Listener:
-    """A TCP port on 127.0.0.1 that counts the connections made to it."""
-
-    def __init__(self, server: socket.socket) -> None:
-        self.server = server
-        self.port = server.getsockname()[1]
-
-    def connections(self) -> int:
-        # A connect() completes in the kernel before it returns, so any attempt made during the
-        # render is already waiting in the backlog.
-        count = 0
-        while True:
-            try:
-                connection, _ = self.server.accept()
-            except BlockingIOError:
-                return count
-            connection.close()
-            count += 1
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        server.setblocking(False)
-        yield Listener(server)
-
-
-def hostile_vectors(port: int) -> dict[str, str]:
-    base = f"http://127.0.0.1:{port}"
-    return {
-        "img-file": "<img src=file:///etc/passwd>",
-        "link-attachment-file": "<link rel=attachment href=file:///etc/passwd>",
-        "link-stylesheet-http": f"<link rel=stylesheet href={base}/x.css>",
-        "style-attribute-url": f'<p style="background: url({base}/bg.png)">x</p>',
-        "iframe": f"<iframe src={base}/frame></iframe>",
-        "object": f"<object data={base}/object.svg></object>",
-        "svg-image": f'<svg><image href="{base}/image.png" width="9" height="9"/></svg>',
-        "style-import": f"<style>@import url({base}/import.css);</style>",
-        "font-face": f"<style>@font-face {{ font-family: x; src: url({base}/f.woff) }}</style>",
-        "svg-data-uri-image": (
-            '<img src="data:image/svg+xml,<svg xmlns=%22http://www.w3.org/2000/svg%22>'
-            f'<image href=%22{base}/nested.png%22 width=%229%22 height=%229%22/></svg>">'
-        ),
-    }
 
 
 VECTOR_NAMES = list(hostile_vectors(0))
