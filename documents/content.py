@@ -1,6 +1,6 @@
-"""What each decision document says: its template, its context and its machine-readable record.
+"""What each decision document says: its template and its context.
 
-Everything here reads; nothing writes. ``document_html`` and ``decision_record`` are called
+Everything here reads; nothing writes. ``document_html`` (and ``records.decision_record``) run
 after the decision committed, inside ``translation.override(document.language)``, so labels
 come out in the document's language. Amounts come from the decision itself (the audit entry,
 the agenda item, the review group's recommendation), never from the application's current
@@ -10,7 +10,6 @@ state, so a document rendered late says what was decided.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -21,14 +20,12 @@ from django.conf import settings
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext as _
 
 from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
 from approvals.review import group_summary, rubric_for
 from workflows.models import AuditEntry, FundingApplication, Tier
 
 from .models import Document, DocumentKind
-from .render import PdfAttachment
 
 TEMPLATE_FOR_KIND = {
     DocumentKind.ACCEPTANCE: "documents/acceptance.html",
@@ -130,9 +127,9 @@ def document_context(document: Document) -> dict[str, Any]:
         special_project_name=_special_project_name(application),
     )
     if document.kind == DocumentKind.REVIEW_OPINION:
-        context.update(_review_context(application, entry))
+        context.update(review_context(application, entry))
     elif document.kind == DocumentKind.APPROVAL:
-        context.update(_approval_context(application, entry))
+        context.update(approval_context(application, entry))
     return context
 
 
@@ -244,7 +241,7 @@ def _revision_at(entry: AuditEntry) -> int:
     return resubmissions + 1
 
 
-def _review_context(application: FundingApplication, entry: AuditEntry) -> dict[str, Any]:
+def review_context(application: FundingApplication, entry: AuditEntry) -> dict[str, Any]:
     decision = GROUP_DECISION_FOR_TRANSITION.get(entry.transition)
     recommendation = _recommendation(application, entry, decision)
     revision = recommendation.revision if recommendation else _revision_at(entry)
@@ -280,7 +277,7 @@ def _review_context(application: FundingApplication, entry: AuditEntry) -> dict[
     }
 
 
-def _approval_context(application: FundingApplication, entry: AuditEntry) -> dict[str, Any]:
+def approval_context(application: FundingApplication, entry: AuditEntry) -> dict[str, Any]:
     amount = _decimal(entry.details.get("amount"))
     split = _split_of_approval(application, amount)
     return {
@@ -376,104 +373,3 @@ def minutes_lines(meeting: Meeting) -> list[MinutesLine]:
         )
         for position, item in enumerate(items, 1)
     ]
-
-
-# --- The machine-readable record ------------------------------------------------------------
-
-
-def decision_record(document: Document) -> dict[str, Any]:
-    """The decision as data, embedded in the PDF (PDF/A-3 associated file)."""
-    record: dict[str, Any] = {
-        "number": document.number,
-        "kind": document.kind,
-        "language": document.language,
-        "issuer": settings.PROGRAMME_ISSUER,
-        "issued_on": document.issued_on.isoformat() if document.issued_on else None,
-        "template_version": template_version(TEMPLATE_FOR_KIND[document.kind]),
-        "verification_url": verification_url(document),
-    }
-    if document.kind == DocumentKind.MEETING_MINUTES:
-        record["meeting"] = _meeting_record(document.meeting)
-        return record
-    entry = document.audit_entry
-    application = document.application
-    record.update(
-        application_id=application.pk,
-        national_task_code=application.national_task_code,
-        transition=entry.transition,
-        tier=entry.tier,
-        decided_at=entry.at.isoformat(),
-        reason=entry.reason,
-        reasons=entry.details.get("reasons", []),
-        amount=None,
-        policy=None,
-        audit_entry=entry.seq,
-        audit_hash=entry.entry_hash,
-    )
-    with translation.override(document.language):
-        if document.kind == DocumentKind.APPROVAL:
-            approval = _approval_context(application, entry)
-            record["amount"] = _plain(approval["amount"])
-            _add_split(record, approval["split"])
-        elif document.kind == DocumentKind.REVIEW_OPINION:
-            review = _review_context(application, entry)
-            record["amount"] = _plain(review["recommended_amount"])
-            record["weighted_score"] = _plain(review["weighted_score"])
-            record["criteria"] = [
-                {"name": c["name"], "weight": c["weight"], "mean": _plain(c["mean"])}
-                for c in review["criteria"]
-            ]
-            if review["policy"]:
-                record["policy"] = review["policy"]
-            _add_split(record, review["split"])
-    return record
-
-
-def _add_split(record: dict[str, Any], split: Split | None) -> None:
-    if split is None:
-        return
-    record.update(split.as_record())
-    record["policy"] = {
-        "name": split.policy_name,
-        "version": split.policy_version,
-        "content_hash": split.policy_hash,
-    }
-
-
-def _meeting_record(meeting: Meeting) -> dict[str, Any]:
-    return {
-        "id": meeting.pk,
-        "held_on": meeting.held_on.isoformat(),
-        "place": meeting.place,
-        "chair": meeting.chair,
-        "items": [
-            {
-                "position": line.position,
-                "application_id": line.application.pk,
-                "national_task_code": line.application.national_task_code,
-                "resolution": line.item.resolution,
-                "transition": line.entry.transition if line.entry else None,
-                "requested_amount": _plain(line.item.requested_amount),
-                "recommended_amount": _plain(line.item.recommended_amount),
-                "amount": _plain(line.item.approved_amount),
-                "reason": line.item.reason,
-                "audit_entry": line.entry.seq if line.entry else None,
-                "audit_hash": line.entry.entry_hash if line.entry else None,
-            }
-            for line in minutes_lines(meeting)
-        ],
-    }
-
-
-def _plain(value: Any) -> Any:
-    return f"{value:.2f}" if isinstance(value, Decimal) else value
-
-
-def record_attachment(document: Document) -> PdfAttachment:
-    content = json.dumps(decision_record(document), ensure_ascii=False, indent=2)
-    return PdfAttachment(
-        filename="decision.json",
-        content=content.encode(),
-        description=_("决定的机器可读记录"),
-        mime_type="application/json",
-    )

@@ -29,11 +29,11 @@ from .content import (
     document_context,
     document_html,
     page_limit,
-    record_attachment,
     template_version,
     verification_url,
 )
 from .models import Document, DocumentCounter, DocumentKind, DocumentStatus
+from .records import record_attachment
 from .render import RenderError, render_pdf
 from .signing import SigningError, sign_pdf, signing_enabled
 
