@@ -29,6 +29,7 @@ from workflows.models import FundingApplication, Status
 from workflows.services import open_tasks
 
 from . import meetings, review
+from .assessment import assess
 from .forms import (
     AssignExpertsForm,
     DeclarationForm,
@@ -131,6 +132,8 @@ def _chair_panels(application: FundingApplication, chair: Any) -> dict[str, Any]
         )
     if "group_decision" in held:
         panels["recommendation_form"] = RecommendationForm()
+        assessed = assess(application)
+        panels["assessment"] = assessed.as_dict() if assessed else None
     return panels
 
 

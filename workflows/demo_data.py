@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -61,11 +62,15 @@ def ensure_call(year: int | None = None) -> FundingCall:
     return call
 
 
+EXAMPLE_POLICY = Path(__file__).resolve().parent.parent / "approvals/policies/example-2026.yaml"
+
+
 @transaction.atomic
 def ensure_demo_data() -> list[Login]:
     """Create the demonstration world and return the logins, in the order to print them."""
     ensure_reference_data()
     ensure_call()
+    ensure_example_policy()
     logins: list[Login] = []
     for kind, name, district, code in ORGANISATIONS:
         organisation, _ = Organisation.objects.get_or_create(
@@ -109,6 +114,13 @@ def ensure_demo_data() -> list[Login]:
         _user("admin", "administrator", description="管理员（可进入 /admin/）", superuser=True)
     )
     return logins
+
+
+def ensure_example_policy() -> None:
+    """Load and activate the shipped example policy (an example, not official numbers)."""
+    from approvals.assessment import load_policy
+
+    load_policy(text=EXAMPLE_POLICY.read_text(encoding="utf-8"), activate=True)
 
 
 def _user(

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from approvals.assessment import preview_for
 from approvals.views import expert_gate, review_panels
 
 from . import assignments, selectors, services
@@ -80,8 +81,15 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("申请已保存。"))
             return redirect("application-detail", pk=pk)
+    preview = preview_for(application)
     return render(
-        request, "workflows/application_form.html", {"form": form, "application": application}
+        request,
+        "workflows/application_form.html",
+        {
+            "form": form,
+            "application": application,
+            "preview": preview.as_dict() if preview else None,
+        },
     )
 
 
@@ -96,6 +104,9 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.open_task_of(application)
     user = request.user
     is_reviewer = rights.acts_at_current_tier(application, user)
+    is_applicant = rights.is_applicant_of(application, user)
+    editable = application.status in (Status.DRAFT, Status.RETURNED)
+    preview = preview_for(application) if is_applicant and editable else None
     holds_task = task is not None and task.owner_id == user.pk
     return render(
         request,
@@ -103,7 +114,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "application": application,
             "task": task,
-            "is_applicant": rights.is_applicant_of(application, user),
+            "is_applicant": is_applicant,
+            "preview": preview.as_dict() if preview else None,
             "is_reviewer": is_reviewer,
             "holds_task": holds_task,
             "can_claim": is_reviewer
@@ -111,7 +123,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and task.owner_id is None
             and task.flow_task.name != "revision",
             "tier": application.current_tier,
-            "editable": application.status in (Status.DRAFT, Status.RETURNED),
+            "editable": editable,
             "final": application.status in (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN),
             "history": selectors.audit_trail(application),
             "documents": application.documents.order_by("created_at"),

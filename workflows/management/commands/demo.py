@@ -16,6 +16,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from approvals import meetings, review
+from approvals.assessment import assess
 from documents.models import Document, DocumentStatus
 from workflows import assignments, services
 from workflows.audit import verify_chain
@@ -160,7 +161,13 @@ class Command(BaseCommand):
             self._score(pk, i, conflict=step == "score_with_conflict")
         elif step == "recommend":
             assignments.claim_task(application_id=pk, actor=chair)
-            amount = (application.requested_amount * Decimal("0.8")).quantize(Decimal("10000"))
+            # Under a policy in force the group recommends the assessed amount; without one,
+            # the chair enters it by hand.
+            amount = (
+                None
+                if assess(application)
+                else (application.requested_amount * Decimal("0.8")).quantize(Decimal("10000"))
+            )
             review.record_group_recommendation(
                 application_id=pk,
                 actor=chair,
