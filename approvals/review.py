@@ -147,6 +147,8 @@ def assign_experts(*, application_id: int, actor: Any, expert_ids: list[int]) ->
             raise TransitionConflict()
         if not rights.is_group_chair(application, actor):
             raise NotAllowed(rights.why_not(application, actor, "group"))
+        if not any(t.owner_id == actor.pk for t in open_tasks(application, "assign_experts")):
+            raise TransitionConflict(_("请先认领指派专家任务；专家可能已经指派。"))
         ids = list(dict.fromkeys(int(pk) for pk in expert_ids))
         if len(ids) != len(expert_ids):
             raise InvalidInput(_("同一专家不能重复指派。"))
@@ -392,6 +394,8 @@ def record_group_recommendation(
     it: the assessment (with the policy version and content hash) is stored with it, the
     assessed amount is used when none is given, and it is refused for an ineligible
     application (naming the failed conditions) or above the assessed amount without a reason."""
+    if amount is not None:
+        amount = workflow.parse_money(amount)
     with transaction.atomic():
         application = locked_application(application_id)
         summary = group_summary(application)

@@ -212,7 +212,7 @@ def recommend_application(
     """A review-group member recommends the request to the joint meeting."""
     details = {}
     if amount is not None:
-        amount = _money(amount)
+        amount = parse_money(amount)
         if amount <= 0 or amount > _requested(application_id):
             raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
         details["recommended_amount"] = amount
@@ -233,7 +233,7 @@ def approve_application(
 ) -> FundingApplication:
     """The meeting secretary records the joint meeting's approval with the amount granted.
     Refused when the amount is not positive or exceeds the request."""
-    amount = _money(amount)
+    amount = parse_money(amount)
     return _transition(
         application_id=application_id,
         actor=actor,
@@ -536,7 +536,8 @@ def _attname(field: str) -> str:
     return FundingApplication._meta.get_field(field).attname
 
 
-def _money(amount: Any) -> Decimal:
+def parse_money(amount: Any) -> Decimal:
+    """An amount of yuan from user input, to the fen; InvalidInput unless a finite number."""
     try:
         value = Decimal(str(amount)).quantize(Decimal("0.01"))
     except Exception as exc:

@@ -614,3 +614,25 @@ def test_the_summary_counts_only_experts_who_have_scored(with_experts):
         Decimal("76.50"),
         Decimal("0.00"),
     )
+
+
+def test_assigning_experts_a_second_time_is_a_conflict_and_adds_nobody(with_experts):
+    before = ExpertAssignment.objects.filter(application=with_experts).count()
+    with pytest.raises(TransitionConflict):
+        _assign(with_experts)
+    assert ExpertAssignment.objects.filter(application=with_experts).count() == before
+
+
+def test_a_recommended_amount_that_is_not_a_number_is_refused_as_input(with_experts):
+    for expert in with_experts.people.experts:
+        _declare(with_experts, expert)
+        _score(with_experts, expert)
+    assignments.claim_task(application_id=with_experts.pk, actor=with_experts.people.group_chair)
+    with pytest.raises(InvalidInput):
+        review.record_group_recommendation(
+            application_id=with_experts.pk,
+            actor=with_experts.people.group_chair,
+            decision="recommend",
+            amount=Decimal("NaN"),
+        )
+    assert _reloaded(with_experts).status == "group_review"
