@@ -625,7 +625,6 @@ def test_assigning_experts_a_second_time_is_a_conflict_and_adds_nobody(with_expe
 
 def test_a_recommended_amount_that_is_not_a_number_is_refused_as_input(with_experts):
     for expert in with_experts.people.experts:
-        _declare(with_experts, expert)
         _score(with_experts, expert)
     assignments.claim_task(application_id=with_experts.pk, actor=with_experts.people.group_chair)
     with pytest.raises(InvalidInput):
