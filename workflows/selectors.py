@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
@@ -171,3 +172,56 @@ def queue_summary(user: Any, *, now: datetime.datetime | None = None) -> QueueSu
         mine=sum(1 for t in listed if t.owner_id == user.pk),
         overdue=sum(1 for t in listed if t.is_overdue),
     )
+
+
+# Fields a resubmission may change, shown to reviewers as a field-by-field difference.
+_NOT_CONTENT = {
+    "status",
+    "returned_from_tier",
+    "revision",
+    "approved_amount",
+    "submitted_at",
+    "decided_at",
+    "created_by_id",
+    "organisation_id",
+}
+
+
+def revision_changes(application: FundingApplication) -> list[tuple[str, Any, Any]]:
+    """What the applicant changed between the revision that was returned and the latest one:
+    (field label, before, after) for every field that differs. Empty for a first revision."""
+    snapshots = list(
+        application.revisions.order_by("-number").values_list("content", flat=True)[:2]
+    )
+    if len(snapshots) < 2:
+        return []
+    after, before = snapshots
+    changes = []
+    for field in FundingApplication._meta.concrete_fields:
+        name = field.attname
+        if name in _NOT_CONTENT or name not in after:
+            continue
+        if before.get(name) != after.get(name):
+            changes.append((str(field.verbose_name), before.get(name), after.get(name)))
+    return changes
+
+
+def reassign_candidates(application: FundingApplication, user: Any, task) -> list[Any]:
+    """Who the tier's head may give the open task to; empty unless ``user`` is that head and
+    the task is one a reviewer holds (scoring tasks are reassigned by the chair elsewhere)."""
+    tier = application.current_tier
+    if task is None or task.flow_task.name not in CLAIMABLE_TASKS:
+        return []
+    if not rights.is_tier_head(user, tier, application):
+        return []
+    role = {"lead": "lead_officer", "group": "group_chair", "meeting": "meeting_secretary"}[tier]
+    people = get_user_model()._default_manager.filter(is_active=True, profile__role=role)
+    if tier == "lead":
+        people = people.filter(
+            profile__department_id=application.special_project.lead_department_id
+        )
+    return [
+        p
+        for p in people.select_related("profile").exclude(pk=task.owner_id)
+        if rights.acts_at_tier(application, p, tier)
+    ]

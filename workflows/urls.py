@@ -14,6 +14,9 @@ urlpatterns = [
         views.attachment_download,
         name="attachment-download",
     ),
+    path(
+        "applications/<int:pk>/reassign/", views.application_reassign, name="application-reassign"
+    ),
     path("audit/", views.audit_trail, name="audit-trail"),
     path(
         "process/<int:process_pk>/",

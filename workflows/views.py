@@ -126,6 +126,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "editable": editable,
             "final": application.status in (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN),
             "history": selectors.audit_trail(application),
+            "changes": [] if is_applicant else selectors.revision_changes(application),
+            "reassign_candidates": selectors.reassign_candidates(application, user, task),
             "documents": application.documents.order_by("created_at"),
             "attachments": application.attachments.all(),
             "decision_form": DecisionForm(),
@@ -133,6 +135,26 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **review_panels(user, application),
         },
     )
+
+
+@login_required
+@require_POST
+def application_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The tier's head gives the open task to another reviewer (after an escalation, say)."""
+    try:
+        task_id = int(request.POST.get("task", ""))
+        to_user_id = int(request.POST.get("to_user", ""))
+    except ValueError as exc:
+        raise InvalidInput(_("请选择任务和改派对象。")) from exc
+    assignments.reassign_task(
+        application_id=pk,
+        actor=request.user,
+        task_id=task_id,
+        to_user_id=to_user_id,
+        reason=request.POST.get("reason", ""),
+    )
+    messages.success(request, _("任务已改派。"))
+    return redirect("application-detail", pk=pk)
 
 
 def application_by_process(request: HttpRequest, process_pk: int) -> HttpResponse:
