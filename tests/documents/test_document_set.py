@@ -346,3 +346,40 @@ def test_applications_that_were_only_submitted_have_no_documents():
     application = FundingApplicationFactory(state="submitted")
 
     assert documents_of(application, "acceptance") == []
+
+
+def test_an_approval_under_a_policy_in_force_prints_the_split_the_meeting_recorded(
+    django_capture_on_commit_callbacks,
+):
+    from decimal import Decimal
+
+    from approvals import meetings
+    from approvals.meetings import Resolution
+    from approvals.models import ApprovalSplit
+    from tests.approvals.test_policy_store import active_policy
+    from tests.factories import FundingCallFactory, SpecialProjectFactory
+
+    project = SpecialProjectFactory(code="ZX01")
+    call = FundingCallFactory(total_budget=Decimal("500000000.00"))
+    call.special_projects.add(project)
+    application = FundingApplicationFactory(
+        at_meeting_review=True, call=call, special_project=project
+    )
+    secretary = application.people.secretary
+    meeting = meetings.create_meeting(
+        actor=secretary, call_id=call.pk, held_on=call.opens_at.date(), place="会议室", chair="主持"
+    )
+    meetings.build_agenda(meeting_id=meeting.pk, actor=secretary)
+    active_policy()
+    with django_capture_on_commit_callbacks(execute=True):
+        meetings.record_resolutions(
+            meeting_id=meeting.pk,
+            actor=secretary,
+            resolutions=[Resolution(application.pk, "approve", APPROVED)],
+        )
+
+    split = ApprovalSplit.objects.get(application=application)
+    text = pdf_text(the_document(application, "approval"))
+    first = split.by_department[0]
+    assert f"出资部门{squeezed(first['name_zh'])}{format_yuan(Decimal(first['amount']))}" in text
+    assert f"（版本{split.policy_version}）" in text
