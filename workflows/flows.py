@@ -6,14 +6,16 @@ the switches read the status that transition left and route to the next tier, to
 applicant's revision, or to the end.
 """
 
+from contextlib import contextmanager
+
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.shortcuts import redirect
 from viewflow import this
 from viewflow.workflow import flow
-from viewflow.workflow.lock import SelectForUpdateLock
 from viewflow.workflow.nodes.split import SplitActivation
 
-from .models import Status
+from .models import FundingApplication, Status
 
 
 def open_application_page(request, process_pk: int, task_pk: int, **kwargs):
@@ -26,6 +28,26 @@ def _status_is(*statuses: str):
         return activation.process.funding_application.status in statuses
 
     return condition
+
+
+class ApplicationRowLock:
+    """The flow's lock is the application's own row lock (select_for_update, waiting).
+
+    Services take that lock first, so every change to an application and to its tasks is
+    serialised by one lock in one order; taking it again here costs one query and no savepoint.
+    (viewflow's SelectForUpdateLock would lock the process row as a second lock and open a
+    savepoint around every task.)
+    """
+
+    @contextmanager
+    def __call__(self, flow_class, process_pk):
+        with transaction.atomic(savepoint=False):
+            list(
+                FundingApplication.objects.select_for_update()
+                .filter(review_process_id=process_pk)
+                .values_list("pk", flat=True)
+            )
+            yield
 
 
 class ExpertSplitActivation(SplitActivation):
@@ -57,8 +79,7 @@ def _assigned_expert(activation):
 class ReviewFlow(flow.Flow):
     """A matching-fund request through the lead department, the review group and the meeting."""
 
-    # Services lock the application row first, so waiting here (not failing fast) is safe.
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = ApplicationRowLock()
 
     start = flow.StartHandle(this.start_process).Next(this.lead_review)
 
