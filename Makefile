@@ -47,6 +47,9 @@ bench: install
 	$(PY) bench/transitions.py
 	$(PY) bench/policy.py
 	$(PY) bench/render.py
+	$(PY) bench/documents.py
+	$(PY) bench/queues.py
+	$(PY) bench/policy_django.py
 
 demo: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
