@@ -62,8 +62,9 @@ def run(database: str) -> None:
                 "special_project": project,
                 "national_task_code": f"B{database}{n:06d}",
                 "title": "基准测试",
+                "national_approval_number": "国科发专〔2026〕1号",
                 "national_funding": Decimal("20000000"),
-                "own_funds": Decimal("1000000"),
+                "own_funds": Decimal("10000000"),
                 "requested_amount": Decimal("5000000"),
                 "landing_district": "haidian",
                 "period_start": timezone.localdate(),
@@ -106,8 +107,7 @@ def run(database: str) -> None:
             "transition",
             review.record_group_recommendation,
             actor=chair,
-            decision="recommend",
-            amount=Decimal("4000000"),
+            decision="recommend",  # the amount the policy in force assesses
         )
         timed("people", assignments.claim_task, actor=secretary)
         timed(
