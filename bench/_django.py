@@ -55,3 +55,19 @@ def postgres_available() -> bool:
             return True
     except Exception:
         return False
+
+
+def run_on_each_database(run, script: str, argv: list[str]) -> None:
+    """``script sqlite`` or ``script postgres`` runs ``run(database)`` here; without an
+    argument the script runs itself once per database, each in a fresh process."""
+    import subprocess
+
+    targets = argv or ["sqlite", "postgres"]
+    if len(targets) == 1:
+        run(targets[0])
+        return
+    for database in targets:
+        if database == "postgres" and not postgres_available():
+            print("[postgres] not reachable; skipped")
+            continue
+        subprocess.run([sys.executable, script, database], check=True)  # noqa: S603

@@ -20,7 +20,6 @@ import datetime
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -231,18 +230,9 @@ def to_meeting(users, project, call, code: str):
 
 
 def main() -> None:
-    targets = sys.argv[1:] or ["sqlite", "postgres"]
-    for database in targets:
-        if len(targets) > 1:
-            if database == "postgres":
-                import _django
+    import _django
 
-                if not _django.postgres_available():
-                    print("[postgres] not reachable; skipped")
-                    continue
-            subprocess.run([sys.executable, __file__, database], check=True)  # noqa: S603
-        else:
-            run(database)
+    _django.run_on_each_database(run, __file__, sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ transition, ≥ 300 transitions per second on PostgreSQL, a one-page PDF < 150 m
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -188,18 +187,9 @@ def render_figures(full_path_to_approval) -> None:
 
 
 def main() -> None:
-    targets = sys.argv[1:] or ["sqlite", "postgres"]
-    for database in targets:
-        if len(targets) > 1:
-            if database == "postgres":
-                import _django
+    import _django
 
-                if not _django.postgres_available():
-                    print("[postgres] not reachable; skipped")
-                    continue
-            subprocess.run([sys.executable, __file__, database], check=True)  # noqa: S603
-        else:
-            run(database)
+    _django.run_on_each_database(run, __file__, sys.argv[1:])
 
 
 if __name__ == "__main__":
