@@ -618,8 +618,10 @@ def plan_pool_draw(
         return None
     list(FundingCall.objects.select_for_update().filter(pk=call.pk).values_list("pk", flat=True))
     pool_state = pool_state_for(call, in_force, lock=True)
-    wanted = {item.application_id: (item, _amount(amount)) for item, amount in approvals}
-    wanted = {pk: pair for pk, pair in wanted.items() if pair[1] is not None}
+    requested = {item.application_id: (item, _amount(amount)) for item, amount in approvals}
+    wanted: dict[int, tuple[AgendaItem, Decimal]] = {
+        pk: (item, amount) for pk, (item, amount) in requested.items() if amount is not None
+    }
     rows = fact_rows(FundingApplication.objects.filter(pk__in=wanted))
     facts, problems = facts_for_rows(rows, call_special_project_codes(call.pk))
     if problems:

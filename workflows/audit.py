@@ -12,13 +12,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEntry, FundingApplication
 from .permissions import profile_of
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 GENESIS = "0" * 64
 
@@ -164,7 +167,9 @@ def record_event(
     )
 
 
-def record_refusal(*, actor: Any, application_id: int | None, action: str, message: str) -> None:
+def record_refusal(
+    *, actor: Any, application_id: int | None, action: str, message: StrOrPromise
+) -> None:
     """Keep a refused attempt for auditors. Runs after the refused action rolled back."""
     from .models import RefusedAttempt
 

@@ -1,6 +1,11 @@
 """Errors a user can hit, each with a translatable message; mapped once to HTTP and exit codes."""
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class DomainError(Exception):
@@ -10,8 +15,8 @@ class DomainError(Exception):
     exit_code = 1
     default_message = _("操作无法完成。")
 
-    def __init__(self, message=None) -> None:
-        self.message = message if message is not None else self.default_message
+    def __init__(self, message: "StrOrPromise | None" = None) -> None:
+        self.message: StrOrPromise = message if message is not None else self.default_message
         super().__init__(str(self.message))
 
 

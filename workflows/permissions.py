@@ -77,7 +77,9 @@ def why_not(application: FundingApplication, user: Any, tier: str | None) -> str
     return None
 
 
-def _reviewer(application: FundingApplication, user: Any, tier: str, roles: tuple) -> bool:
+def _reviewer(
+    application: FundingApplication, user: Any, tier: str, roles: tuple[str, ...]
+) -> bool:
     profile = profile_of(user)
     if profile is None or profile.role not in roles:
         return False

@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,6 +32,11 @@ from .models import ApplicationRevision, Attachment, FundingApplication, Status,
 from .selectors import OPEN_TASK_STATES
 from .signals import application_transitioned, transition_recorded
 from .uploads import ALLOWED_UPLOADS
+
+if TYPE_CHECKING:
+    from viewflow.workflow.models import Task
+
+_Service = TypeVar("_Service", bound=Callable[..., Any])
 
 ONE_OPEN_REQUEST = next(
     c
@@ -74,11 +80,11 @@ EDITABLE_FIELDS = (
 )
 
 
-def refusals_recorded(service):
+def refusals_recorded(service: _Service) -> _Service:
     """Keep every refused attempt (NotAllowed) for auditors, after the action rolled back."""
 
     @functools.wraps(service)
-    def wrapper(*, actor: Any, **kwargs: Any):
+    def wrapper(*, actor: Any, **kwargs: Any) -> Any:
         try:
             return service(actor=actor, **kwargs)
         except NotAllowed as exc:
@@ -90,7 +96,7 @@ def refusals_recorded(service):
             )
             raise
 
-    return wrapper
+    return cast(_Service, wrapper)
 
 
 # --- drafts ---------------------------------------------------------------------------------
@@ -102,7 +108,9 @@ def create_application(*, actor: Any, data: dict[str, Any]) -> FundingApplicatio
     profile = rights.profile_of(actor)
     if profile is None or profile.role != "applicant":
         raise NotAllowed(_("只有申报单位用户可以创建申请。"))
-    application = FundingApplication(organisation_id=profile.organisation_id, created_by=actor)
+    application: FundingApplication = FundingApplication(
+        organisation_id=profile.organisation_id, created_by=actor
+    )
     _assign(application, data)
     with transaction.atomic():
         _validate(application)
@@ -261,7 +269,11 @@ def defer_application(*, application_id: int, actor: Any, reason: str = "") -> F
 
 @refusals_recorded
 def return_application(
-    *, application_id: int, actor: Any, reason: str = "", reasons: list[dict] | None = None
+    *,
+    application_id: int,
+    actor: Any,
+    reason: str = "",
+    reasons: list[dict[str, Any]] | None = None,
 ) -> FundingApplication:
     """The tier now holding the request returns it to the applicant for revision, with a
     written reason or structured reasons (``[{"item": ..., "text": ...}]``); the
@@ -279,7 +291,11 @@ def return_application(
 
 @refusals_recorded
 def reject_application(
-    *, application_id: int, actor: Any, reason: str = "", reasons: list[dict] | None = None
+    *,
+    application_id: int,
+    actor: Any,
+    reason: str = "",
+    reasons: list[dict[str, Any]] | None = None,
 ) -> FundingApplication:
     """The tier now holding the request rejects it, with a written reason. Final."""
     reason, details = _reasons(reason, reasons)
@@ -333,7 +349,9 @@ def withdraw_application(
 # --- the shared mechanism -------------------------------------------------------------------
 
 
-def _at_current_tier(application_id, actor, name, **kwargs) -> FundingApplication:
+def _at_current_tier(
+    application_id: int, actor: Any, name: str, **kwargs: Any
+) -> FundingApplication:
     # The tier comes from the status under the lock, so read it there (see _transition).
     return _transition(
         application_id=application_id, actor=actor, name=name, tier=None, task="current", **kwargs
@@ -351,7 +369,7 @@ def _transition(
     details: dict[str, Any] | None = None,
     call: dict[str, Any] | None = None,
     validate: bool = False,
-    then=None,
+    then: Callable[[FundingApplication], object] | None = None,
 ) -> FundingApplication:
     with transaction.atomic():
         application = locked_application(application_id)
@@ -401,7 +419,15 @@ def _check(application: FundingApplication, actor: Any, name: str) -> None:
 
 
 def _apply(
-    application, actor, *, name, tier, reason="", details=None, call=None, checked=False
+    application: FundingApplication,
+    actor: Any,
+    *,
+    name: str,
+    tier: str,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    call: dict[str, Any] | None = None,
+    checked: bool = False,
 ) -> None:
     if not checked:
         _check(application, actor, name)
@@ -434,7 +460,7 @@ def _apply(
     )
 
 
-def complete_task(task, actor, application: FundingApplication) -> None:
+def complete_task(task: Task, actor: Any, application: FundingApplication) -> None:
     # The flow's switches read the status this transition left; hand them the locked row.
     task.process.funding_application = application
     with ReviewFlow.lock(task.process_id):
@@ -445,7 +471,7 @@ def complete_task(task, actor, application: FundingApplication) -> None:
         activation.execute()
 
 
-def open_tasks(application: FundingApplication, *names: str) -> list:
+def open_tasks(application: FundingApplication, *names: str) -> list[Task]:
     """The application's open flow tasks (of the given node names), oldest first."""
     if not application.review_process_id:
         return []
@@ -457,7 +483,7 @@ def open_tasks(application: FundingApplication, *names: str) -> list:
     return list(tasks.select_related("process").order_by("created", "id"))
 
 
-def decision_task(application: FundingApplication):
+def decision_task(application: FundingApplication) -> Task | None:
     """The open task whose completion is the decision the current status waits for."""
     name = DECISION_TASK.get(application.status)
     found = open_tasks(application, name) if name else []
@@ -466,16 +492,17 @@ def decision_task(application: FundingApplication):
 
 def locked_application(application_id: int) -> FundingApplication:
     try:
-        return (
+        return cast(
+            FundingApplication,
             FundingApplication.objects.select_for_update(of=("self",))
             .select_related("special_project", "call")
-            .get(pk=application_id)
+            .get(pk=application_id),
         )
     except FundingApplication.DoesNotExist as exc:
         raise NotFound(_("申请不存在。")) from exc
 
 
-def _reasons(reason: str, reasons: list[dict] | None) -> tuple[str, dict[str, Any]]:
+def _reasons(reason: str, reasons: list[dict[str, Any]] | None) -> tuple[str, dict[str, Any]]:
     """The written reason, and the structured reasons kept in the audit entry's details."""
     reasons = [
         {"item": str(r.get("item", "")), "text": str(r.get("text", "")).strip()}
@@ -533,7 +560,7 @@ def _label(field: str) -> str:
 
 
 def _attname(field: str) -> str:
-    return FundingApplication._meta.get_field(field).attname
+    return cast(str, FundingApplication._meta.get_field(field).attname)
 
 
 def parse_money(amount: Any) -> Decimal:
@@ -549,8 +576,11 @@ def parse_money(amount: Any) -> Decimal:
 
 def _requested(application_id: int) -> Decimal:
     try:
-        return FundingApplication.objects.values_list("requested_amount", flat=True).get(
-            pk=application_id
+        return cast(
+            Decimal,
+            FundingApplication.objects.values_list("requested_amount", flat=True).get(
+                pk=application_id
+            ),
         )
     except FundingApplication.DoesNotExist as exc:
         raise NotFound() from exc

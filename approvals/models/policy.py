@@ -8,7 +8,10 @@ frozen: the model and its queryset refuse to change or delete it, and on Postgre
 does too. Changing a used policy means loading a new version.
 """
 
+import datetime
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any, NoReturn, TypedDict
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -17,28 +20,39 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-MONEY = {"max_digits": 16, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+class _MoneyOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    validators: Sequence[Callable[[Any], None]]
+
+
+MONEY: _MoneyOptions = {
+    "max_digits": 16,
+    "decimal_places": 2,
+    "validators": [MinValueValidator(Decimal("0"))],
+}
 
 
 class PolicyVersionInUseError(Exception):
     """Code tried to change or remove a policy version that a decision has used."""
 
 
-class MatchingPolicyVersionQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class MatchingPolicyVersionQuerySet(models.QuerySet["MatchingPolicyVersion"]):
+    def update(self, **kwargs: Any) -> int:
         if self.filter(used_at__isnull=False).exists():
             raise PolicyVersionInUseError("a policy version used by a decision cannot be changed")
         return super().update(**kwargs)
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         if self.filter(used_at__isnull=False).exists():
             raise PolicyVersionInUseError("a policy version used by a decision cannot be deleted")
         return super().delete()
 
-    def active(self):
+    def active(self) -> "MatchingPolicyVersionQuerySet":
         return self.filter(active=True)
 
-    def in_force_on(self, day):
+    def in_force_on(self, day: datetime.date) -> "MatchingPolicyVersionQuerySet":
         """Active versions whose effective period includes ``day``."""
         return self.filter(active=True, effective_from__lte=day).filter(
             Q(effective_to__isnull=True) | Q(effective_to__gte=day)
@@ -87,7 +101,7 @@ class MatchingPolicyVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding and self.pk is not None:
             stored = type(self)._base_manager.filter(pk=self.pk).values_list("used_at", flat=True)
             if any(used is not None for used in stored):
@@ -96,7 +110,7 @@ class MatchingPolicyVersion(models.Model):
                 )
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if type(self)._base_manager.filter(pk=self.pk, used_at__isnull=False).exists():
             raise PolicyVersionInUseError(
                 f"policy {self} was used by a decision and cannot be deleted"
@@ -146,11 +160,11 @@ class PoolBalance(models.Model):
         return f"{self.call_id} {self.department_code}: {self.balance}"
 
 
-class ApprovalSplitQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class ApprovalSplitQuerySet(models.QuerySet["ApprovalSplit"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise PolicyVersionInUseError("an approval's split is part of the decision")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise PolicyVersionInUseError("an approval's split is part of the decision")
 
 
@@ -198,10 +212,10 @@ class ApprovalSplit(models.Model):
     def __str__(self) -> str:
         return f"{self.application_id}: {self.amount} ({self.policy_version})"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise PolicyVersionInUseError("an approval's split is part of the decision")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PolicyVersionInUseError("an approval's split is part of the decision")

@@ -5,7 +5,9 @@ that go with the move; they do not save, audit or notify: ``workflows.services``
 """
 
 import datetime
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,7 +22,21 @@ from .. import permissions as rights
 from ..errors import InvalidInput
 from .reference import District, FundingCall, Organisation, SpecialProject
 
-MONEY = {"max_digits": 16, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+class _MoneyOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    validators: Sequence[Callable[[Any], None]]
+
+
+MONEY: _MoneyOptions = {
+    "max_digits": 16,
+    "decimal_places": 2,
+    "validators": [MinValueValidator(Decimal("0"))],
+}
 MAX_PROJECT_MONTHS = 72
 
 
@@ -66,6 +82,15 @@ UNDER_REVIEW = (Status.LEAD_REVIEW, Status.GROUP_REVIEW, Status.MEETING_REVIEW, 
 FINAL = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
 # An application in these states no longer holds its national task's place in the call.
 CLOSED_WITHOUT_FUNDING = (Status.REJECTED, Status.WITHDRAWN)
+
+
+# django-fsm types a transition's ``permission`` for any model and user; ours are written for
+# this model, and django-fsm only ever calls them with a FundingApplication.
+_Permission = Callable[[models.Model, Any], bool]
+
+
+def _permission(check: Callable[["FundingApplication", Any], bool]) -> _Permission:
+    return cast(_Permission, check)
 
 
 def _require_reason(reason: str) -> str:
@@ -186,7 +211,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
 
     # --- invariants of the data -----------------------------------------------------------------
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.requested_amount is not None and self.requested_amount <= 0:
             errors["requested_amount"] = _("申请配套金额必须大于零。")
         if (
@@ -232,7 +257,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.DRAFT],
         target=Status.SUBMITTED,
-        permission=rights.is_applicant_of,
+        permission=_permission(rights.is_applicant_of),
     )
     def submit(self, *, at: datetime.datetime) -> None:
         if not self.call.is_open(at):
@@ -243,7 +268,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.SUBMITTED],
         target=Status.LEAD_REVIEW,
-        permission=rights.is_lead_officer_for,
+        permission=_permission(rights.is_lead_officer_for),
     )
     def receive(self) -> None:
         """The lead department picks the request up for its formal check."""
@@ -252,7 +277,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.LEAD_REVIEW],
         target=Status.GROUP_REVIEW,
-        permission=rights.is_lead_officer_for,
+        permission=_permission(rights.is_lead_officer_for),
     )
     def accept_for_review(self) -> None:
         pass
@@ -261,7 +286,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.GROUP_REVIEW],
         target=Status.MEETING_REVIEW,
-        permission=rights.is_group_chair,
+        permission=_permission(rights.is_group_chair),
     )
     def recommend(self) -> None:
         pass
@@ -270,7 +295,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.MEETING_REVIEW, Status.DEFERRED],
         target=Status.APPROVED,
-        permission=rights.is_meeting_secretary,
+        permission=_permission(rights.is_meeting_secretary),
     )
     def approve(self, *, amount: Decimal, at: datetime.datetime) -> None:
         if amount is None or amount <= 0:
@@ -284,7 +309,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.MEETING_REVIEW, Status.DEFERRED],
         target=Status.DEFERRED,
-        permission=rights.is_meeting_secretary,
+        permission=_permission(rights.is_meeting_secretary),
     )
     def defer(self) -> None:
         pass
@@ -293,17 +318,17 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=list(UNDER_REVIEW),
         target=Status.RETURNED,
-        permission=rights.acts_at_current_tier,
+        permission=_permission(rights.acts_at_current_tier),
     )
     def return_for_revision(self, *, reason: str) -> None:
         _require_reason(reason)
-        self.returned_from_tier = self.current_tier
+        self.returned_from_tier = cast(str, self.current_tier)
 
     @transition(
         field=status,
         source=list(UNDER_REVIEW),
         target=Status.REJECTED,
-        permission=rights.acts_at_current_tier,
+        permission=_permission(rights.acts_at_current_tier),
     )
     def reject(self, *, reason: str, at: datetime.datetime) -> None:
         _require_reason(reason)
@@ -313,7 +338,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.RETURNED],
         target=RETURN_VALUE(Status.LEAD_REVIEW, Status.GROUP_REVIEW, Status.MEETING_REVIEW),
-        permission=rights.is_applicant_of,
+        permission=_permission(rights.is_applicant_of),
     )
     def resubmit(self) -> str:
         target = TIER_STATUS[Tier(self.returned_from_tier)]
@@ -325,7 +350,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.SUBMITTED, Status.RETURNED, *UNDER_REVIEW],
         target=Status.WITHDRAWN,
-        permission=rights.is_applicant_of,
+        permission=_permission(rights.is_applicant_of),
     )
     def withdraw(self, *, at: datetime.datetime) -> None:
         self.decided_at = at

@@ -1,5 +1,6 @@
 """Reference data: organisations, municipal departments, special projects, funding calls."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -150,7 +151,7 @@ class FundingCall(models.Model):
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": _("截止时间必须晚于开始时间。")})
 
-    def is_open(self, at=None) -> bool:
+    def is_open(self, at: datetime.datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.opens_at <= at <= self.closes_at
 
