@@ -4,7 +4,7 @@ the rules themselves (who may, how much, in which state) stay in the services.""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -16,17 +16,34 @@ from .meetings import Resolution
 from .models import AgendaItem, CheckItem, RubricCriterion
 
 YES_NO = (("yes", _("通过")), ("no", _("未通过")))
-MONEY = {"max_digits": 16, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 
-class ExpertChoiceField(forms.ModelChoiceField):
+class _MoneyOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    min_value: Decimal
+
+
+MONEY: _MoneyOptions = {"max_digits": 16, "decimal_places": 2, "min_value": Decimal("0.01")}
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    _UserChoiceField = forms.ModelChoiceField[Any]
+    _UsersChoiceField = forms.ModelMultipleChoiceField[Any]
+else:  # Django's form fields are not subscriptable at run time
+    _UserChoiceField = forms.ModelChoiceField
+    _UsersChoiceField = forms.ModelMultipleChoiceField
+
+
+class ExpertChoiceField(_UserChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return cast(str, obj.get_full_name() or obj.get_username())
 
 
-class ExpertsChoiceField(forms.ModelMultipleChoiceField):
+class ExpertsChoiceField(_UsersChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return cast(str, obj.get_full_name() or obj.get_username())
 
 
 # --- tier 1 ---------------------------------------------------------------------------------
@@ -59,14 +76,14 @@ class FormalCheckForm(forms.Form):
             )
 
     @property
-    def rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+    def rows(self) -> list[tuple[StrOrPromise, forms.BoundField, forms.BoundField]]:
         return [
             (item.label, self[f"passed_{item.value}"], self[f"note_{item.value}"])
             for item in CheckItem
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data
         if data.get("decision") == "return":
             for item in CheckItem:
                 if (
@@ -100,7 +117,7 @@ class AssignExpertsForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["experts"].queryset = (
+        cast("ExpertsChoiceField", self.fields["experts"]).queryset = (
             get_user_model()
             .objects.filter(pk__in=[c.pk for c in candidates])
             .order_by("first_name", "username")
@@ -125,7 +142,7 @@ class DeclarationForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data
         if data.get("conflict") and not data.get("reason", "").strip():
             self.add_error("reason", _("请说明利益冲突的情形。"))
         return data
@@ -164,7 +181,7 @@ class ReplaceExpertForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["expert"].queryset = (
+        cast("ExpertChoiceField", self.fields["expert"]).queryset = (
             get_user_model()
             .objects.filter(pk__in=[c.pk for c in candidates])
             .order_by("first_name", "username")
@@ -190,7 +207,7 @@ class RecommendationForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data
         if data.get("decision") == "recommend" and data.get("amount") is None:
             self.add_error("amount", _("建议支持时须填写建议配套金额。"))
         if data.get("decision") != "recommend":

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from django.conf import settings
@@ -27,7 +27,10 @@ from workflows.models import AuditEntry, FundingApplication, Tier
 
 from .models import Document, DocumentKind
 
-TEMPLATE_FOR_KIND = {
+if TYPE_CHECKING:
+    from django.template.backends.django import Template
+
+TEMPLATE_FOR_KIND: dict[str, str] = {
     DocumentKind.ACCEPTANCE: "documents/acceptance.html",
     DocumentKind.RETURN_NOTICE: "documents/return_notice.html",
     DocumentKind.REJECTION: "documents/rejection_notice.html",
@@ -72,7 +75,7 @@ def template_version(template_name: str) -> str:
 
     digest = hashlib.sha256()
     for name in (template_name, *_SHARED_SOURCES):
-        digest.update(get_template(name).template.source.encode())
+        digest.update(cast("Template", get_template(name)).template.source.encode())
     for name in _ASSET_FILES:
         digest.update((ASSETS_DIR / name).read_bytes())
     return digest.hexdigest()[:12]
@@ -113,10 +116,11 @@ def document_context(document: Document) -> dict[str, Any]:
         "qr_data_uri": qr_data_uri(url),
     }
     if document.kind == DocumentKind.MEETING_MINUTES:
-        context.update(_minutes_context(document.meeting))
+        context.update(_minutes_context(cast(Meeting, document.meeting)))
         return context
-    entry = document.audit_entry
-    application = document.application
+    # Every kind but the minutes is issued for one application's audited decision.
+    entry = cast(AuditEntry, document.audit_entry)
+    application = cast(FundingApplication, document.application)
     context.update(
         application=application,
         entry=entry,
@@ -169,7 +173,7 @@ def _reason_note(entry: AuditEntry) -> str:
 
 def _special_project_name(application: FundingApplication) -> str:
     project = application.special_project
-    if translation.get_language() == "en" and getattr(project, "name_en", ""):
+    if translation.get_language() == "en" and cast(str, getattr(project, "name_en", "")):
         return project.name_en
     return project.name
 
@@ -178,7 +182,7 @@ def _special_project_name(application: FundingApplication) -> str:
 class Split:
     """How an amount is paid: by funding department and by form, under which policy."""
 
-    by_department: list[tuple[str, Decimal]]
+    by_department: list[tuple[str, Decimal | None]]
     grant: Decimal
     equity: Decimal
     policy_name: str
@@ -222,7 +226,9 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _recommendation(application: FundingApplication, entry: AuditEntry, decision: str | None):
+def _recommendation(
+    application: FundingApplication, entry: AuditEntry, decision: str | None
+) -> GroupRecommendation | None:
     """The review group's recommendation recorded with this decision (right after it)."""
     recommendations = GroupRecommendation.objects.filter(
         application=application, created_at__gte=entry.at

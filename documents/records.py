@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from approvals.models import Meeting
+from workflows.models import AuditEntry, FundingApplication
 
 from .content import (
     TEMPLATE_FOR_KIND,
@@ -38,10 +39,11 @@ def decision_record(document: Document) -> dict[str, Any]:
         "verification_url": verification_url(document),
     }
     if document.kind == DocumentKind.MEETING_MINUTES:
-        record["meeting"] = _meeting_record(document.meeting)
+        record["meeting"] = _meeting_record(cast(Meeting, document.meeting))
         return record
-    entry = document.audit_entry
-    application = document.application
+    # Every kind but the minutes is issued for one application's audited decision.
+    entry = cast(AuditEntry, document.audit_entry)
+    application = cast(FundingApplication, document.application)
     record.update(
         application_id=application.pk,
         national_task_code=application.national_task_code,

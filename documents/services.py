@@ -66,7 +66,9 @@ DOCUMENT_FOR_TRANSITION = {
 def kinds_for_decision(transition: str, tier: str) -> list[str]:
     """The documents a decision produces: its notice, and the review group's opinion when
     the group recommends, returns or rejects."""
-    kinds = [DOCUMENT_FOR_TRANSITION[transition]] if transition in DOCUMENT_FOR_TRANSITION else []
+    kinds: list[str] = (
+        [DOCUMENT_FOR_TRANSITION[transition]] if transition in DOCUMENT_FOR_TRANSITION else []
+    )
     if tier == Tier.GROUP and transition in GROUP_DECISION_FOR_TRANSITION:
         kinds.append(DocumentKind.REVIEW_OPINION)
     return kinds

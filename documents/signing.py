@@ -16,10 +16,14 @@ import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from asn1crypto import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 SIGNATURE_FIELD = "DecisionSignature"
 DEMO_COMMON_NAME = "决定文书签发（演示）Decision documents (demo)"
@@ -77,7 +81,9 @@ def _signer(path: str, passphrase: str) -> Any:
     if not Path(path).is_file():
         raise SigningError(f"the signing certificate {path} does not exist")
     try:
-        loaded = signers.SimpleSigner.load_pkcs12(path, passphrase=passphrase.encode() or None)
+        loaded = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]  # untyped in pyhanko
+            path, passphrase=passphrase.encode() or None
+        )
     except Exception as error:  # pyhanko wraps bad passphrases and formats differently by version
         raise SigningError(f"the signing certificate {path} cannot be loaded: {error}") from error
     if loaded is None:
@@ -95,10 +101,10 @@ def _signer_class() -> type:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
     from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-    from pyhanko.sign.general import get_pyca_cryptography_hash
     from pyhanko.sign.signers import SimpleSigner
+    from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-    class KeptKeySigner(SimpleSigner):  # type: ignore[misc]  # untyped library
+    class KeptKeySigner(SimpleSigner):
         """pyhanko's SimpleSigner parses (and, for RSA, validates) the private key on every
         signature: 50 ms a time, twice per document. This one parses it once, and reserves
         the signature's room from the size of its certificates instead of signing twice."""
@@ -107,15 +113,18 @@ def _signer_class() -> type:
             super().__init__(**kwargs)
             self.key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
             certificates = sum(len(c.dump()) for c in self.cert_registry)
-            self.bytes_reserved = len(self.signing_cert.dump()) + certificates + 4096
+            signing_cert = cast("x509.Certificate", self.signing_cert)  # set by load_pkcs12
+            self.bytes_reserved = len(signing_cert.dump()) + certificates + 4096
 
         def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
             mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
             hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
             if mechanism == "rsassa_pkcs1v15":
-                return self.key.sign(data, PKCS1v15(), hash_algorithm)
+                return cast("rsa.RSAPrivateKey", self.key).sign(data, PKCS1v15(), hash_algorithm)
             if mechanism == "ecdsa":
-                return self.key.sign(data, ECDSA(hash_algorithm))
+                return cast("ec.EllipticCurvePrivateKey", self.key).sign(
+                    data, ECDSA(hash_algorithm)
+                )
             return super().sign_raw(data, digest_algorithm)
 
     return KeptKeySigner
