@@ -2,11 +2,14 @@
 
 import logging
 from functools import partial
+from typing import Any
 
 from django.db import transaction
 from django.dispatch import receiver
 
+from approvals.models import Meeting
 from approvals.signals import meeting_resolved
+from workflows.models import AuditEntry, FundingApplication
 from workflows.signals import transition_recorded
 
 from .models import Document
@@ -20,14 +23,21 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 
 
 @receiver(transition_recorded, dispatch_uid="documents.open_decision_documents")
-def open_decision_documents(sender, *, application, transition, audit_entry, **kwargs) -> None:
+def open_decision_documents(
+    sender: object,
+    *,
+    application: FundingApplication,
+    transition: str,
+    audit_entry: AuditEntry,
+    **kwargs: Any,
+) -> None:
     for kind in kinds_for_decision(transition, audit_entry.tier):
         document = open_document(application=application, audit_entry=audit_entry, kind=kind)
         _render_after_commit(document)
 
 
 @receiver(meeting_resolved, dispatch_uid="documents.open_meeting_minutes")
-def open_minutes(sender, *, meeting, **kwargs) -> None:
+def open_minutes(sender: object, *, meeting: Meeting, **kwargs: Any) -> None:
     _render_after_commit(open_meeting_minutes(meeting=meeting))
 
 

@@ -2,8 +2,9 @@
 
 import logging
 import random
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 
@@ -17,11 +18,11 @@ log = logging.getLogger(__name__)
 def backoff_seconds(retries: int) -> float:
     """5 s, 10 s, 20 s … at most 5 minutes, spread by up to a quarter so that documents that
     failed together do not come back together."""
-    delay = min(5 * 2**retries, 300)
+    delay: int = min(5 * 2**retries, 300)
     return delay * (1 + random.random() / 4)  # noqa: S311 -- jitter, not a secret
 
 
-@shared_task(
+@shared_task(  # type: ignore[untyped-decorator]  # celery is untyped
     bind=True,
     name="documents.render_document",
     # Acknowledged only when done, and redelivered if the worker dies mid-render; each delivery
@@ -33,7 +34,7 @@ def backoff_seconds(retries: int) -> float:
     soft_time_limit=240,
     time_limit=300,
 )
-def render_document_task(self, document_id: int) -> str:
+def render_document_task(self: Task, document_id: int) -> str:
     try:
         return render_document(document_id).status
     except Document.DoesNotExist:
@@ -47,8 +48,8 @@ def render_document_task(self, document_id: int) -> str:
         return "pending" if error.transient else "failed"
 
 
-@worker_process_init.connect(dispatch_uid="documents.start_renderer")
-def _start_renderer_in_worker(**kwargs) -> None:
+@worker_process_init.connect(dispatch_uid="documents.start_renderer")  # type: ignore[untyped-decorator]  # celery is untyped
+def _start_renderer_in_worker(**kwargs: Any) -> None:
     """Each Celery worker process starts its renderer before its first task."""
     try:
         start_renderer()

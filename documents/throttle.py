@@ -9,6 +9,8 @@ numbers as fast as it can, which is all this page needs.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -20,10 +22,10 @@ def client_address(request: HttpRequest) -> str:
     """REMOTE_ADDR, or behind our own proxy the address it appended to X-Forwarded-For
     (the last one: anything before it the client could have written)."""
     if settings.SECURE_PROXY_SSL_HEADER is not None:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return forwarded.rsplit(",", 1)[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    return cast(str, request.META.get("REMOTE_ADDR", ""))
 
 
 def allow(request: HttpRequest, *, scope: str, limit: int) -> bool:

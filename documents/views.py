@@ -1,8 +1,11 @@
 """Downloading a decision document, and the public page that verifies one."""
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,7 +27,7 @@ MAX_VERIFY_UPLOAD_BYTES = 20 * 1024 * 1024
 MINUTES_READERS = ("meeting_secretary", "auditor", "administrator")
 
 
-def documents_visible_to(user):
+def documents_visible_to(user: Any) -> QuerySet[Document]:
     """Issued documents the user may download: those of applications they may see, and the
     minutes of meetings for the meeting secretariat, auditors and administrators."""
     issued = Document.objects.filter(status=DocumentStatus.READY)
@@ -52,7 +55,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
 class VerifyUploadForm(forms.Form):
     file = forms.FileField(label=_("文书 PDF 文件"))
 
-    def clean_file(self):
+    def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_VERIFY_UPLOAD_BYTES:
             raise forms.ValidationError(_("文件过大，不是本系统签发的文书。"))

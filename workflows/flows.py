@@ -6,10 +6,13 @@ the switches read the status that transition left and route to the next tier, to
 applicant's revision, or to the end.
 """
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from viewflow import this
 from viewflow.workflow import flow
@@ -18,13 +21,15 @@ from viewflow.workflow.nodes.split import SplitActivation
 from .models import FundingApplication, Status
 
 
-def open_application_page(request, process_pk: int, task_pk: int, **kwargs):
+def open_application_page(
+    request: HttpRequest, process_pk: int, task_pk: int, **kwargs: Any
+) -> HttpResponseRedirect:
     """Tasks are worked on the application's own page, never through viewflow's views."""
     return redirect("application-detail-by-process", process_pk=process_pk)
 
 
-def _status_is(*statuses: str):
-    def condition(activation) -> bool:
+def _status_is(*statuses: str) -> Callable[[Any], bool]:
+    def condition(activation: Any) -> bool:
         return activation.process.funding_application.status in statuses
 
     return condition
@@ -40,7 +45,7 @@ class ApplicationRowLock:
     """
 
     @contextmanager
-    def __call__(self, flow_class, process_pk):
+    def __call__(self, flow_class: type[Any], process_pk: int) -> Iterator[None]:
         with transaction.atomic(savepoint=False):
             list(
                 FundingApplication.objects.select_for_update()
@@ -50,33 +55,33 @@ class ApplicationRowLock:
             yield
 
 
-class ExpertSplitActivation(SplitActivation):
+class ExpertSplitActivation(SplitActivation):  # type: ignore[misc]  # viewflow is untyped
     """One scoring task per expert the chair assigned (named in the assignment task's data)."""
 
-    @SplitActivation.status.super()
-    def activate(self):
+    @SplitActivation.status.super()  # type: ignore[untyped-decorator]  # viewflow is untyped
+    def activate(self) -> None:
         assignment = self.task.previous.get()
         experts = assignment.data.get("experts", [])
         self.next_tasks = [(self.flow_task._score_node, {"expert": pk}) for pk in experts]
 
 
-class ExpertSplit(flow.Split):
+class ExpertSplit(flow.Split):  # type: ignore[misc]  # viewflow is untyped
     activation_class = ExpertSplitActivation
 
-    def ForEachExpert(self, node):  # noqa: N802 - viewflow's node-building style
+    def ForEachExpert(self, node: Any) -> Any:  # noqa: N802 - viewflow's node-building style
         self._score_node = node
         return self.Next(node)
 
-    def _resolve(self, instance):
+    def _resolve(self, instance: Any) -> None:
         super()._resolve(instance)
         self._score_node = this.resolve(instance, self._score_node)
 
 
-def _assigned_expert(activation):
+def _assigned_expert(activation: Any) -> Any:
     return get_user_model()._default_manager.get(pk=activation.task.data["expert"])
 
 
-class ReviewFlow(flow.Flow):
+class ReviewFlow(flow.Flow):  # type: ignore[misc]  # viewflow is untyped
     """A matching-fund request through the lead department, the review group and the meeting."""
 
     lock_impl = ApplicationRowLock()
@@ -148,7 +153,7 @@ class ReviewFlow(flow.Flow):
 
     end = flow.End()
 
-    def start_process(self, activation, application):
+    def start_process(self, activation: Any, application: FundingApplication) -> Any:
         activation.process.save()
         application.review_process = activation.process
         application.save(update_fields=["review_process"])

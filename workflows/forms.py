@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -8,8 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from .models import AttachmentKind, FundingApplication, FundingCall
 from .services import EDITABLE_FIELDS
 
+if TYPE_CHECKING:
+    _ApplicationFormBase = forms.ModelForm[FundingApplication]
+    _CallChoiceField = forms.ModelChoiceField[FundingCall]
+else:  # Django's forms are not subscriptable at run time
+    _ApplicationFormBase = forms.ModelForm
 
-class ApplicationForm(forms.ModelForm):
+
+class ApplicationForm(_ApplicationFormBase):
     class Meta:
         model = FundingApplication
         fields = list(EDITABLE_FIELDS)
@@ -19,10 +26,12 @@ class ApplicationForm(forms.ModelForm):
             "summary": forms.Textarea(attrs={"rows": 5, "maxlength": 4000}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         now = timezone.now()
-        self.fields["call"].queryset = FundingCall.objects.filter(closes_at__gte=now)
+        cast("_CallChoiceField", self.fields["call"]).queryset = FundingCall.objects.filter(
+            closes_at__gte=now
+        )
 
 
 class DecisionForm(forms.Form):
@@ -45,7 +54,7 @@ class AttachmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("材料类型"), choices=AttachmentKind.choices)
     file = forms.FileField(label=_("文件"))
 
-    def clean_file(self):
+    def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > settings.ATTACHMENT_MAX_BYTES:
             raise forms.ValidationError(

@@ -166,7 +166,9 @@ def notify_after_commit(
 
 
 @receiver(application_transitioned, dispatch_uid="workflows.notify_transition")
-def notify_transition(sender, *, application_id: int, transition: str, **kwargs) -> None:
+def notify_transition(
+    sender: object, *, application_id: int, transition: str, **kwargs: Any
+) -> None:
     application = FundingApplication.objects.select_related("special_project", "organisation").get(
         pk=application_id
     )

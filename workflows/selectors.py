@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
@@ -15,6 +15,11 @@ from viewflow.workflow.status import STATUS
 from . import permissions as rights
 from .flows import CLAIMABLE_TASKS, ReviewFlow
 from .models import AuditEntry, FundingApplication, Status
+
+if TYPE_CHECKING:
+    from viewflow.workflow.models import Task
+
+    from .models import Profile
 
 OPEN_TASK_STATES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 TASKS_FOR_ROLE = {
@@ -26,8 +31,11 @@ TASKS_FOR_ROLE = {
 
 
 def _base() -> QuerySet[FundingApplication]:
-    return FundingApplication.objects.select_related(
-        "organisation", "call", "special_project", "special_project__lead_department"
+    return cast(
+        "QuerySet[FundingApplication]",
+        FundingApplication.objects.select_related(
+            "organisation", "call", "special_project", "special_project__lead_department"
+        ),
     )
 
 
@@ -39,7 +47,8 @@ def applications_visible_to(user: Any) -> QuerySet[FundingApplication]:
     if profile.role in ("auditor", "administrator"):
         return qs
     if profile.role == "applicant":
-        return qs.filter(organisation_id=profile.organisation_id)
+        # django-stubs reject None in an exact lookup, which Django turns into IS NULL.
+        return qs.filter(organisation_id=profile.organisation_id)  # type: ignore[misc]
     reviewed = qs.exclude(status=Status.DRAFT)
     if profile.organisation_id is not None:  # a reviewer never sees their own organisation's
         reviewed = reviewed.exclude(organisation_id=profile.organisation_id)
@@ -52,13 +61,14 @@ def applications_visible_to(user: Any) -> QuerySet[FundingApplication]:
     return reviewed
 
 
-def queue_for(user: Any) -> QuerySet:
+def queue_for(user: Any) -> QuerySet[Task]:
     """The open tasks of the user's tier that the user may take or already holds."""
     profile = rights.profile_of(user)
     names = TASKS_FOR_ROLE.get(profile.role, ()) if profile else ()
-    tasks = ReviewFlow.task_class._default_manager.none()
+    tasks: QuerySet[Task] = ReviewFlow.task_class._default_manager.none()
     if not names:
         return tasks
+    profile = cast("Profile", profile)  # names is empty without a profile
     tasks = (
         ReviewFlow.task_class._default_manager.filter(
             flow_task__in=[getattr(ReviewFlow, name) for name in names],
@@ -110,7 +120,7 @@ def awaiting_declaration(user: Any, pk: int) -> FundingApplication | None:
     return _base().filter(pk=pk).first()
 
 
-def open_task_of(application: FundingApplication):
+def open_task_of(application: FundingApplication) -> Task | None:
     """The task to show as the application's current one: the decision or claimable task if
     open, otherwise the oldest open task (an expert's scoring)."""
     tasks = (
@@ -206,7 +216,7 @@ def revision_changes(application: FundingApplication) -> list[tuple[str, Any, An
     return changes
 
 
-def reassign_candidates(application: FundingApplication, user: Any, task) -> list[Any]:
+def reassign_candidates(application: FundingApplication, user: Any, task: Task | None) -> list[Any]:
     """Who the tier's head may give the open task to; empty unless ``user`` is that head and
     the task is one a reviewer holds (scoring tasks are reassigned by the chair elsewhere)."""
     tier = application.current_tier
@@ -214,7 +224,9 @@ def reassign_candidates(application: FundingApplication, user: Any, task) -> lis
         return []
     if not rights.is_tier_head(user, tier, application):
         return []
-    role = {"lead": "lead_officer", "group": "group_chair", "meeting": "meeting_secretary"}[tier]
+    role = {"lead": "lead_officer", "group": "group_chair", "meeting": "meeting_secretary"}[
+        cast(str, tier)  # the head of a tier: the application is under review
+    ]
     people = get_user_model()._default_manager.filter(is_active=True, profile__role=role)
     if tier == "lead":
         people = people.filter(

@@ -5,7 +5,7 @@ from celery import shared_task
 from .deadlines import process_deadlines
 
 
-@shared_task(name="workflows.process_deadlines")
+@shared_task(name="workflows.process_deadlines")  # type: ignore[untyped-decorator]  # celery is untyped
 def process_deadlines_task() -> dict[str, int]:
     report = process_deadlines()
     return {"reminded": report.reminded, "escalated": report.escalated}

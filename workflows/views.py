@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +24,7 @@ from .forms import ApplicationForm, AttachmentForm, DecisionForm
 from .models import Attachment, FundingApplication, Status
 
 # What each decision button does: the service, and whether it takes a reason or an amount.
-ACTIONS = {
+ACTIONS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "submit": (services.submit_application, ()),
     "resubmit": (services.resubmit_application, ()),
     "withdraw": (services.withdraw_application, ("reason",)),

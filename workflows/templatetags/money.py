@@ -11,7 +11,7 @@ register = template.Library()
 
 
 @register.filter
-def yuan(value) -> str:
+def yuan(value: Decimal | float | str | None) -> str:
     """``{{ amount|yuan }}`` → ¥20,000,000.00; empty for no amount."""
     if value in (None, ""):
         return ""

@@ -1,8 +1,9 @@
 """manage.py load_policy FILE [--activate]: store a matching-fund policy version."""
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from approvals.assessment import load_policy
 from approvals.policy import PolicyValidationError
@@ -35,13 +36,13 @@ class Command(BaseCommand):
         "cannot be changed: load a new version instead."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the policy document")
         parser.add_argument(
             "--activate", action="store_true", help="put the version in force for its period"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
         text = read_policy_file(path)
         try:

@@ -1,6 +1,8 @@
 """manage.py simulate_policy FILE [--call ID] [--language zh|en]: what-if, writes nothing."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from approvals.assessment import OPEN_STATUSES, format_simulation, simulate
 from approvals.management.commands.load_policy import read_policy_file, refusal_for
@@ -17,12 +19,12 @@ class Command(BaseCommand):
         "stored. Without --call, every call with open applications."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the draft policy document (YAML or JSON)")
         parser.add_argument("--call", type=int, help="the funding call's id")
         parser.add_argument("--language", choices=("zh", "en"), default="zh")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
         try:
             draft = load_policy_text(read_policy_file(path))

@@ -2,9 +2,10 @@
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from documents.signing import make_demo_certificate
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         "nobody outside this installation trusts it."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="where to write the .p12 file")
         parser.add_argument(
             "--passphrase",
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--force", action="store_true", help="overwrite an existing file")
 
-    def handle(self, *args, path: str, passphrase: str | None, force: bool, **options) -> None:
+    def handle(
+        self, *args: Any, path: str, passphrase: str | None, force: bool, **options: Any
+    ) -> None:
         target = Path(path)
         if target.exists() and not force:
             raise CommandError(f"{target} exists; use --force to replace it")

@@ -2,8 +2,9 @@
 every failed one, with a fresh round of attempts)."""
 
 import datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from documents.models import Document, DocumentStatus
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         "is still queued is rendered once."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--failed",
             action="store_true",
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             help="only documents created at least this long ago (leave fresh ones to their task)",
         )
 
-    def handle(self, *args, failed: bool, older_than: int, **options) -> None:
+    def handle(self, *args: Any, failed: bool, older_than: int, **options: Any) -> None:
         cutoff = timezone.now() - datetime.timedelta(seconds=older_than)
         documents = Document.objects.filter(created_at__lte=cutoff)
         reset = 0

@@ -1,8 +1,9 @@
 """manage.py verify_document FILE|NUMBER: exit 0 when genuine, 1 otherwise, with one line why."""
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from documents.verification import verify_content, verify_number
 
@@ -13,10 +14,10 @@ class Command(BaseCommand):
         "when signed, its signature. Exit status 0 when genuine, 1 otherwise."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("document", help="a PDF file, or a document number")
 
-    def handle(self, *args, document: str, **options) -> None:
+    def handle(self, *args: Any, document: str, **options: Any) -> None:
         path = Path(document)
         if path.is_file():
             result = verify_content(path.read_bytes())

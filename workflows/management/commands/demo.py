@@ -7,20 +7,22 @@ import shutil
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Sum
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from approvals import meetings, review
 from approvals.assessment import assess
+from approvals.models import CheckItem
 from documents.models import Document, DocumentStatus
 from workflows import assignments, services
 from workflows.audit import verify_chain
-from workflows.deadlines import process_deadlines
+from workflows.deadlines import DeadlineReport, process_deadlines
 from workflows.demo_data import ensure_call, ensure_demo_data
 from workflows.flows import ReviewFlow
 from workflows.models import (
@@ -65,7 +67,7 @@ RETURN_REASONS = {
     "meeting": [{"item": "", "text": "请明确在京落地转化的时间安排。"}],
 }
 DISTRICTS = [d for d in District.values if d != District.OUTSIDE_BEIJING]
-CHECKS_PASSED = {item: {"passed": True, "note": ""} for item in review.CheckItem.values}
+CHECKS_PASSED = {item: {"passed": True, "note": ""} for item in CheckItem.values}
 
 
 class Command(BaseCommand):
@@ -75,11 +77,11 @@ class Command(BaseCommand):
         "write every decision PDF into --out, print a summary and verify the audit trail."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--out", required=True, help="folder for the decision PDFs")
         parser.add_argument("--count", type=int, default=36, help="requests to drive (≥ 30)")
 
-    def handle(self, *args, out: str, count: int, **options):
+    def handle(self, *args: Any, out: str, count: int, **options: Any) -> None:
         if count < 1:
             raise CommandError("--count must be at least 1")
         out_dir = Path(out)
@@ -273,7 +275,9 @@ class Command(BaseCommand):
                 decisions = SCENARIOS[plans.get(item.application_id, "approved")][1] or ["defer"]
                 decision = decisions[min(round_no, len(decisions) - 1)]
                 amount = (
-                    (item.recommended_amount * Decimal("0.9")).quantize(Decimal("10000"))
+                    (cast(Decimal, item.recommended_amount) * Decimal("0.9")).quantize(
+                        Decimal("10000")
+                    )
                     if decision == "approve"
                     else None
                 )
@@ -291,7 +295,7 @@ class Command(BaseCommand):
             held += 1
         return held
 
-    def _escalation(self):
+    def _escalation(self) -> DeadlineReport:
         """An overdue request at tier 1: its task is dated back past the limit and the
         deadline job reminds the officer, then escalates to the department head."""
         application = self._create(0)
@@ -304,7 +308,7 @@ class Command(BaseCommand):
         return process_deadlines()
 
     # --- output ---------------------------------------------------------------------------------
-    def _write_documents(self, out_dir: Path, since) -> None:
+    def _write_documents(self, out_dir: Path, since: datetime.datetime) -> None:
         written = 0
         for document in Document.objects.filter(created_at__gte=since).order_by("id"):
             if document.status != DocumentStatus.READY:
@@ -320,7 +324,13 @@ class Command(BaseCommand):
             written += 1
         self.stdout.write(f"\n{written} decision documents written to {out_dir}/")
 
-    def _summary(self, since, outcomes: Counter[str], meetings_held: int, escalation) -> None:
+    def _summary(
+        self,
+        since: datetime.datetime,
+        outcomes: Counter[str],
+        meetings_held: int,
+        escalation: DeadlineReport,
+    ) -> None:
         batch = FundingApplication.objects.filter(created_at__gte=since)
         self.stdout.write("\nScenario                                        requests")
         for scenario, n in outcomes.items():

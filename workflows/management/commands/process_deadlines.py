@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from workflows.deadlines import process_deadlines
@@ -9,6 +11,6 @@ class Command(BaseCommand):
         "(the same job Celery beat runs hourly). Idempotent."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         report = process_deadlines()
         self.stdout.write(f"reminded {report.reminded}, escalated {report.escalated}")

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from workflows.audit import verify_chain
@@ -6,7 +8,7 @@ from workflows.audit import verify_chain
 class Command(BaseCommand):
     help = "Verify the hash chain of the audit trail; exit non-zero naming the first bad entry."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         result = verify_chain()
         if not result.intact:
             raise CommandError(
