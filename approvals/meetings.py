@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,20 +44,33 @@ def create_meeting(
     )
 
 
-def awaiting_meeting(call: FundingCall):
+class _Ranking(TypedDict):
+    score: Decimal | None
+    recommended: Decimal | None
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # An application with its latest group recommendation's score and amount.
+    RankedApplication = WithAnnotations[FundingApplication, _Ranking]
+
+
+def awaiting_meeting(call: FundingCall) -> QuerySet[RankedApplication]:
     """Requests of the call waiting for a meeting and on no other open agenda, best score
     first, then earliest submitted."""
     latest = GroupRecommendation.objects.filter(application=OuterRef("pk")).order_by(
         "-created_at", "-id"
     )
-    return (
+    return cast(
+        "QuerySet[RankedApplication]",
         FundingApplication.objects.filter(call=call, status__in=AWAITING_MEETING)
         .exclude(agenda_items__meeting__state=Meeting.State.PLANNED)
         .annotate(
             score=Subquery(latest.values("weighted_score")[:1]),
             recommended=Subquery(latest.values("recommended_amount")[:1]),
         )
-        .order_by("-score", "submitted_at", "id")
+        .order_by("-score", "submitted_at", "id"),
     )
 
 

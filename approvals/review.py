@@ -5,9 +5,10 @@ moves the application only through ``workflows.services``."""
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -56,7 +57,9 @@ def rubric_for(call: FundingCall) -> list[RubricCriterion]:
     ]
 
 
-def set_rubric(*, call_id: int, actor: Any, criteria: list[dict[str, Any]]) -> list:
+def set_rubric(
+    *, call_id: int, actor: Any, criteria: list[dict[str, Any]]
+) -> list[RubricCriterion]:
     """An administrator sets a call's scoring criteria. Refused unless the weights are whole
     numbers from 1 to 100 adding up to exactly 100 and the codes are distinct."""
     profile = rights.profile_of(actor)
@@ -137,7 +140,9 @@ def record_formal_check(
 
 
 @refusals_recorded
-def assign_experts(*, application_id: int, actor: Any, expert_ids: list[int]) -> list:
+def assign_experts(
+    *, application_id: int, actor: Any, expert_ids: list[int]
+) -> list[ExpertAssignment]:
     """The group chair, holding the assignment task, asks at least the call's number of experts
     to score the request; the flow opens one scoring task per expert. Refused for fewer
     experts, duplicates, and experts who must stay away from the request."""
@@ -304,7 +309,7 @@ def submit_scores(
     return assignment
 
 
-def _assignment(application, actor, state) -> ExpertAssignment:
+def _assignment(application: FundingApplication, actor: Any, state: str) -> ExpertAssignment:
     assignment = ExpertAssignment.objects.filter(
         application=application, revision=application.revision, expert=actor
     ).first()
@@ -317,7 +322,7 @@ def _assignment(application, actor, state) -> ExpertAssignment:
     return assignment
 
 
-def _weighted(rows) -> Decimal:
+def _weighted(rows: Iterable[CriterionScore]) -> Decimal:
     total = sum(Decimal(r.weight) * Decimal(r.value) for r in rows) / Decimal(100)
     return total.quantize(TWO_PLACES, ROUND_HALF_UP)
 
@@ -370,7 +375,7 @@ def group_summary(application: FundingApplication, *, revision: int | None = Non
             values.setdefault(s.criterion_code, []).append(s.value)
     for code, summary in criteria.items():
         summary.mean = Decimal(statistics.fmean(values[code])).quantize(TWO_PLACES)
-    mean = (sum(totals) / len(totals)).quantize(TWO_PLACES, ROUND_HALF_UP)
+    mean = cast(Decimal, sum(totals) / len(totals)).quantize(TWO_PLACES, ROUND_HALF_UP)
     return GroupSummary(
         len(assignments), mean, max(totals) - min(totals), by_expert, list(criteria.values())
     )

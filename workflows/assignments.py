@@ -4,7 +4,8 @@ the application row locked first, every action on the audit trail."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -16,6 +17,10 @@ from .errors import InvalidInput, NotAllowed, TransitionConflict
 from .flows import CLAIMABLE_TASKS, ReviewFlow
 from .models import FundingApplication, Status, Tier
 from .services import _apply, complete_task, locked_application, open_tasks, refusals_recorded
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from viewflow.workflow.models import Task
 
 
 @refusals_recorded
@@ -76,7 +81,9 @@ def reassign_task(
         if not rights.is_tier_head(actor, tier, application):
             raise NotAllowed(_("只有本环节负责人可以改派任务。"))
         new_owner = get_user_model()._default_manager.filter(pk=to_user_id).first()
-        right = rights.is_group_member if task.flow_task.name == "score" else rights.acts_at_tier
+        right: Callable[..., bool] = (
+            rights.is_group_member if task.flow_task.name == "score" else rights.acts_at_tier
+        )
         allowed = (
             (
                 right(application, new_owner)
@@ -90,6 +97,7 @@ def reassign_task(
             raise InvalidInput(
                 rights.why_not(application, new_owner, tier) if new_owner else _("改派对象不存在。")
             )
+        new_owner = cast("User", new_owner)  # allowed only when there is one
         if task.flow_task.name == "score" and _already_scoring(application, new_owner):
             raise InvalidInput(_("该专家已承担本申请的评分任务。"))
         with ReviewFlow.lock(application.review_process_id):
@@ -102,7 +110,7 @@ def reassign_task(
             application,
             actor=actor,
             name="reassign",
-            tier=tier,
+            tier=cast(str, tier),  # its head acted: the application is at a review tier
             reason=reason,
             details={"task": task.pk, "node": task.flow_task.name, "to": new_owner.pk},
         )
@@ -118,7 +126,7 @@ def complete_people_task(
     details: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
     reason: str = "",
-):
+) -> Task:
     """Finish the actor's open ``node`` task on a locked application and audit it; for callers
     that already hold the application row (``locked_application``) inside their transaction."""
     mine = [t for t in open_tasks(application, node) if t.owner_id == actor.pk]
@@ -164,7 +172,7 @@ def hand_back_task(
     return task
 
 
-def _task(application: FundingApplication, task_id: int):
+def _task(application: FundingApplication, task_id: int) -> Task:
     for task in open_tasks(application):
         if task.pk == task_id:
             return task

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import Min
@@ -22,6 +23,9 @@ from .models import DeadlineNotice, FundingApplication, FundingCall
 from .notifications import notify_after_commit, recipients_for_tier, tier_heads
 from .selectors import OPEN_TASK_STATES
 
+if TYPE_CHECKING:
+    from viewflow.workflow.models import Task
+
 # Which of the call's limits applies to each human task, and the tier it belongs to.
 LIMIT_FOR_TASK = {
     "lead_review": ("lead_days", "lead"),
@@ -32,11 +36,11 @@ LIMIT_FOR_TASK = {
 }
 
 
-def due_at(task, call: FundingCall) -> datetime.datetime | None:
+def due_at(task: Task, call: FundingCall) -> datetime.datetime | None:
     limit = LIMIT_FOR_TASK.get(task.flow_task.name)
     if limit is None:
         return None
-    return task.created + datetime.timedelta(days=getattr(call, limit[0]))
+    return cast(datetime.datetime, task.created + datetime.timedelta(days=getattr(call, limit[0])))
 
 
 @dataclass
@@ -80,7 +84,7 @@ def process_deadlines(*, now: datetime.datetime | None = None) -> DeadlineReport
     return report
 
 
-def _notice(task, application: FundingApplication, kind: str, due) -> bool:
+def _notice(task: Task, application: FundingApplication, kind: str, due: datetime.datetime) -> bool:
     """Record and send one notice; False when it was sent before."""
     tier = LIMIT_FOR_TASK[task.flow_task.name][1]
     try:

@@ -124,8 +124,15 @@ def ensure_example_policy() -> None:
 
 
 def _user(
-    username, role, *, description, organisation=None, department=None, superuser=False, head=False
-):
+    username: str,
+    role: str,
+    *,
+    description: str,
+    organisation: Organisation | None = None,
+    department: Department | None = None,
+    superuser: bool = False,
+    head: bool = False,
+) -> Login:
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
         username=username,
