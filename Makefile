@@ -38,6 +38,7 @@ system-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy workflows approvals documents config
 
 format: install
 	$(VENV)/bin/ruff format .
