@@ -41,7 +41,6 @@ __all__ = [
     "DOCUMENT_FOR_TRANSITION",
     "TEMPLATE_FOR_KIND",
     "document_context",
-    "find_document",
     "kinds_for_decision",
     "open_document",
     "open_meeting_minutes",
@@ -49,7 +48,6 @@ __all__ = [
     "render_document",
     "template_version",
     "verification_url",
-    "verify_file",
 ]
 
 log = logging.getLogger(__name__)
@@ -270,19 +268,3 @@ def requeue_failed(document_ids: list[int]) -> int:
 
 
 # --- Finding --------------------------------------------------------------------------------
-
-
-def find_document(*, number: str | None = None, sha256: str | None = None) -> Document | None:
-    """The issued document with this number (the original, not a translation) or this file
-    hash, if there is one."""
-    issued = Document.objects.filter(status=DocumentStatus.READY)
-    if number:
-        return issued.filter(number=number.strip(), translation_of__isnull=True).first()
-    if sha256:
-        return issued.filter(sha256=sha256.strip().lower()).first()
-    return None
-
-
-def verify_file(content: bytes) -> Document | None:
-    """The issued document whose file is exactly ``content``."""
-    return find_document(sha256=hashlib.sha256(content).hexdigest())

@@ -41,10 +41,6 @@ def belongs_to_applicant(application: FundingApplication, user: Any) -> bool:
     )
 
 
-def declared_conflict(application: FundingApplication, user: Any) -> bool:
-    return application.audit_entries.filter(actor=user, transition=CONFLICT_DECLARED).exists()
-
-
 def _past_involvement(application: FundingApplication, user: Any, tier: str) -> tuple[bool, bool]:
     """(declared a conflict, acted at another tier) in one query: a person acts at most at one
     tier of one application, so nobody approves their own recommendation."""
@@ -57,10 +53,6 @@ def _past_involvement(application: FundingApplication, user: Any, tier: str) -> 
     conflict = any(t == CONFLICT_DECLARED for t, _ in rows)
     elsewhere = any(t != CONFLICT_DECLARED and other != tier for t, other in rows)
     return conflict, elsewhere
-
-
-def acted_at_another_tier(application: FundingApplication, user: Any, tier: str) -> bool:
-    return _past_involvement(application, user, tier)[1]
 
 
 def why_not(application: FundingApplication, user: Any, tier: str | None) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -89,15 +88,6 @@ def queue_for(user: Any) -> QuerySet[Task]:
             process__funding_application__special_project__lead_department_id=profile.department_id
         )
     return tasks
-
-
-def open_tasks(applications: Iterable[FundingApplication]) -> dict[int, Any]:
-    """The open task of each application, keyed by application id, in one query."""
-    process_ids = {a.review_process_id: a.pk for a in applications if a.review_process_id}
-    tasks = ReviewFlow.task_class._default_manager.filter(
-        process_id__in=list(process_ids), status__in=OPEN_TASK_STATES
-    ).select_related("owner")
-    return {process_ids[t.process_id]: t for t in tasks}
 
 
 def awaiting_declaration(user: Any, pk: int) -> FundingApplication | None:

@@ -217,13 +217,10 @@ def accept_for_review(*, application_id: int, actor: Any, reason: str = "") -> F
 def recommend_application(
     *, application_id: int, actor: Any, reason: str = "", amount: Decimal | None = None
 ) -> FundingApplication:
-    """A review-group member recommends the request to the joint meeting."""
-    details = {}
+    """The review group's chair recommends the request to the joint meeting, with an amount
+    that is positive and within the request (checked by the transition, under the lock)."""
     if amount is not None:
         amount = parse_money(amount)
-        if amount <= 0 or amount > _requested(application_id):
-            raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
-        details["recommended_amount"] = amount
     return _transition(
         application_id=application_id,
         actor=actor,
@@ -231,7 +228,8 @@ def recommend_application(
         tier=Tier.GROUP,
         task="group_review",
         reason=reason,
-        details=details,
+        details={"recommended_amount": amount} if amount is not None else {},
+        call={"amount": amount},
     )
 
 
@@ -572,15 +570,3 @@ def parse_money(amount: Any) -> Decimal:
     if not value.is_finite():  # Decimal("NaN") quantizes without complaint, then fails to compare
         raise InvalidInput(_("金额格式不正确。"))
     return value
-
-
-def _requested(application_id: int) -> Decimal:
-    try:
-        return cast(
-            Decimal,
-            FundingApplication.objects.values_list("requested_amount", flat=True).get(
-                pk=application_id
-            ),
-        )
-    except FundingApplication.DoesNotExist as exc:
-        raise NotFound() from exc

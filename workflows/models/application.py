@@ -288,8 +288,9 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         target=Status.MEETING_REVIEW,
         permission=_permission(rights.is_group_chair),
     )
-    def recommend(self) -> None:
-        pass
+    def recommend(self, *, amount: Decimal | None = None) -> None:
+        if amount is not None and (amount <= 0 or amount > self.requested_amount):
+            raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
 
     @transition(
         field=status,

@@ -51,7 +51,24 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
         raise AppendOnlyError("audit entries are append-only")
 
 
-class AuditEntry(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows written once and never changed or removed through the ORM."""
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.verbose_name} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(f"{self._meta.verbose_name} rows are append-only")
+
+
+class AuditEntry(AppendOnlyModel):
     """One state change: who moved which application from where to where, when and why."""
 
     seq = models.PositiveBigIntegerField(_("序号"), unique=True)
@@ -81,8 +98,6 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(_("前一条哈希"), max_length=64)
     entry_hash = models.CharField(_("本条哈希"), max_length=64, unique=True)
 
-    objects = AuditEntryQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
@@ -91,14 +106,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.transition} {self.source}→{self.target}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("audit entries are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("audit entries are append-only")
 
     @property
     def action_label(self) -> str:
@@ -136,7 +143,7 @@ class AuditChainHead(models.Model):
         return f"audit chain: {self.length} entries"
 
 
-class RefusedAttempt(models.Model):
+class RefusedAttempt(AppendOnlyModel):
     """An action somebody tried and was refused: conflicts of interest, separation of duties,
     wrong tier. Kept for auditors beside the trail of state changes."""
 
@@ -150,8 +157,6 @@ class RefusedAttempt(models.Model):
     message = models.TextField(_("拒绝原因"))
     at = models.DateTimeField(_("时间"), default=timezone.now)
 
-    objects = AuditEntryQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("被拒绝的操作")
         verbose_name_plural = _("被拒绝的操作")
@@ -160,11 +165,6 @@ class RefusedAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.message}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("refused attempts are append-only")
-        super().save(*args, **kwargs)
 
 
 class DeadlineNotice(models.Model):
