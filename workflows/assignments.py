@@ -1,6 +1,7 @@
 """Who holds which task: claiming, releasing, reassigning, and completing the people-side tasks
 that move no status (assigning experts, scoring). Same rules as the transitions: one transaction,
-the application row locked first, every action on the audit trail."""
+the application row locked first, every action on the audit trail. That row lock is the flow's
+lock too (``flows.ApplicationRowLock``), so tasks change under it without taking it again."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from . import permissions as rights
 from .audit import record_event
 from .errors import InvalidInput, NotAllowed, TransitionConflict
-from .flows import CLAIMABLE_TASKS, ReviewFlow
+from .flows import CLAIMABLE_TASKS
 from .models import FundingApplication, Status, Tier
 from .services import _apply, complete_task, locked_application, open_tasks, refusals_recorded
 
@@ -45,8 +46,7 @@ def claim_task(*, application_id: int, actor: Any) -> FundingApplication:
             application, actor, application.current_tier
         ):
             raise NotAllowed(rights.why_not(application, actor, application.current_tier))
-        with ReviewFlow.lock(application.review_process_id):
-            task.flow_task.activation_class(task).assign(actor)
+        task.flow_task.activation_class(task).assign(actor)
         if application.status == Status.SUBMITTED:
             _apply(application, actor, name="receive", tier=Tier.LEAD)
     return application
@@ -62,8 +62,7 @@ def release_task(*, application_id: int, actor: Any) -> FundingApplication:
         task = held[0]
         if not task.flow_task.can_unassign(actor, task):
             raise NotAllowed()
-        with ReviewFlow.lock(application.review_process_id):
-            task.flow_task.activation_class(task).unassign()
+        task.flow_task.activation_class(task).unassign()
     return application
 
 
@@ -100,12 +99,11 @@ def reassign_task(
         new_owner = cast("User", new_owner)  # allowed only when there is one
         if task.flow_task.name == "score" and _already_scoring(application, new_owner):
             raise InvalidInput(_("该专家已承担本申请的评分任务。"))
-        with ReviewFlow.lock(application.review_process_id):
-            task.owner = new_owner
-            if task.flow_task.name == "score":
-                task.data = {**task.data, "expert": new_owner.pk}
-            task.status = "ASSIGNED"
-            task.save(update_fields=["owner", "data", "status"])
+        task.owner = new_owner
+        if task.flow_task.name == "score":
+            task.data = {**task.data, "expert": new_owner.pk}
+        task.status = "ASSIGNED"
+        task.save(update_fields=["owner", "data", "status"])
         record_event(
             application,
             actor=actor,
@@ -157,10 +155,9 @@ def hand_back_task(
     if not mine:
         raise TransitionConflict(_("您在该申请上没有待办的此项任务。"))
     task = mine[0]
-    with ReviewFlow.lock(application.review_process_id):
-        task.owner = None
-        task.status = "NEW"
-        task.save(update_fields=["owner", "status"])
+    task.owner = None
+    task.status = "NEW"
+    task.save(update_fields=["owner", "status"])
     record_event(
         application,
         actor=actor,

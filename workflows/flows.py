@@ -172,9 +172,8 @@ class ReviewFlow(flow.Flow):  # type: ignore[misc]  # viewflow is untyped
     end = flow.End()
 
     def start_process(self, activation: Any, application: FundingApplication) -> Any:
-        activation.process.save()
-        application.review_process = activation.process
-        application.save(update_fields=["review_process"])
+        """The new process, saved by viewflow; the caller links the application to it."""
+        activation.process.funding_application = application  # routing reads it from here
         return activation.process
 
 

@@ -186,7 +186,8 @@ def submit_application(*, application_id: int, actor: Any) -> FundingApplication
 
     def start_review(application: FundingApplication) -> None:
         _snapshot(application)
-        ReviewFlow.start.run(application=application)
+        application.review_process = ReviewFlow.start.run(application=application)
+        application.save(update_fields=["review_process"])
 
     return _transition(
         application_id=application_id,
@@ -390,7 +391,7 @@ def _transition(
         ):
             raise NotAllowed(_("请先认领该任务。"))
         if validate:
-            _validate(application, unique=False)  # the row itself holds its place already
+            _validate(application, as_stored=True)
         _apply(
             application,
             actor,
@@ -459,14 +460,15 @@ def _apply(
 
 
 def complete_task(task: Task, actor: Any, application: FundingApplication) -> None:
-    # The flow's switches read the status this transition left; hand them the locked row.
+    """Complete ``task`` and open the next one. The caller holds the application's row lock
+    (``locked_application``), which is the flow's lock, so it is not taken a second time."""
+    # The decision routes on the status this transition left: hand it the locked row.
     task.process.funding_application = application
-    with ReviewFlow.lock(task.process_id):
-        activation = task.flow_task.activation_class(task)
-        if task.status == STATUS.NEW:  # the applicant's revision task is never claimed
-            activation.assign(actor)
-        activation.start(None)
-        activation.execute()
+    activation = task.flow_task.activation_class(task)
+    if task.status == STATUS.NEW:  # the applicant's revision task is never claimed
+        activation.assign(actor)
+    activation.start(None)
+    activation.execute()
 
 
 def open_tasks(application: FundingApplication, *names: str) -> list[Task]:
@@ -478,7 +480,10 @@ def open_tasks(application: FundingApplication, *names: str) -> list[Task]:
     )
     if names:
         tasks = tasks.filter(flow_task__in=[getattr(ReviewFlow, n) for n in names])
-    return list(tasks.select_related("process").order_by("created", "id"))
+    found = list(tasks.select_related("process").order_by("created", "id"))
+    for task in found:  # viewflow's permission checks and routing read the application here
+        task.process.funding_application = application
+    return found
 
 
 def decision_task(application: FundingApplication) -> Task | None:
@@ -528,14 +533,19 @@ def _assign(application: FundingApplication, data: dict[str, Any]) -> None:
         setattr(application, field, value)
 
 
-def _validate(application: FundingApplication, *, unique: bool = True) -> None:
-    """Field and cross-field rules, and (on create and edit) the one-open-request rule. The
-    check constraints stay with the database: clean() states them in the users' words."""
+def _validate(application: FundingApplication, *, as_stored: bool = False) -> None:
+    """Field and cross-field rules, and the one-open-request rule. The check constraints stay
+    with the database: clean() states them in the users' words. ``as_stored`` is for a row
+    checked again as it is stored (a submission): the database already holds its place among
+    the open requests and its references, so those are not queried again."""
+    exclude = ["status", "created_by", "organisation", "review_process"]
+    if as_stored:
+        exclude += ["call", "special_project"]
     try:
         # Not full_clean(): cleaning would assign the protected status field.
-        application.clean_fields(exclude=["status", "created_by", "organisation", "review_process"])
+        application.clean_fields(exclude=exclude)
         application.clean()
-        if unique:
+        if not as_stored:
             ONE_OPEN_REQUEST.validate(FundingApplication, application)
     except ValidationError as exc:
         raise InvalidInput(_format_errors(exc)) from exc
