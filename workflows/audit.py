@@ -78,15 +78,13 @@ def record_transition(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry for a state change. Must run inside the transaction that made it."""
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("record_transition must run inside the transition's transaction")
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:  # a database emptied by flush: the migration's head row is gone
-        AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    length, last_hash = _locked_head(connection)
     profile = profile_of(actor)
     entry = AuditEntry(
-        seq=head.length + 1,
+        seq=length + 1,
         application=application,
         transition=name,
         source=source,
@@ -99,12 +97,35 @@ def record_transition(
         reason=reason,
         details=json.loads(canonical_json(details or {})),
         content_digest=content_digest(application),
-        prev_hash=head.last_hash,
+        prev_hash=last_hash,
     )
     entry.entry_hash = entry_hash(entry)
     entry.save(force_insert=True)
-    AuditChainHead.objects.filter(pk=1).update(length=entry.seq, last_hash=entry.entry_hash)
+    with connection.cursor() as cursor:
+        cursor.execute(_ADVANCE_HEAD, [entry.seq, entry.entry_hash])
+    # What this application's people did has changed (see permissions._past_involvement).
+    application.__dict__.pop("_involvement", None)
     return entry
+
+
+# The chain head is read and moved on every state change, so these two statements are written
+# out once rather than built by the ORM each time (no input goes into them but the model's own
+# table name).
+_HEAD_TABLE = AuditChainHead._meta.db_table
+_ADVANCE_HEAD = f'UPDATE "{_HEAD_TABLE}" SET length = %s, last_hash = %s WHERE id = 1'  # noqa: S608
+_READ_HEAD = f'SELECT length, last_hash FROM "{_HEAD_TABLE}" WHERE id = 1'  # noqa: S608
+
+
+def _locked_head(connection: Any) -> tuple[int, str]:
+    """The chain's (length, last hash), with its row locked until the transaction ends."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(_READ_HEAD + lock)
+        row = cursor.fetchone()
+    if row is None:  # a database emptied by flush: the migration's head row is gone
+        AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+        return _locked_head(connection)
+    return int(row[0]), str(row[1])
 
 
 @dataclass(frozen=True)
