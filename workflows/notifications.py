@@ -169,6 +169,18 @@ def notify_after_commit(
 def notify_transition(
     sender: object, *, application_id: int, transition: str, **kwargs: Any
 ) -> None:
+    """Queue the notices of a committed transition, so the decision's request does not wait
+    for the mail server; without a broker they are sent here and now."""
+    from .tasks import send_transition_notices_task
+
+    try:
+        send_transition_notices_task.delay(application_id, transition)
+    except Exception:  # the broker is down: the decision stands, operators see the log
+        log.exception("could not queue %s notices for application %s", transition, application_id)
+
+
+def send_transition_notices(application_id: int, transition: str) -> None:
+    """The applicant hears of decisions on their request; the next tier of its arrival."""
     application = FundingApplication.objects.select_related("special_project", "organisation").get(
         pk=application_id
     )

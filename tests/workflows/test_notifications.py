@@ -278,3 +278,23 @@ def test_a_failing_mail_server_is_logged_for_operators(
         r.name == "workflows.notifications" and str(application.pk) in r.getMessage()
         for r in caplog.records
     )
+
+
+def _unreachable_broker(*args, **kwargs):
+    raise ConnectionRefusedError("broker went away")
+
+
+def test_an_unreachable_broker_does_not_undo_the_decision(
+    monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    application = FundingApplicationFactory(state="lead_review")
+    monkeypatch.setattr("workflows.tasks.send_transition_notices_task.delay", _unreachable_broker)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide(application, "return")
+
+    assert _status(application) == "returned"
+    assert any(
+        r.name == "workflows.notifications" and str(application.pk) in r.getMessage()
+        for r in caplog.records
+    )
