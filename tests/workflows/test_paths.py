@@ -309,3 +309,22 @@ def test_every_factory_state_leaves_an_intact_audit_chain(state):
     FundingApplicationFactory(state=state)
 
     assert verify_chain().intact
+
+
+# --- cost -----------------------------------------------------------------------------------
+
+
+def test_a_tier_decision_with_its_audit_entry_document_and_next_task_takes_twenty_queries(
+    django_assert_max_num_queries,
+):
+    application = FundingApplicationFactory(state="lead_review")
+
+    # The row lock, the open task, the reviewer's past involvement, the status; three for the
+    # audit chain; five for the numbered document (three more for the year's first number);
+    # three for the flow's tasks; and the savepoint around them all.
+    with django_assert_max_num_queries(20):
+        services.accept_for_review(
+            application_id=application.pk, actor=application.people.lead_officer
+        )
+
+    assert _fresh(application).status == "group_review"
