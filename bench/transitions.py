@@ -14,6 +14,7 @@ transition, ≥ 300 transitions per second on PostgreSQL, a one-page PDF < 150 m
 
 from __future__ import annotations
 
+import collections
 import statistics
 import sys
 import time
@@ -79,18 +80,50 @@ def run(database: str) -> None:
     experts = [users[f"expert{n}"] for n in (1, 2, 3)]
     chair, secretary = users["group_chair"], users["secretary"]
 
+    # Where a transition's time goes; filled only while ``clock_parts`` has wrapped them.
+    parts: collections.Counter[str] = collections.Counter()
+
+    def clock_parts() -> None:
+        from django.db import connection
+
+        from approvals import review as approvals_review
+
+        def clocked(owner: object, name: str, part: str) -> None:
+            original = getattr(owner, name)
+
+            def wrapper(*args, **kwargs):
+                start = time.perf_counter()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    parts[part] += time.perf_counter() - start
+
+            setattr(owner, name, wrapper)
+
+        for module in (services, assignments, approvals_review):
+            clocked(module, "locked_application", "row lock and read")
+        clocked(services, "decision_task", "open task")
+        clocked(services, "_check", "rights (incl. separation of duties)")
+        clocked(services, "record_transition", "audit chain")
+        clocked(services, "complete_task", "viewflow: complete task, open next")
+        clocked(connection, "commit", "commit")
+
     def full_path() -> tuple[float, float]:
         """(whole path, the five state-changing calls alone), in seconds."""
         pk = new_application().pk
         spent = {"transitions": 0.0, "all": 0.0}
 
         def timed(kind: str, call, **kwargs) -> None:
+            before = dict(parts)
             start = time.perf_counter()
             call(application_id=pk, **kwargs)
             elapsed = time.perf_counter() - start
             spent["all"] += elapsed
             if kind == "transition":
                 spent["transitions"] += elapsed
+            else:  # the breakdown is of the transitions only
+                parts.clear()
+                parts.update(before)
 
         timed("transition", services.submit_application, actor=applicant)
         timed("transition", assignments.claim_task, actor=officer)  # receive
@@ -158,6 +191,16 @@ def run(database: str) -> None:
         f"= {TRANSITIONS_PER_PATH / bare_ms * 1000:.0f} transitions/s"
     )
     print(f"[{database}] service-layer overhead: {moves_ms / bare_ms:.2f}x the bare transitions")
+    clock_parts()
+    parts.clear()
+    breakdown_rounds = ROUNDS // 3
+    for _ in range(breakdown_rounds):
+        full_path()
+    per_transition = breakdown_rounds * TRANSITIONS_PER_PATH / 1000
+    print(
+        f"[{database}] where a transition's time goes (mean ms): "
+        + ", ".join(f"{part} {spent / per_transition:.2f}" for part, spent in parts.items())
+    )
     # Without a broker the notices are composed and sent in the request, after commit.
     application_transitioned.connect(notify_transition, dispatch_uid="workflows.notify_transition")
     inline_ms = statistics.median(full_path()[1] for _ in range(ROUNDS // 3)) * 1000
