@@ -14,10 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from approvals.assessment import preview_for
-from approvals.views import expert_gate, review_panels
-
-from . import assignments, selectors, services
+from . import assignments, pages, selectors, services
 from . import permissions as rights
 from .errors import InvalidInput
 from .forms import ApplicationForm, AttachmentForm, DecisionForm
@@ -84,15 +81,10 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("申请已保存。"))
             return redirect("application-detail", pk=pk)
-    preview = preview_for(application)
     return render(
         request,
         "workflows/application_form.html",
-        {
-            "form": form,
-            "application": application,
-            "preview": preview.as_dict() if preview else None,
-        },
+        {"form": form, "application": application, "preview": pages.preview(application)},
     )
 
 
@@ -101,7 +93,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # An expert asked to score a request reaches it to declare, before it is visible to them.
     application = selectors.awaiting_declaration(request.user, pk) or _visible(request, pk)
     # Experts see nothing of the request until they declare no conflict of interest.
-    gated = expert_gate(request, application)
+    gated = pages.gate(request, application)
     if gated is not None:
         return gated
     task = selectors.open_task_of(application)
@@ -109,7 +101,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_reviewer = rights.acts_at_current_tier(application, user)
     is_applicant = rights.is_applicant_of(application, user)
     editable = application.status in (Status.DRAFT, Status.RETURNED)
-    preview = preview_for(application) if is_applicant and editable else None
+    preview = pages.preview(application) if is_applicant and editable else None
     holds_task = task is not None and task.owner_id == user.pk
     return render(
         request,
@@ -118,7 +110,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "application": application,
             "task": task,
             "is_applicant": is_applicant,
-            "preview": preview.as_dict() if preview else None,
+            "preview": preview,
             "is_reviewer": is_reviewer,
             "holds_task": holds_task,
             "can_claim": is_reviewer
@@ -135,7 +127,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attachments": application.attachments.all(),
             "decision_form": DecisionForm(),
             "attachment_form": AttachmentForm(),
-            **review_panels(user, application),
+            **pages.panels(user, application),
         },
     )
 
