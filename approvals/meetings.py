@@ -19,8 +19,8 @@ from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
 from workflows.models import FundingApplication, FundingCall, Status
 from workflows.services import refusals_recorded
 
-from .assessment import plan_pool_draw, record_pool_draw
 from .models import AgendaItem, GroupRecommendation, Meeting
+from .pool import plan_pool_draw, record_pool_draw
 from .signals import meeting_resolved
 
 AWAITING_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)

@@ -24,7 +24,7 @@ from workflows.models import FundingApplication, FundingCall, Status
 from workflows.notifications import notify_after_commit, tier_heads
 from workflows.services import locked_application, open_tasks, refusals_recorded
 
-from .assessment import check_recommendation, mark_policy_used
+from .assessment import check_recommendation
 from .models import (
     CheckItem,
     CriterionScore,
@@ -33,6 +33,7 @@ from .models import (
     GroupRecommendation,
     RubricCriterion,
 )
+from .policy_store import mark_policy_used
 
 # The programme's selection criteria (see the seed text), used when a call sets no rubric.
 DEFAULT_RUBRIC = (

@@ -36,7 +36,7 @@ def populate(call, count: int, rng: random.Random) -> None:
 
     from django.contrib.auth import get_user_model
 
-    from approvals.assessment import OPEN_STATUSES
+    from approvals.simulation import OPEN_STATUSES
     from workflows.models import FundingApplication, Organisation, SpecialProject
 
     organisations = list(Organisation.objects.all())
@@ -92,14 +92,15 @@ def run(database: str, count: int) -> bool:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from approvals import assessment
+    from approvals import assessment, policy_store
     from approvals.policy import format_comparison, load_policy_text
+    from approvals.simulation import OPEN_STATUSES, simulate
     from workflows.demo_data import ensure_call
 
     call = ensure_call()
     populate(call, count, random.Random(2026))
     in_force, draft_text = policy_texts(call)
-    assessment.load_policy(text=in_force, activate=True)
+    policy_store.load_policy(text=in_force, activate=True)
     draft_path = Path(tempfile.mkdtemp(prefix="bench-policy-")) / "draft.yaml"
     draft_path.write_text(draft_text, encoding="utf-8")
 
@@ -111,11 +112,11 @@ def run(database: str, count: int) -> bool:
     draft = load_policy_text(draft_text)
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        rows = assessment.fact_rows(call.applications.filter(status__in=assessment.OPEN_STATUSES))
+        rows = assessment.fact_rows(call.applications.filter(status__in=OPEN_STATUSES))
         read = time.perf_counter()
         facts, _ = assessment.facts_for_rows(rows, assessment.call_special_project_codes(call.pk))
         built = time.perf_counter()
-        simulation = assessment.simulate(draft, call=call)
+        simulation = simulate(draft, call=call)
         compared = time.perf_counter()
         format_comparison(simulation.comparison)
         formatted = time.perf_counter()

@@ -118,7 +118,7 @@ def ensure_demo_data() -> list[Login]:
 
 def ensure_example_policy() -> None:
     """Load and activate the shipped example policy (an example, not official numbers)."""
-    from approvals.assessment import load_policy
+    from approvals.policy_store import load_policy
 
     load_policy(text=EXAMPLE_POLICY.read_text(encoding="utf-8"), activate=True)
 

@@ -2,7 +2,7 @@
 of every approved amount by funding department and by form.
 
 A policy version is kept as the text it was loaded from (the evaluator's compiled form holds
-closures and is rebuilt per process from that text, see ``approvals.assessment``). Once a
+closures and is rebuilt per process from that text, see ``approvals.policy_store``). Once a
 decision has used a version (``used_at`` is set in that decision's transaction) the row is
 frozen: the model and its queryset refuse to change or delete it, and on PostgreSQL a trigger
 does too. Changing a used policy means loading a new version.

@@ -15,6 +15,8 @@ from django.utils.html import escape
 
 from approvals import assessment
 from approvals.models import PoolBalance
+from approvals.policy import load_policy_text
+from approvals.simulation import simulate
 from tests.approvals.test_policy_store import active_policy, policy_text
 from tests.factories import (
     FundingApplicationFactory,
@@ -291,11 +293,9 @@ def _submitted(call, special_project, **fields):
 def test_the_what_if_compares_each_open_application_under_both_policies(call, special_project):
     active_policy()
     application = _submitted(call, special_project)
-    draft = assessment.load_policy_text(
-        policy_text(version="t.2").replace("ratio: 0.3\n", "ratio: 0.35\n")
-    )
+    draft = load_policy_text(policy_text(version="t.2").replace("ratio: 0.3\n", "ratio: 0.35\n"))
 
-    simulation = assessment.simulate(draft, call=call)
+    simulation = simulate(draft, call=call)
 
     row = simulation.comparison.rows[0]
     assert row.key == f"#{application.pk} {application.national_task_code}"
@@ -308,9 +308,7 @@ def test_the_what_if_leaves_out_drafts_and_closed_applications(call, special_pro
     withdrawn = _submitted(call, special_project)
     services.withdraw_application(application_id=withdrawn.pk, actor=withdrawn.created_by)
 
-    simulation = assessment.simulate(
-        assessment.load_policy_text(policy_text(version="t.2")), call=call
-    )
+    simulation = simulate(load_policy_text(policy_text(version="t.2")), call=call)
 
     assert len(simulation.comparison.rows) == 1
 
@@ -318,7 +316,7 @@ def test_the_what_if_leaves_out_drafts_and_closed_applications(call, special_pro
 def test_the_what_if_without_a_policy_in_force_counts_old_amounts_as_zero(call, special_project):
     _submitted(call, special_project)
 
-    simulation = assessment.simulate(assessment.load_policy_text(policy_text()), call=call)
+    simulation = simulate(load_policy_text(policy_text()), call=call)
 
     row = simulation.comparison.rows[0]
     assert (simulation.in_force, row.old_amount, row.new_amount) == (
@@ -331,7 +329,7 @@ def test_the_what_if_without_a_policy_in_force_counts_old_amounts_as_zero(call, 
 def test_the_what_if_sets_aside_an_application_no_policy_can_read(call):
     _submitted(call, SpecialProjectFactory(code="X-1"))
 
-    simulation = assessment.simulate(assessment.load_policy_text(policy_text()), call=call)
+    simulation = simulate(load_policy_text(policy_text()), call=call)
 
     assert (len(simulation.comparison.rows), len(simulation.skipped)) == (0, 1)
 

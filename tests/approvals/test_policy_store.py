@@ -10,7 +10,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from approvals import assessment
+from approvals import policy_store
 from approvals.models import MatchingPolicyVersion, PolicyVersionInUseError
 from approvals.policy import PolicyValidationError
 from tests.factories import FundingCallFactory, make_user
@@ -44,12 +44,12 @@ def policy_text(
 
 
 def active_policy(**kwargs) -> MatchingPolicyVersion:
-    return assessment.load_policy(text=policy_text(**kwargs), activate=True).record
+    return policy_store.load_policy(text=policy_text(**kwargs), activate=True).record
 
 
 def used_policy(**kwargs) -> MatchingPolicyVersion:
     record = active_policy(**kwargs)
-    assessment.mark_policy_used(record)
+    policy_store.mark_policy_used(record)
     record.refresh_from_db()
     return record
 
@@ -60,7 +60,7 @@ def used_policy(**kwargs) -> MatchingPolicyVersion:
 def test_loading_a_policy_stores_its_text_hash_and_period():
     text = policy_text(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 12, 31))
 
-    loaded = assessment.load_policy(text=text)
+    loaded = policy_store.load_policy(text=text)
 
     record = MatchingPolicyVersion.objects.get()
     assert (record.version, record.source_text, record.content_hash) == (
@@ -75,15 +75,15 @@ def test_loading_a_policy_stores_its_text_hash_and_period():
 
 
 def test_a_loaded_policy_is_not_in_force_until_activated():
-    assessment.load_policy(text=policy_text())
+    policy_store.load_policy(text=policy_text())
 
-    assert assessment.policy_in_force_for_call(FundingCallFactory()) is None
+    assert policy_store.policy_in_force_for_call(FundingCallFactory()) is None
 
 
 def test_an_activated_policy_is_in_force_for_a_call_opened_in_its_period():
     record = active_policy()
 
-    in_force = assessment.policy_in_force_for_call(FundingCallFactory())
+    in_force = policy_store.policy_in_force_for_call(FundingCallFactory())
 
     assert in_force.record == record
     assert in_force.policy.content_hash == record.content_hash
@@ -92,7 +92,7 @@ def test_an_activated_policy_is_in_force_for_a_call_opened_in_its_period():
 def test_a_call_opened_before_the_period_has_no_policy_in_force():
     active_policy(start=timezone.localdate() + datetime.timedelta(days=1))
 
-    assert assessment.policy_in_force_for_call(FundingCallFactory()) is None
+    assert policy_store.policy_in_force_for_call(FundingCallFactory()) is None
 
 
 def test_the_version_in_force_is_the_one_whose_period_includes_the_calls_opening_day():
@@ -104,30 +104,30 @@ def test_the_version_in_force_is_the_one_whose_period_includes_the_calls_opening
     )
     current = active_policy(version="current", start=today - datetime.timedelta(days=199))
 
-    assert assessment.policy_in_force_for_call(FundingCallFactory()).record == current
+    assert policy_store.policy_in_force_for_call(FundingCallFactory()).record == current
 
 
 def test_loading_identical_content_again_changes_nothing():
-    first = assessment.load_policy(text=policy_text())
+    first = policy_store.load_policy(text=policy_text())
 
-    again = assessment.load_policy(text=policy_text())
+    again = policy_store.load_policy(text=policy_text())
 
     assert again.outcome == "unchanged"
     assert MatchingPolicyVersion.objects.get().loaded_at == first.record.loaded_at
 
 
 def test_the_same_policy_written_differently_counts_as_identical_content():
-    assessment.load_policy(text=policy_text())
+    policy_store.load_policy(text=policy_text())
 
-    again = assessment.load_policy(text="# a comment\n" + policy_text())
+    again = policy_store.load_policy(text="# a comment\n" + policy_text())
 
     assert again.outcome == "unchanged"
 
 
 def test_loading_other_content_under_an_unused_version_replaces_it():
-    assessment.load_policy(text=policy_text())
+    policy_store.load_policy(text=policy_text())
 
-    again = assessment.load_policy(text=policy_text(budgets=(1, 2, 3)))
+    again = policy_store.load_policy(text=policy_text(budgets=(1, 2, 3)))
 
     assert again.outcome == "replaced"
     assert MatchingPolicyVersion.objects.get().content_hash == again.policy.content_hash
@@ -137,7 +137,7 @@ def test_loading_other_content_under_a_used_version_is_refused_asking_for_a_new_
     used = used_policy()
 
     with pytest.raises(InvalidInput) as refused:
-        assessment.load_policy(text=policy_text(budgets=(1, 2, 3)))
+        policy_store.load_policy(text=policy_text(budgets=(1, 2, 3)))
 
     assert "版本号" in str(refused.value.message)
     assert MatchingPolicyVersion.objects.get().content_hash == used.content_hash
@@ -146,14 +146,14 @@ def test_loading_other_content_under_a_used_version_is_refused_asking_for_a_new_
 def test_loading_identical_content_under_a_used_version_is_accepted_as_unchanged():
     used_policy()
 
-    assert assessment.load_policy(text=policy_text(), activate=True).outcome == "unchanged"
+    assert policy_store.load_policy(text=policy_text(), activate=True).outcome == "unchanged"
 
 
 def test_an_invalid_document_stores_nothing():
     broken = policy_text().replace("ratio: 0.3\n", "ratio: -0.3\n")
 
     with pytest.raises(PolicyValidationError) as refused:
-        assessment.load_policy(text=broken, activate=True)
+        policy_store.load_policy(text=broken, activate=True)
 
     assert refused.value.problems[0].rule_id == "matching-ratio"
     assert not MatchingPolicyVersion.objects.exists()
@@ -163,7 +163,7 @@ def test_activating_a_version_whose_period_overlaps_an_active_one_is_refused():
     active_policy(version="a")
 
     with pytest.raises(PolicyValidationError) as refused:
-        assessment.load_policy(text=policy_text(version="b"), activate=True)
+        policy_store.load_policy(text=policy_text(version="b"), activate=True)
 
     assert refused.value.problems[0].field == "effective"
     assert list(MatchingPolicyVersion.objects.values_list("version", flat=True)) == ["a"]
@@ -172,7 +172,7 @@ def test_activating_a_version_whose_period_overlaps_an_active_one_is_refused():
 def test_a_draft_version_may_overlap_an_active_one_while_it_is_not_activated():
     active_policy(version="a")
 
-    loaded = assessment.load_policy(text=policy_text(version="b"))
+    loaded = policy_store.load_policy(text=policy_text(version="b"))
 
     assert not loaded.record.active
 
@@ -181,7 +181,7 @@ def test_only_an_administrator_may_load_a_policy():
     auditor = make_user("auditor")
 
     with pytest.raises(NotAllowed):
-        assessment.load_policy(text=policy_text(), actor=auditor)
+        policy_store.load_policy(text=policy_text(), actor=auditor)
 
     assert not MatchingPolicyVersion.objects.exists()
 
@@ -189,7 +189,7 @@ def test_only_an_administrator_may_load_a_policy():
 def test_an_administrator_loading_a_policy_is_recorded_as_its_loader():
     administrator = make_user("administrator")
 
-    loaded = assessment.load_policy(text=policy_text(), actor=administrator)
+    loaded = policy_store.load_policy(text=policy_text(), actor=administrator)
 
     assert loaded.record.loaded_by == administrator
 
@@ -201,7 +201,7 @@ def test_a_decision_marks_the_version_used_once():
     record = used_policy()
     first_use = record.used_at
 
-    assessment.mark_policy_used(record)
+    policy_store.mark_policy_used(record)
 
     record.refresh_from_db()
     assert record.used_at == first_use
@@ -239,7 +239,7 @@ def test_the_queryset_refuses_to_delete_a_used_version():
 def test_an_unused_version_can_be_deleted():
     record = active_policy()
 
-    assessment.delete_policy_version(version_id=record.pk)
+    policy_store.delete_policy_version(version_id=record.pk)
 
     assert not MatchingPolicyVersion.objects.exists()
 
@@ -248,7 +248,7 @@ def test_the_service_refuses_to_delete_a_used_version():
     record = used_policy()
 
     with pytest.raises(InvalidInput):
-        assessment.delete_policy_version(version_id=record.pk)
+        policy_store.delete_policy_version(version_id=record.pk)
 
     assert MatchingPolicyVersion.objects.filter(pk=record.pk).exists()
 
@@ -257,7 +257,7 @@ def test_the_service_refuses_to_deactivate_a_used_version():
     record = used_policy()
 
     with pytest.raises(InvalidInput):
-        assessment.deactivate_policy_version(version_id=record.pk)
+        policy_store.deactivate_policy_version(version_id=record.pk)
 
     assert MatchingPolicyVersion.objects.get(pk=record.pk).active
 
@@ -265,9 +265,9 @@ def test_the_service_refuses_to_deactivate_a_used_version():
 def test_an_unused_version_can_be_deactivated():
     record = active_policy()
 
-    assessment.deactivate_policy_version(version_id=record.pk)
+    policy_store.deactivate_policy_version(version_id=record.pk)
 
-    assert assessment.policy_in_force_for_call(FundingCallFactory()) is None
+    assert policy_store.policy_in_force_for_call(FundingCallFactory()) is None
 
 
 @pytest.mark.postgres
@@ -288,19 +288,19 @@ def test_the_database_refuses_to_change_a_used_version_behind_the_models_back():
 
 def test_the_compiled_policy_is_built_once_per_content_hash():
     record = active_policy()
-    assessment._compiled.clear()
+    policy_store._compiled.clear()
 
-    first = assessment.compiled_policy(record)
+    first = policy_store.compiled_policy(record)
 
-    assert assessment.compiled_policy(MatchingPolicyVersion.objects.get()) is first
+    assert policy_store.compiled_policy(MatchingPolicyVersion.objects.get()) is first
 
 
 def test_stored_text_that_no_longer_matches_its_hash_is_refused():
     record = active_policy()
-    assessment._compiled.clear()
+    policy_store._compiled.clear()
     MatchingPolicyVersion.objects.filter(pk=record.pk).update(
         source_text=policy_text(budgets=(1, 2, 3))
     )
 
     with pytest.raises(InvalidInput):
-        assessment.compiled_policy(MatchingPolicyVersion.objects.get())
+        policy_store.compiled_policy(MatchingPolicyVersion.objects.get())

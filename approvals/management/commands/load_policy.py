@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from approvals.assessment import load_policy
 from approvals.policy import PolicyValidationError
+from approvals.policy_store import load_policy
 from workflows.errors import DomainError
 
 

@@ -4,9 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from approvals.assessment import OPEN_STATUSES, format_simulation, simulate
 from approvals.management.commands.load_policy import read_policy_file, refusal_for
 from approvals.policy import PolicyValidationError, load_policy_text
+from approvals.simulation import OPEN_STATUSES, format_simulation, simulate
 from workflows.errors import DomainError
 from workflows.models import FundingCall
 

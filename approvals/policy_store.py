@@ -1,0 +1,188 @@
+"""The matching-fund policy's stored versions: loading, taking out of force and removing them,
+and the version in force for a call.
+
+Selectors read (`policy_in_force_on`, `policy_in_force_for_call`); services write in one
+transaction (`load_policy`, `deactivate_policy_version`, `delete_policy_version`). The compiled
+policy holds closures, so it is never pickled or stored: it is rebuilt from the stored text once
+per process, cached by content hash.
+
+The version in force for a call is the active version whose period includes the day the call
+opened: every application of a call is measured by the rules announced for it, whenever its
+decision falls.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from workflows import permissions as rights
+from workflows.errors import InvalidInput, NotAllowed, NotFound
+from workflows.models import FundingCall
+
+from .models import MatchingPolicyVersion
+from .policy import (
+    PolicyValidationError,
+    PolicyVersion,
+    check_periods_do_not_overlap,
+    load_policy_text,
+    policy_in_force,
+)
+
+# Compiled versions by content hash, built once per process.
+_compiled: dict[str, PolicyVersion] = {}
+
+
+def compiled_policy(record: MatchingPolicyVersion) -> PolicyVersion:
+    """The evaluator's form of a stored version, compiled once per process.
+
+    Refuses (InvalidInput) stored text whose hash is no longer the stored hash.
+    """
+    policy = _compiled.get(record.content_hash)
+    if policy is None:
+        policy = load_policy_text(record.source_text)
+        if policy.content_hash != record.content_hash:
+            raise InvalidInput(
+                _("已存储的政策 %(policy)s 内容与其哈希不符。") % {"policy": str(record)}
+            )
+        _compiled[record.content_hash] = policy
+    return policy
+
+
+@dataclass(frozen=True)
+class PolicyInForce:
+    """A stored version and its compiled rules."""
+
+    record: MatchingPolicyVersion
+    policy: PolicyVersion
+
+
+def policy_in_force_on(day: datetime.date) -> PolicyInForce | None:
+    """The active version in force on `day`, or None."""
+    records = list(MatchingPolicyVersion.objects.in_force_on(day))
+    if not records:
+        return None
+    compiled = {r.content_hash: r for r in records}
+    try:
+        policy = policy_in_force([compiled_policy(r) for r in records], day)
+    except PolicyValidationError as exc:  # only if versions were activated around the service
+        raise InvalidInput(_("同一天有多个生效的配套资金政策版本：%s") % exc) from exc
+    return PolicyInForce(compiled[policy.content_hash], policy)
+
+
+def policy_day_for_call(call: FundingCall) -> datetime.date:
+    return timezone.localdate(call.opens_at)
+
+
+def policy_in_force_for_call(call: FundingCall) -> PolicyInForce | None:
+    """The version that governs a call's applications: the one in force when it opened."""
+    return policy_in_force_on(policy_day_for_call(call))
+
+
+def _ensure_administrator(actor: Any) -> None:
+    # None is the operator at the command line (manage.py load_policy).
+    if actor is None or getattr(actor, "is_superuser", False):
+        return
+    profile = rights.profile_of(actor)
+    if profile is None or profile.role != "administrator":
+        raise NotAllowed(_("只有管理员可以管理配套资金政策。"))
+
+
+@dataclass(frozen=True)
+class PolicyLoad:
+    """What `load_policy` did: `outcome` is created, replaced or unchanged."""
+
+    record: MatchingPolicyVersion
+    policy: PolicyVersion
+    outcome: str
+    activated: bool
+
+
+def load_policy(*, text: str, actor: Any = None, activate: bool = False) -> PolicyLoad:
+    """An administrator loads a policy document (YAML or JSON), optionally activating it.
+
+    Identical content under an existing (name, version) changes nothing; other content replaces
+    an unused version. Refuses, storing nothing: PolicyValidationError for an invalid document,
+    or for an active version whose period overlaps another active version; InvalidInput when
+    the (name, version) exists with other content and a decision has used it (bump the version).
+    """
+    _ensure_administrator(actor)
+    policy = load_policy_text(text)
+    loaded_by = actor if actor is not None and actor.pk else None
+    with transaction.atomic():
+        record = (
+            MatchingPolicyVersion.objects.select_for_update()
+            .filter(name=policy.name, version=policy.version)
+            .first()
+        )
+        if record is not None and record.content_hash == policy.content_hash:
+            outcome = "unchanged"
+        elif record is not None and record.is_used:
+            raise InvalidInput(
+                _(
+                    "政策“%(name)s”版本 %(version)s 已用于决定，不能修改；"
+                    "请提高版本号（version）后作为新版本导入。"
+                )
+                % {"name": policy.name, "version": policy.version}
+            )
+        else:
+            outcome = "created" if record is None else "replaced"
+            record = record or MatchingPolicyVersion(name=policy.name, version=policy.version)
+            record.content_hash = policy.content_hash
+            record.source_text = text
+            record.effective_from = policy.effective_from
+            record.effective_to = policy.effective_to
+            record.notice = policy.notice
+            record.loaded_by = loaded_by
+            record.loaded_at = timezone.now()
+        activated = activate and not record.active
+        if activated:
+            record.active = True
+            record.activated_at = timezone.now()
+        if record.active:
+            others = MatchingPolicyVersion.objects.active().exclude(pk=record.pk)
+            check_periods_do_not_overlap([*(compiled_policy(o) for o in others), policy])
+        if outcome != "unchanged" or activated:
+            record.save()
+    _compiled[policy.content_hash] = policy
+    return PolicyLoad(record, policy, outcome, activated)
+
+
+def _unused_version(version_id: int, action: str) -> MatchingPolicyVersion:
+    record = MatchingPolicyVersion.objects.select_for_update().filter(pk=version_id).first()
+    if record is None:
+        raise NotFound(_("政策版本不存在。"))
+    if record.is_used:
+        raise InvalidInput(
+            _("政策 %(policy)s 已用于决定，不能%(action)s。") % {"policy": record, "action": action}
+        )
+    return record
+
+
+def deactivate_policy_version(*, version_id: int, actor: Any = None) -> MatchingPolicyVersion:
+    """An administrator takes an unused version out of force. Refused once a decision used it."""
+    _ensure_administrator(actor)
+    with transaction.atomic():
+        record = _unused_version(version_id, _("停用"))
+        record.active = False
+        record.save(update_fields=["active"])
+    return record
+
+
+def delete_policy_version(*, version_id: int, actor: Any = None) -> None:
+    """An administrator removes a version loaded by mistake. Refused once a decision used it."""
+    _ensure_administrator(actor)
+    with transaction.atomic():
+        _unused_version(version_id, _("删除")).delete()
+
+
+def mark_policy_used(record: MatchingPolicyVersion) -> None:
+    """A decision has stated an amount under this version: from now on it is frozen."""
+    MatchingPolicyVersion.objects.filter(pk=record.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )

@@ -1,0 +1,207 @@
+"""A joint meeting's approvals drawn on the call's pooled budget.
+
+`plan_pool_draw` draws the approvals on paper, before the meeting's resolutions are recorded;
+`record_pool_draw` writes the draw in the resolutions' transaction: the departments' lower
+balances and each approval's split by department and by form, with the policy version.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from workflows.errors import InvalidInput
+from workflows.models import FundingApplication, FundingCall
+
+from .assessment import (
+    _english,
+    call_special_project_codes,
+    fact_rows,
+    facts_for_rows,
+    pool_state_for,
+)
+from .models import AgendaItem, ApprovalSplit, PoolBalance
+from .policy import ApplicationFacts, BatchAllocation, BatchItem, PolicyVersion, allocate_batch
+from .policy.money import MAX_AMOUNT, ZERO, format_money, times_down
+from .policy_store import PolicyInForce, mark_policy_used, policy_in_force_for_call
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+@dataclass(frozen=True)
+class PoolDraw:
+    """A meeting's approvals drawn (on paper) on the pool, and each one's form split."""
+
+    in_force: PolicyInForce
+    call: FundingCall
+    allocation: BatchAllocation
+    forms: dict[int, tuple[Decimal, Decimal, dict[str, Any]]]  # application → grant, equity, rule
+
+
+def _amount(value: Any) -> Decimal | None:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+    # Anything else is the approval's to refuse, with its own message.
+    return amount if amount.is_finite() and 0 < amount < MAX_AMOUNT else None
+
+
+def form_split(
+    policy: PolicyVersion, facts: ApplicationFacts, amount: Decimal
+) -> tuple[Decimal, Decimal, dict[str, Any]]:
+    """(grant, equity, the case that decided) for an approved amount under the equity rule."""
+    rule = policy.equity_share
+    if rule is None:
+        return amount, ZERO, {}
+    for index, case in enumerate(rule.cases):
+        if case.when is None or case.when.test(facts):
+            equity = times_down(amount, case.value)
+            return (
+                amount - equity,
+                equity,
+                {"rule_id": rule.id, "case": index, "share": str(case.value)},
+            )
+    return amount, ZERO, {}  # pragma: no cover - the schema makes the last case a fallback
+
+
+def plan_pool_draw(
+    *, call: FundingCall, approvals: list[tuple[AgendaItem, Any]]
+) -> PoolDraw | None:
+    """Before a meeting's resolutions are recorded: draw its approvals (agenda item, amount) on
+    the call's pool in the fixed order (score descending, then submission time). None when no
+    version is in force. Locks the call's pool until the transaction ends. Refuses
+    (InvalidInput) an oversubscribed pool, naming each department short and by how much.
+    Amounts that are missing or not positive are left to the approval itself to refuse."""
+    in_force = policy_in_force_for_call(call)
+    if in_force is None:
+        return None
+    list(FundingCall.objects.select_for_update().filter(pk=call.pk).values_list("pk", flat=True))
+    pool_state = pool_state_for(call, in_force, lock=True)
+    requested = {item.application_id: (item, _amount(amount)) for item, amount in approvals}
+    wanted: dict[int, tuple[AgendaItem, Decimal]] = {
+        pk: (item, amount) for pk, (item, amount) in requested.items() if amount is not None
+    }
+    rows = fact_rows(FundingApplication.objects.filter(pk__in=wanted))
+    facts, problems = facts_for_rows(rows, call_special_project_codes(call.pk))
+    if problems:
+        pk, problem = next(iter(problems.items()))
+        raise InvalidInput(
+            _("申请 %(pk)s 的数据无法按配套资金政策测算：%(problem)s")
+            % {"pk": pk, "problem": problem}
+        )
+    items = [
+        BatchItem(
+            key=str(row["pk"]),
+            amount=wanted[row["pk"]][1],
+            score=wanted[row["pk"]][0].weighted_score or ZERO,
+            submitted_at=row["submitted_at"] or _EPOCH,
+        )
+        for row in rows
+    ]
+    allocation = allocate_batch(in_force.policy, items, pool_state)
+    if allocation.is_oversubscribed:
+        raise InvalidInput(_oversubscribed_message(in_force.policy, allocation))
+    forms = {
+        pk: form_split(in_force.policy, facts[pk], amount) for pk, (_item, amount) in wanted.items()
+    }
+    return PoolDraw(in_force, call, allocation, forms)
+
+
+def _oversubscribed_message(policy: PolicyVersion, allocation: BatchAllocation) -> str:
+    short = {o.department for o in allocation.oversubscriptions}
+    needed: dict[str, Decimal] = {}
+    for draw in allocation.draws:
+        for code, part in draw.by_department:
+            needed[code] = needed.get(code, ZERO) + part
+    english = _english()
+    parts = []
+    for department in policy.pool.departments:
+        if department.code not in short:
+            continue
+        have = allocation.balances_before.balances[department.code]
+        parts.append(
+            _("%(department)s 需 %(needed)s 元，余额 %(balance)s 元，缺口 %(shortfall)s 元")
+            % {
+                "department": department.name.en if english else department.name.zh,
+                "needed": format_money(needed[department.code]),
+                "balance": format_money(have),
+                "shortfall": format_money(needed[department.code] - have),
+            }
+        )
+    items = [
+        f"#{key}" for key in sorted({o.item_key for o in allocation.oversubscriptions}, key=int)
+    ]
+    return _("资金池不足，决议未记录：%(departments)s（无法足额支付的申请：%(items)s）。") % {
+        "departments": "；".join(parts),
+        "items": "、".join(items),
+    }
+
+
+def record_pool_draw(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> list[ApprovalSplit]:
+    """With the meeting's resolutions, in their transaction: lower the departments' balances
+    and keep each approval's split by department and by form, with the policy version."""
+    policy = draw.in_force.policy
+    record = draw.in_force.record
+    after = draw.allocation.balances_after.balances
+    existing = {
+        b.department_code: b for b in PoolBalance.objects.filter(call=draw.call, policy=record)
+    }
+    now = timezone.now()
+    for position, department in enumerate(policy.pool.departments):
+        balance = existing.get(department.code)
+        if balance is None:
+            existing[department.code] = PoolBalance(
+                call=draw.call,
+                policy=record,
+                department_code=department.code,
+                department_name=department.name.zh,
+                budget=department.budget,
+                balance=after[department.code],
+                position=position,
+                updated_at=now,
+            )
+        else:
+            balance.balance = after[department.code]
+            balance.updated_at = now
+    PoolBalance.objects.bulk_create([b for b in existing.values() if b.pk is None])
+    PoolBalance.objects.bulk_update(
+        [b for b in existing.values() if b.pk is not None], ["balance", "updated_at"]
+    )
+    names = {d.code: d.name for d in policy.pool.departments}
+    splits = []
+    for position, batch_draw in enumerate(draw.allocation.draws, 1):
+        pk = int(batch_draw.key)
+        grant, equity, rule = draw.forms[pk]
+        splits.append(
+            ApprovalSplit(
+                agenda_item=items[pk],
+                application_id=pk,
+                policy=record,
+                policy_version=policy.version,
+                policy_content_hash=policy.content_hash,
+                amount=batch_draw.amount,
+                grant_amount=grant,
+                equity_amount=equity,
+                by_department=[
+                    {
+                        "code": code,
+                        "name_zh": names[code].zh,
+                        "name_en": names[code].en,
+                        "amount": str(part),
+                    }
+                    for code, part in batch_draw.by_department
+                ],
+                form_rule=rule,
+                draw_position=position,
+            )
+        )
+    created = ApprovalSplit.objects.bulk_create(splits)
+    mark_policy_used(record)
+    return created
