@@ -74,6 +74,13 @@ def sign_pdf(pdf: bytes) -> tuple[bytes, str]:
 
 
 @cache
+def signature_room(certificate_sizes: list[int]) -> int:
+    """Bytes to reserve in the PDF for the signature: the certificates it carries, 4 KB for
+    the rest, rounded up to even (the room is written in hex, two digits a byte)."""
+    room = sum(certificate_sizes) + 4096
+    return room + room % 2
+
+
 def _signer(path: str, passphrase: str) -> Any:
     """The signer of this process, loaded once per certificate file."""
     from pyhanko.sign import signers
@@ -112,9 +119,10 @@ def _signer_class() -> type:
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
-            certificates = sum(len(c.dump()) for c in self.cert_registry)
             signing_cert = cast("x509.Certificate", self.signing_cert)  # set by load_pkcs12
-            self.bytes_reserved = len(signing_cert.dump()) + certificates + 4096
+            self.bytes_reserved = signature_room(
+                [len(signing_cert.dump()), *(len(c.dump()) for c in self.cert_registry)]
+            )
 
         def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
             mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo

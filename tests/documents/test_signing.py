@@ -8,11 +8,13 @@ import io
 import pikepdf
 import pytest
 from django.core.management import call_command
+from hypothesis import given
+from hypothesis import strategies as st
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from documents.signing import certificate_fingerprint, make_demo_certificate
+from documents.signing import certificate_fingerprint, make_demo_certificate, signature_room
 
 from .issued import accepted, embedded_record, pdf_bytes, the_document
 
@@ -122,3 +124,13 @@ def test_make_demo_signing_cert_refuses_to_overwrite_a_file(tmp_path):
 
     with pytest.raises(CommandError, match="exists"):
         call_command("make_demo_signing_cert", str(path), passphrase="x", stdout=io.StringIO())
+
+
+@given(st.lists(st.integers(min_value=100, max_value=20_000), min_size=1, max_size=5))
+def test_the_room_kept_for_a_signature_is_even_and_holds_its_certificates(sizes):
+    # pyhanko writes the signature in hex and refuses an odd room: with certificates of an odd
+    # total size, signing failed and the document stayed unsigned.
+    room = signature_room(sizes)
+
+    assert room % 2 == 0
+    assert room >= sum(sizes) + 4096
