@@ -73,7 +73,6 @@ def sign_pdf(pdf: bytes) -> tuple[bytes, str]:
     return signed.getvalue(), certificate_fingerprint(signer.signing_cert)
 
 
-@cache
 def signature_room(certificate_sizes: list[int]) -> int:
     """Bytes to reserve in the PDF for the signature: the certificates it carries, 4 KB for
     the rest, rounded up to even (the room is written in hex, two digits a byte)."""
@@ -81,6 +80,7 @@ def signature_room(certificate_sizes: list[int]) -> int:
     return room + room % 2
 
 
+@cache
 def _signer(path: str, passphrase: str) -> Any:
     """The signer of this process, loaded once per certificate file."""
     from pyhanko.sign import signers
