@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 
 from workflows import permissions as rights
 from workflows import services as workflow
-from workflows.assignments import claim_task
 from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
 from workflows.models import FundingApplication, FundingCall, Status
 from workflows.services import refusals_recorded
@@ -225,7 +224,6 @@ def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Any, position:
     pk = resolution.application_id
     label = _("第%(n)d项") % {"n": position}
     try:
-        claim_task(application_id=pk, actor=actor)
         if resolution.decision == "approve":
             if resolution.amount is None:
                 raise InvalidInput(_("须填写批准金额。"))
@@ -237,13 +235,21 @@ def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Any, position:
             ):
                 raise InvalidInput(_("批准金额高于审核工作小组建议金额时须说明理由。"))
             workflow.approve_application(
-                application_id=pk, actor=actor, amount=resolution.amount, reason=resolution.reason
+                application_id=pk,
+                actor=actor,
+                amount=resolution.amount,
+                reason=resolution.reason,
+                claim=True,
             )
             item.approved_amount = resolution.amount
         elif resolution.decision == "reject":
-            workflow.reject_application(application_id=pk, actor=actor, reason=resolution.reason)
+            workflow.reject_application(
+                application_id=pk, actor=actor, reason=resolution.reason, claim=True
+            )
         elif resolution.decision == "defer":
-            workflow.defer_application(application_id=pk, actor=actor, reason=resolution.reason)
+            workflow.defer_application(
+                application_id=pk, actor=actor, reason=resolution.reason, claim=True
+            )
         else:
             raise InvalidInput(_("未知的决议。"))
     except (InvalidInput, NotAllowed, TransitionConflict) as exc:

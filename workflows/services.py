@@ -236,10 +236,11 @@ def recommend_application(
 
 @refusals_recorded
 def approve_application(
-    *, application_id: int, actor: Any, amount: Decimal, reason: str = ""
+    *, application_id: int, actor: Any, amount: Decimal, reason: str = "", claim: bool = False
 ) -> FundingApplication:
     """The meeting secretary records the joint meeting's approval with the amount granted.
-    Refused when the amount is not positive or exceeds the request."""
+    Refused when the amount is not positive or exceeds the request. ``claim`` takes the
+    unclaimed task in the same step, for a meeting's resolutions recorded together."""
     amount = parse_money(amount)
     return _transition(
         application_id=application_id,
@@ -247,6 +248,7 @@ def approve_application(
         name="approve",
         tier=Tier.MEETING,
         task="meeting_review",
+        claim=claim,
         reason=reason,
         details={"amount": amount},
         call={"amount": amount, "at": timezone.now()},
@@ -254,14 +256,18 @@ def approve_application(
 
 
 @refusals_recorded
-def defer_application(*, application_id: int, actor: Any, reason: str = "") -> FundingApplication:
-    """The meeting defers the request to a later meeting; it stays in the meeting's queue."""
+def defer_application(
+    *, application_id: int, actor: Any, reason: str = "", claim: bool = False
+) -> FundingApplication:
+    """The meeting defers the request to a later meeting; it stays in the meeting's queue.
+    ``claim`` as for ``approve_application``."""
     return _transition(
         application_id=application_id,
         actor=actor,
         name="defer",
         tier=Tier.MEETING,
         task="meeting_review",
+        claim=claim,
         reason=reason,
     )
 
@@ -295,13 +301,16 @@ def reject_application(
     actor: Any,
     reason: str = "",
     reasons: list[dict[str, Any]] | None = None,
+    claim: bool = False,
 ) -> FundingApplication:
-    """The tier now holding the request rejects it, with a written reason. Final."""
+    """The tier now holding the request rejects it, with a written reason. Final. ``claim`` as
+    for ``approve_application``."""
     reason, details = _reasons(reason, reasons)
     return _at_current_tier(
         application_id,
         actor,
         "reject",
+        claim=claim,
         reason=reason,
         details=details,
         call={"reason": reason, "at": timezone.now()},
@@ -369,6 +378,7 @@ def _transition(
     call: dict[str, Any] | None = None,
     validate: bool = False,
     then: Callable[[FundingApplication], object] | None = None,
+    claim: bool = False,
 ) -> FundingApplication:
     with transaction.atomic():
         application = locked_application(application_id)
@@ -389,7 +399,10 @@ def _transition(
             and open_task.flow_task.name != "revision"
             and open_task.owner_id != actor.pk
         ):
-            raise NotAllowed(_("请先认领该任务。"))
+            if not claim:
+                raise NotAllowed(_("请先认领该任务。"))
+            if open_task.owner_id is not None:
+                raise TransitionConflict(_("该任务已被他人认领。"))
         if validate:
             _validate(application, as_stored=True)
         _apply(
@@ -465,7 +478,7 @@ def complete_task(task: Task, actor: Any, application: FundingApplication) -> No
     # The decision routes on the status this transition left: hand it the locked row.
     task.process.funding_application = application
     activation = task.flow_task.activation_class(task)
-    if task.status == STATUS.NEW:  # the applicant's revision task is never claimed
+    if task.status == STATUS.NEW:  # never claimed: the applicant's revision, or claim=True
         activation.assign(actor)
     activation.start(None)
     activation.execute()

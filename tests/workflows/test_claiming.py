@@ -100,6 +100,36 @@ def test_the_meeting_must_claim_before_approving():
     assert Snapshot.of(application) == before
 
 
+def test_the_meeting_may_claim_and_approve_in_one_step():
+    application = FundingApplicationFactory(state="meeting_review")
+    secretary = application.people.secretary
+
+    services.approve_application(
+        application_id=application.pk, actor=secretary, amount="1000000", claim=True
+    )
+
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert application.audit_entries.get(transition="approve").actor == secretary
+
+
+def test_claiming_in_the_same_step_never_takes_a_task_another_secretary_holds():
+    application = FundingApplicationFactory(state="meeting_review")
+    other = make_user("meeting_secretary")
+    assignments.claim_task(application_id=application.pk, actor=other)
+    before = Snapshot.of(application)
+
+    with pytest.raises(TransitionConflict):
+        services.approve_application(
+            application_id=application.pk,
+            actor=application.people.secretary,
+            amount="1000000",
+            claim=True,
+        )
+
+    assert Snapshot.of(application) == before
+
+
 def test_a_released_lead_task_must_be_claimed_again_before_deciding(submitted):
     _claimed_by_lead_officer(submitted)
     officer = submitted.people.lead_officer
