@@ -415,12 +415,20 @@ def record_group_recommendation(
             if amount is None or amount <= 0 or amount > application.requested_amount:
                 raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
             workflow.recommend_application(
-                application_id=application_id, actor=actor, reason=reason, amount=amount
+                application_id=application_id,
+                actor=actor,
+                reason=reason,
+                amount=amount,
+                locked=application,
             )
         elif decision == "return":
-            workflow.return_application(application_id=application_id, actor=actor, reason=reason)
+            workflow.return_application(
+                application_id=application_id, actor=actor, reason=reason, locked=application
+            )
         elif decision == "reject":
-            workflow.reject_application(application_id=application_id, actor=actor, reason=reason)
+            workflow.reject_application(
+                application_id=application_id, actor=actor, reason=reason, locked=application
+            )
         else:
             raise InvalidInput(_("未知的决定。"))
         recommendation = GroupRecommendation.objects.create(

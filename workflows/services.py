@@ -88,6 +88,10 @@ def refusals_recorded(service: _Service) -> _Service:
         try:
             return service(actor=actor, **kwargs)
         except NotAllowed as exc:
+            if transaction.get_connection().needs_rollback:
+                # Refused inside a caller's transaction that is now ending (``locked=``): the
+                # caller is a service too, and records the refusal once it has rolled back.
+                raise
             record_refusal(
                 actor=actor,
                 application_id=kwargs.get("application_id"),
@@ -216,10 +220,17 @@ def accept_for_review(*, application_id: int, actor: Any, reason: str = "") -> F
 
 @refusals_recorded
 def recommend_application(
-    *, application_id: int, actor: Any, reason: str = "", amount: Decimal | None = None
+    *,
+    application_id: int,
+    actor: Any,
+    reason: str = "",
+    amount: Decimal | None = None,
+    locked: FundingApplication | None = None,
 ) -> FundingApplication:
     """The review group's chair recommends the request to the joint meeting, with an amount
-    that is positive and within the request (checked by the transition, under the lock)."""
+    that is positive and within the request (checked by the transition, under the lock).
+    ``locked``: the application as the caller locked it in its own open transaction (see
+    ``_transition``)."""
     if amount is not None:
         amount = parse_money(amount)
     return _transition(
@@ -231,6 +242,7 @@ def recommend_application(
         reason=reason,
         details={"recommended_amount": amount} if amount is not None else {},
         call={"amount": amount},
+        locked=locked,
     )
 
 
@@ -279,10 +291,11 @@ def return_application(
     actor: Any,
     reason: str = "",
     reasons: list[dict[str, Any]] | None = None,
+    locked: FundingApplication | None = None,
 ) -> FundingApplication:
     """The tier now holding the request returns it to the applicant for revision, with a
     written reason or structured reasons (``[{"item": ..., "text": ...}]``); the
-    resubmission comes back to the same tier."""
+    resubmission comes back to the same tier. ``locked`` as for ``recommend_application``."""
     reason, details = _reasons(reason, reasons)
     return _at_current_tier(
         application_id,
@@ -291,6 +304,7 @@ def return_application(
         reason=reason,
         details=details,
         call={"reason": reason},
+        locked=locked,
     )
 
 
@@ -302,9 +316,10 @@ def reject_application(
     reason: str = "",
     reasons: list[dict[str, Any]] | None = None,
     claim: bool = False,
+    locked: FundingApplication | None = None,
 ) -> FundingApplication:
     """The tier now holding the request rejects it, with a written reason. Final. ``claim`` as
-    for ``approve_application``."""
+    for ``approve_application``, ``locked`` as for ``recommend_application``."""
     reason, details = _reasons(reason, reasons)
     return _at_current_tier(
         application_id,
@@ -314,6 +329,7 @@ def reject_application(
         reason=reason,
         details=details,
         call={"reason": reason, "at": timezone.now()},
+        locked=locked,
     )
 
 
@@ -379,9 +395,20 @@ def _transition(
     validate: bool = False,
     then: Callable[[FundingApplication], object] | None = None,
     claim: bool = False,
+    locked: FundingApplication | None = None,
 ) -> FundingApplication:
-    with transaction.atomic():
-        application = locked_application(application_id)
+    """The one transition ``name`` on the application, as the module docstring says.
+
+    ``locked`` is the application as a caller already locked it (``locked_application``) in
+    the transaction it still holds open, when the caller reads it before deciding (the group's
+    recommendation): the lock is not taken again, and no savepoint is opened, since any error
+    here ends the caller's transaction too."""
+    if locked is not None and (
+        locked.pk != application_id or not transaction.get_connection().in_atomic_block
+    ):
+        raise RuntimeError("locked= takes the application locked in the open transaction")
+    with transaction.atomic(savepoint=locked is None):
+        application = locked if locked is not None else locked_application(application_id)
         if tier is None:
             tier = application.current_tier or ""
         open_task = None
