@@ -183,6 +183,5 @@ def delete_policy_version(*, version_id: int, actor: Any = None) -> None:
 
 def mark_policy_used(record: MatchingPolicyVersion) -> None:
     """A decision has stated an amount under this version: from now on it is frozen."""
-    MatchingPolicyVersion.objects.filter(pk=record.pk, used_at__isnull=True).update(
-        used_at=timezone.now()
-    )
+    if record.used_at is None:  # read in this transaction; frozen versions stay as they are
+        MatchingPolicyVersion.objects.filter(pk=record.pk).freeze(timezone.now())

@@ -44,6 +44,11 @@ class MatchingPolicyVersionQuerySet(models.QuerySet["MatchingPolicyVersion"]):
             raise PolicyVersionInUseError("a policy version used by a decision cannot be changed")
         return super().update(**kwargs)
 
+    def freeze(self, at: datetime.datetime) -> int:
+        """Mark the versions no decision has used yet as used ``at``: the one change a used
+        version takes, so it needs no check for one."""
+        return models.QuerySet.update(self.filter(used_at__isnull=True), used_at=at)
+
     def delete(self) -> tuple[int, dict[str, int]]:
         if self.filter(used_at__isnull=False).exists():
             raise PolicyVersionInUseError("a policy version used by a decision cannot be deleted")
