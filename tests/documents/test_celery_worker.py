@@ -1,5 +1,6 @@
 """Rendering off the request path, for real: a Celery worker on the local Redis renders the
-documents of twenty decisions, exactly one each.
+documents of twenty decisions, exactly one each; and a render whose worker process is killed
+midway is delivered again and stored once.
 
 The worker is a separate process (``celery -A config worker``) pointed at the test database:
 the test's SQLite file, or the test database on the same PostgreSQL server. The test's data
@@ -80,23 +81,25 @@ def _database_environment() -> dict[str, str]:
     return {"DATABASE_URL": f"postgres://{credentials}@{host}/{database['NAME']}"}
 
 
-@pytest.fixture
-def celery_worker(transactional_db, redis_broker, private_storage, tmp_path):
-    """A Celery worker with two processes, sharing this test's database and storage."""
+def _start_worker(
+    log_path: Path, redis_broker: str, private_storage: Path, *, app: str = "config", **env: str
+) -> subprocess.Popen:
+    """A Celery worker of ``app`` with two processes (``--concurrency``), sharing this test's
+    database and storage."""
     environment = {
         **os.environ,
         **_database_environment(),
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "CELERY_BROKER_URL": redis_broker,
         "PRIVATE_STORAGE_ROOT": str(private_storage),
+        **env,
     }
     if not environment["DATABASE_URL"]:
         del environment["DATABASE_URL"]
-    log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
-        worker = subprocess.Popen(  # noqa: S603 -- our interpreter, fixed arguments
+        return subprocess.Popen(  # noqa: S603 -- our interpreter, fixed arguments
             [
-                *(sys.executable, "-m", "celery", "-A", "config", "worker"),
+                *(sys.executable, "-m", "celery", "-A", app, "worker"),
                 *("--pool=prefork", "--concurrency=2", "--loglevel=INFO"),
                 *("--without-gossip", "--without-mingle", "--without-heartbeat"),
                 *("-n", f"documents-test-{uuid.uuid4().hex[:8]}@%h"),
@@ -107,7 +110,33 @@ def celery_worker(transactional_db, redis_broker, private_storage, tmp_path):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+@pytest.fixture
+def celery_worker(transactional_db, redis_broker, private_storage, tmp_path):
+    log_path = tmp_path / "worker.log"
+    worker = _start_worker(log_path, redis_broker, private_storage)
     yield worker
+    _stop(worker)
+    print(log_path.read_text(errors="replace")[-4000:])  # shown when the test fails
+
+
+@pytest.fixture
+def stalling_worker(transactional_db, redis_broker, private_storage, tmp_path):
+    """A worker whose renders wait while ``stall`` exists in the folder it is given
+    (``tests/documents/stalling_worker.py``); yields the worker and that folder."""
+    folder = tmp_path / "stall"
+    folder.mkdir()
+    (folder / "stall").touch()
+    log_path = tmp_path / "worker.log"
+    worker = _start_worker(
+        log_path,
+        redis_broker,
+        private_storage,
+        app="tests.documents.stalling_worker",
+        RENDER_STALL_DIR=str(folder),
+    )
+    yield worker, folder
     _stop(worker)
     print(log_path.read_text(errors="replace")[-4000:])  # shown when the test fails
 
@@ -156,3 +185,35 @@ def test_a_celery_worker_on_redis_renders_one_document_for_each_of_twenty_decisi
     assert ready == DECISIONS
     assert (len(documents), set(per_decision.values())) == (DECISIONS, {1})
     assert all(stored[d.pk] == d.sha256 for d in documents)
+
+
+def _wait_for_stalled_render(folder: Path, worker: subprocess.Popen) -> int:
+    """The pid of the worker process that has started a render and now waits."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while time.monotonic() < deadline and worker.poll() is None:
+        marks = list(folder.glob("rendering-*"))
+        if marks:
+            return int(marks[0].name.removeprefix("rendering-"))
+        time.sleep(POLL_SECONDS)
+    raise AssertionError("no render started")
+
+
+@pytest.fixture
+def one_decision(tasks_go_to_redis):
+    application = FundingApplicationFactory(state="lead_review")
+    services.accept_for_review(application_id=application.pk, actor=application.people.lead_officer)
+    return application
+
+
+def test_a_render_whose_worker_process_is_killed_is_delivered_again_and_stored_once(
+    one_decision, stalling_worker
+):
+    worker, folder = stalling_worker
+    os.kill(_wait_for_stalled_render(folder, worker), signal.SIGKILL)
+    (folder / "stall").unlink()
+
+    ready = _wait_until_ready(1, worker)
+
+    document = Document.objects.get()
+    stored = hashlib.sha256(document.file.open("rb").read()).hexdigest()
+    assert (ready, document.attempts, stored) == (1, 2, document.sha256)
