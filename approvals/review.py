@@ -153,7 +153,8 @@ def assign_experts(
             raise TransitionConflict()
         if not rights.is_group_chair(application, actor):
             raise NotAllowed(rights.why_not(application, actor, "group"))
-        if not any(t.owner_id == actor.pk for t in open_tasks(application, "assign_experts")):
+        mine = [t for t in open_tasks(application, "assign_experts") if t.owner_id == actor.pk]
+        if not mine:
             raise TransitionConflict(_("请先认领指派专家任务；专家可能已经指派。"))
         ids = list(dict.fromkeys(int(pk) for pk in expert_ids))
         if len(ids) != len(expert_ids):
@@ -180,6 +181,7 @@ def assign_experts(
             )
             for pk in ids
         )
+        mine[0].process.experts = experts  # the scoring tasks' owners (flows._assigned_expert)
         complete_people_task(
             application=application,
             actor=actor,
@@ -187,6 +189,7 @@ def assign_experts(
             event="assign_experts",
             data={"experts": ids},
             details={"experts": len(ids)},
+            task=mine[0],
         )
         notify_after_commit("expert_assigned", application.pk, ids)
     return assignments

@@ -124,13 +124,12 @@ def complete_people_task(
     details: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
     reason: str = "",
+    task: Task | None = None,
 ) -> Task:
     """Finish the actor's open ``node`` task on a locked application and audit it; for callers
-    that already hold the application row (``locked_application``) inside their transaction."""
-    mine = [t for t in open_tasks(application, node) if t.owner_id == actor.pk]
-    if not mine:
-        raise TransitionConflict(_("您在该申请上没有待办的此项任务。"))
-    task = mine[0]
+    that already hold the application row (``locked_application``) inside their transaction,
+    and may have found the task already (``actor_task``)."""
+    task = task or actor_task(application, actor, node)
     if data:
         task.data = {**task.data, **data}
         task.save(update_fields=["data"])
@@ -146,15 +145,20 @@ def complete_people_task(
     return task
 
 
+def actor_task(application: FundingApplication, actor: Any, node: str) -> Task:
+    """The actor's open ``node`` task on a locked application; a conflict when there is none."""
+    mine = [t for t in open_tasks(application, node) if t.owner_id == actor.pk]
+    if not mine:
+        raise TransitionConflict(_("您在该申请上没有待办的此项任务。"))
+    return mine[0]
+
+
 def hand_back_task(
     *, application: FundingApplication, actor: Any, node: str, event: str, reason: str = ""
 ) -> Any:
     """The actor gives up their open ``node`` task without finishing it (a declared conflict):
     it waits, unowned, for the tier's head to reassign it. Audited."""
-    mine = [t for t in open_tasks(application, node) if t.owner_id == actor.pk]
-    if not mine:
-        raise TransitionConflict(_("您在该申请上没有待办的此项任务。"))
-    task = mine[0]
+    task = actor_task(application, actor, node)
     task.owner = None
     task.status = "NEW"
     task.save(update_fields=["owner", "status"])

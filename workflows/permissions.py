@@ -42,21 +42,25 @@ def belongs_to_applicant(application: FundingApplication, user: Any) -> bool:
 
 
 def _past_involvement(application: FundingApplication, user: Any, tier: str) -> tuple[bool, bool]:
-    """(declared a conflict, acted at another tier) in one query: a person acts at most at one
-    tier of one application, so nobody approves their own recommendation.
+    """(declared a conflict, acted at another tier): a person acts at most at one tier of one
+    application, so nobody approves their own recommendation.
 
-    A service asks this several times under one lock (the queue, viewflow's routing, the
-    transition's own permission), so the answer is kept on the application object until the
-    audit trail records something new for it (``audit.record_transition``)."""
-    known: dict[Any, set[tuple[str, str]]] = application.__dict__.setdefault("_involvement", {})
-    rows = known.get(user.pk)
-    if rows is None:
-        rows = known[user.pk] = set(
-            application.audit_entries.filter(actor=user)
-            .filter(Q(transition=CONFLICT_DECLARED) | Q(tier__in=REVIEW_TIERS))
-            .values_list("transition", "tier")
+    One query answers it for everybody involved in the application, and a service asks it
+    several times under one lock (the queue, viewflow's routing, the transition's own
+    permission, each expert a chair assigns), so the answer is kept on the application object
+    until the audit trail records something new for it (``audit.record_transition``)."""
+    known: dict[Any, set[tuple[str, str]]] | None = application.__dict__.get("_involvement")
+    if known is None:
+        known = application.__dict__["_involvement"] = {}
+        for actor_id, transition, acted_at in (
+            application.audit_entries.filter(
+                Q(transition=CONFLICT_DECLARED) | Q(tier__in=REVIEW_TIERS)
+            )
+            .values_list("actor_id", "transition", "tier")
             .distinct()
-        )
+        ):
+            known.setdefault(actor_id, set()).add((transition, acted_at))
+    rows = known.get(user.pk, ())
     conflict = any(t == CONFLICT_DECLARED for t, _ in rows)
     elsewhere = any(t != CONFLICT_DECLARED and other != tier for t, other in rows)
     return conflict, elsewhere

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from approvals import review
 from approvals.models import CheckItem, CriterionScore, ExpertAssignment, FormalCheck
@@ -370,6 +372,25 @@ def test_assigning_experts_opens_one_scoring_task_owned_by_each_expert(with_expe
     owners = [t.owner for t in open_tasks(with_experts, "score")]
 
     assert sorted(owners, key=lambda u: u.pk) == with_experts.people.experts
+
+
+def _queries_to_assign(experts_count):
+    application = FundingApplicationFactory(state="group_review")
+    experts = [make_user("group_member") for _ in range(experts_count)]
+    _claim_assignment(application)
+    with CaptureQueriesContext(connection) as queries:
+        _assign(application, experts)
+    return len(queries)
+
+
+def test_each_further_expert_costs_only_their_own_scoring_task_and_its_link():
+    """Eligibility (past involvement) is read once for all experts, and the experts are loaded
+    once: one more expert is one more task and one more link, nothing read one by one."""
+    extra = 3
+
+    cost = _queries_to_assign(3 + extra) - _queries_to_assign(3)
+
+    assert cost <= 2 * extra
 
 
 def test_the_group_decision_waits_until_every_expert_has_scored(with_experts):
