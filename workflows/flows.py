@@ -8,6 +8,7 @@ applicant's revision, or to the end.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -17,6 +18,7 @@ from django.shortcuts import redirect
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.base import Edge
+from viewflow.workflow.nodes.join import JoinActivation
 from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.nodes.view import ViewActivation
 
@@ -104,8 +106,40 @@ class ExpertSplit(flow.Split):  # type: ignore[misc]  # viewflow is untyped
         self._score_node = this.resolve(instance, self._score_node)
 
 
+# The process of the scoring task whose completion is arriving at the join (ScoresInActivation).
+_arriving: ContextVar[Any] = ContextVar("arriving_process", default=None)
+
+
+class ScoresInActivation(JoinActivation):  # type: ignore[misc]  # viewflow is untyped
+    """The join of the experts' scoring tasks, continuing with the process object that arrives
+    (which carries the locked application) instead of reading the process and the application
+    again for the join task it finds."""
+
+    @classmethod
+    def create(cls, flow_task: Any, prev_activation: Any, token: Any, **kwargs: Any) -> Any:
+        arriving = _arriving.set(prev_activation.process)
+        try:
+            return super().create(flow_task, prev_activation, token, **kwargs)
+        finally:
+            _arriving.reset(arriving)
+
+    def __init__(self, task: Any) -> None:
+        process = _arriving.get()
+        if process is not None and task.process_id == process.pk:
+            task.process = process
+        super().__init__(task)
+
+
+class ScoresIn(flow.Join):  # type: ignore[misc]  # viewflow is untyped
+    activation_class = ScoresInActivation
+
+
 def _assigned_expert(activation: Any) -> Any:
-    return get_user_model()._default_manager.get(pk=activation.task.data["expert"])
+    """The expert named in the scoring task; the chair's assignment hands over the experts it
+    has loaded (as ``process.experts``), so they are not read again one by one."""
+    pk = activation.task.data["expert"]
+    loaded = getattr(activation.process, "experts", {})
+    return loaded.get(pk) or get_user_model()._default_manager.get(pk=pk)
 
 
 class ReviewFlow(flow.Flow):  # type: ignore[misc]  # viewflow is untyped
@@ -137,7 +171,7 @@ class ReviewFlow(flow.Flow):  # type: ignore[misc]  # viewflow is untyped
         .Assign(_assigned_expert)
         .Next(this.scores_in)
     )
-    scores_in = flow.Join().Next(this.group_decision)
+    scores_in = ScoresIn().Next(this.group_decision)
     group_decision = (
         Decision(open_application_page)
         .Permission("workflows.chair_group_tier", obj=lambda process: process.funding_application)
