@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test test-redis install system-deps lint format bench demo lock
+.PHONY: run test test-redis install system-deps lint format bench demo lock messages
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
@@ -59,3 +59,10 @@ demo: install
 # Refresh the pinned versions after changing dependencies in pyproject.toml.
 lock:
 	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock
+
+# Refresh the English catalogue of the interface from the sources and compile both catalogues
+# (needs gettext: apt-get install gettext). tests/test_languages.py checks the result.
+messages: install
+	$(DEV_ENV) $(PY) manage.py makemessages -l en --no-obsolete \
+		--ignore=.venv --ignore=documents --ignore=bench --ignore=tests
+	$(DEV_ENV) $(PY) manage.py compilemessages -l en --ignore=.venv

@@ -1,4 +1,13 @@
 import pytest
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language (Chinese): a page asked for in English leaves
+    English active in the thread that served it, as LocaleMiddleware does."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
