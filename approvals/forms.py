@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from workflows.models import FundingCall
 
@@ -57,8 +58,8 @@ class FormalCheckForm(forms.Form):
         widget=forms.RadioSelect,
         choices=(
             ("accept", _("受理，提交审核工作小组")),
-            ("return", _("退回修改")),
-            ("reject", _("不予支持")),
+            ("return", pgettext_lazy("decision", "退回修改")),
+            ("reject", pgettext_lazy("decision", "不予支持")),
         ),
     )
     reason = forms.CharField(
@@ -194,8 +195,8 @@ class RecommendationForm(forms.Form):
         widget=forms.RadioSelect,
         choices=(
             ("recommend", _("建议支持，提交联席会议")),
-            ("return", _("退回修改")),
-            ("reject", _("不予推荐")),
+            ("return", pgettext_lazy("decision", "退回修改")),
+            ("reject", pgettext_lazy("decision", "不予推荐")),
         ),
     )
     amount = forms.DecimalField(label=_("建议配套金额(元)"), required=False, **MONEY)
@@ -230,9 +231,9 @@ class ResolutionsForm(forms.Form):
 
     DECISIONS = (
         ("", _("—请选择—")),
-        ("approve", _("批准")),
-        ("reject", _("不予支持")),
-        ("defer", _("暂缓")),
+        ("approve", pgettext_lazy("decision", "批准")),
+        ("reject", pgettext_lazy("decision", "不予支持")),
+        ("defer", pgettext_lazy("decision", "暂缓")),
     )
 
     def __init__(self, *args: Any, items: list[AgendaItem], **kwargs: Any) -> None:
