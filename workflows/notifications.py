@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.dispatch import receiver
+from django.utils import translation
 
 from .models import FundingApplication, Status
 from .signals import application_transitioned
@@ -134,10 +135,13 @@ def send(
         "organisation": application.organisation.name,
         "title": application.title,
         "code": application.national_task_code,
-        "status": Status(application.status).label,
         "reason": reason,
     }
-    status_en = Status(application.status).value.replace("_", " ")
+    # Chinese first, then English, whatever language the request that decided was in.
+    with translation.override(settings.LANGUAGE_CODE):
+        values["status"] = str(Status(application.status).label)
+    with translation.override("en"):
+        status_en = str(Status(application.status).label)
     subject = f"{subject_zh.format(**values)} / {subject_en.format(**values)}"
     body = (
         body_zh.format(**values) + "\n\n——\n\n" + body_en.format(**{**values, "status": status_en})

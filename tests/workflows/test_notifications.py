@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import translation
 
 from approvals import review
 from tests.factories import (
@@ -25,10 +26,10 @@ REASON = "请补充国家批复文件"
 # What the applicant is told, by decision: the action, the state it is taken in, and the
 # status's words in the two languages.
 APPLICANT_HEARS = {
-    "return": ("lead_review", "退回修改", "returned"),
-    "reject": ("lead_review", "不予支持", "rejected"),
-    "approve": ("meeting_review", "已批复", "approved"),
-    "defer": ("meeting_review", "联席会议暂缓", "deferred"),
+    "return": ("lead_review", "退回修改", "Returned for revision"),
+    "reject": ("lead_review", "不予支持", "Not supported"),
+    "approve": ("meeting_review", "已批复", "Approved"),
+    "defer": ("meeting_review", "联席会议暂缓", "Deferred by the joint meeting"),
 }
 
 
@@ -88,6 +89,18 @@ def test_the_decision_mail_gives_the_status_and_reason_in_chinese_then_english(
     assert f"is now: {status_en}" in english
     assert REASON in chinese
     assert "News on your matching-fund request" in message.subject
+
+
+def test_a_decision_taken_in_english_still_mails_chinese_first(django_capture_on_commit_callbacks):
+    application = FundingApplicationFactory(state="lead_review")
+
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        _decide(application, "reject")
+
+    (message,) = _to(application.people.applicant.email)
+    chinese, english = message.body.split("\n\n——\n\n")
+    assert "状态已变为：不予支持" in chinese
+    assert "is now: Not supported" in english
 
 
 def test_only_the_applicant_organisation_hears_of_its_decision(django_capture_on_commit_callbacks):
