@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test test-redis install system-deps lint format bench demo lock messages
+.PHONY: run test test-redis test-browser install system-deps lint format bench demo lock messages
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
@@ -22,6 +22,10 @@ test: install
 # Tests that start a Celery worker against the local Redis (127.0.0.1:6379).
 test-redis: install
 	$(VENV)/bin/pytest -m redis
+
+test-browser: install
+	@scripts/system-deps.sh browser
+	$(VENV)/bin/pytest -m browser
 
 install: system-deps $(STAMP)
 

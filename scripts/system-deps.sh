@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs (WeasyPrint's libraries and the CJK fonts) when
 # they are missing: with apt-get as root, otherwise it names the command to run and stops.
+# `system-deps.sh browser` adds Chromium and its driver, for the browser tests.
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
+if [ "${1:-}" = "browser" ]; then
+  packages+=(chromium chromium-driver)
+fi
 if ! command -v dpkg-query >/dev/null 2>&1; then
-  echo "system-deps: not a Debian/Ubuntu system; make sure Pango, HarfBuzz and Noto CJK fonts are installed." >&2
+  echo "system-deps: not a Debian/Ubuntu system; make sure these are installed: ${packages[*]}" >&2
   exit 0
 fi
 missing=()
