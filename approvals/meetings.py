@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from workflows import permissions as rights
 from workflows import services as workflow
@@ -253,6 +254,7 @@ def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Any, position:
         else:
             raise InvalidInput(_("未知的决议。"))
     except (InvalidInput, NotAllowed, TransitionConflict) as exc:
-        raise type(exc)(f"{label}（{item.application_id}）：{exc.message}") from exc
+        colon = pgettext("before a value", "：")
+        raise type(exc)(f"{label}（{item.application_id}）{colon}{exc.message}") from exc
     item.resolution = resolution.decision
     item.reason = resolution.reason

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 from viewflow.workflow.status import STATUS
 
@@ -593,8 +594,10 @@ def _validate(application: FundingApplication, *, as_stored: bool = False) -> No
 
 def _format_errors(exc: ValidationError) -> str:
     if hasattr(exc, "message_dict"):
-        return "；".join(
-            f"{_label(field)}：{' '.join(messages)}" if field != "__all__" else " ".join(messages)
+        return pgettext("between items", "；").join(
+            f"{_label(field)}{pgettext('before a value', '：')}{' '.join(messages)}"
+            if field != "__all__"
+            else " ".join(messages)
             for field, messages in exc.message_dict.items()
         )
     return " ".join(exc.messages)
