@@ -63,10 +63,15 @@ def tasks_go_to_redis(redis_broker):
 
 
 def _forget_connections(app) -> None:
+    """Close the broker connections and producers of this process, kombu's shared pools too
+    (they are kept per broker address, so the next test would get the closed ones back)."""
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()
 
 
 def _database_environment() -> dict[str, str]:
