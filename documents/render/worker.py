@@ -19,6 +19,8 @@ from typing import Any
 
 from .fonts import CidFontCompactor
 from .policy import (
+    ASSET_SCHEME,
+    ASSETS,
     MAX_IMAGE_PIXELS,
     MAX_NESTING_DEPTH,
     ImageTooLargeError,
@@ -116,7 +118,7 @@ def _system_fonts_only() -> type:
 _PAGE_PROGRESS_MESSAGE = "Step 5 - Creating layout - Page %d"
 _MAX_MESSAGES = 20
 _WARM_UP_HTML = """<!DOCTYPE html><html lang="zh-Hans"><head>
-<link rel="stylesheet" href="asset:letterhead.css"></head><body><img src="asset:mark.svg" alt="">
+</head><body><img src="asset:mark.svg" alt="">
 <h1>配套资金批复</h1><p>人民币壹仟贰佰万元整（¥12,000,000.00）</p>
 <p style="font-family: 'Noto Sans CJK SC'">审核 <b>通过</b></p></body></html>"""
 
@@ -182,7 +184,9 @@ class _Renderer:
         # One font configuration for every render: the fonts are the system's and @font-face is
         # ignored, so nothing differs between documents, and Pango's caches stay warm (-15 ms).
         self.font_config = _system_fonts_only()()
-        self.render({"html": _WARM_UP_HTML, "pdf_variant": "pdf/a-3b", "page_limit": 1}, [])
+        self.stylesheets: dict[str, Any] = {}  # bundled stylesheets, parsed once (stylesheet)
+        warm_up = {"html": _WARM_UP_HTML, "pdf_variant": "pdf/a-3b", "page_limit": 1}
+        self.render({**warm_up, "stylesheets": ["letterhead.css"]}, [])
         # What exists now lives as long as the worker: keep the collector from walking it again,
         # and let a layout's many short-lived objects go in fewer, cheaper collections.
         gc.freeze()
@@ -200,7 +204,9 @@ class _Renderer:
             if nesting_depth(request["html"]) > MAX_NESTING_DEPTH:
                 raise RecursionError
             document = self.weasyprint.HTML(string=request["html"], url_fetcher=fetcher).render(
-                font_config=self.font_config, pdf_variant=request["pdf_variant"]
+                font_config=self.font_config,
+                pdf_variant=request["pdf_variant"],
+                stylesheets=[self.stylesheet(name) for name in request.get("stylesheets", ())],
             )
             if len(document.pages) > limit:
                 raise _PageLimitExceeded(len(document.pages))
@@ -229,6 +235,21 @@ class _Renderer:
             "messages": self.collector.messages,
         }
         return status, pdf
+
+    def stylesheet(self, name: str) -> Any:
+        """A bundled stylesheet, parsed the first time a document asks for it. Only stylesheets
+        listed in ``ASSETS`` exist; the name is never a path."""
+        if name not in self.stylesheets:
+            if ASSETS.get(name) != "text/css":
+                raise ResourceRefusedError(f"not a bundled stylesheet: {name[:200]}")
+            content, _ = resolve_resource(ASSET_SCHEME + name)
+            self.stylesheets[name] = self.weasyprint.CSS(
+                string=content.decode(),
+                base_url=ASSET_SCHEME + name,
+                url_fetcher=make_url_fetcher(),
+                font_config=self.font_config,
+            )
+        return self.stylesheets[name]
 
     def _finish(self, document: Any, pdf: Any) -> None:
         """Last touches to the PDF before WeasyPrint writes it."""

@@ -225,6 +225,23 @@ def test_an_unknown_pdf_variant_is_refused():
         render_pdf("<p>配套资金</p>", pdf_variant="pdf/x-4")
 
 
+ISSUER = '<header class="letterhead"><p class="issuer">北京市配套资金联席会议办公室</p></header>'
+
+
+def test_the_letterhead_styles_every_document_without_being_linked():
+    assert MARK_RED in decoded_streams(render_pdf(ISSUER))  # the issuer's line is red
+
+
+def test_a_document_rendered_without_the_letterhead_has_none_of_its_styles():
+    assert MARK_RED not in decoded_streams(render_pdf(ISSUER, stylesheets=()))
+
+
+@pytest.mark.parametrize("name", ["mark.svg", "../settings.py", "letterhead.css/../x.css"])
+def test_only_bundled_stylesheets_can_be_applied(name):
+    with pytest.raises(ValueError, match="stylesheet"):
+        render_pdf(ISSUER, stylesheets=[name])
+
+
 def test_an_attachment_with_a_path_as_its_name_is_refused():
     with pytest.raises(ValueError, match="plain file name"):
         PdfAttachment(filename="../decision.json", content=b"{}")
