@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from workflows import permissions as rights
 from workflows import services as workflow
-from workflows.assignments import complete_people_task, hand_back_task, reassign_task
+from workflows.assignments import actor_task, complete_people_task, hand_back_task, reassign_task
 from workflows.audit import record_event
 from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
 from workflows.models import FundingApplication, FundingCall, Status
@@ -153,9 +153,12 @@ def assign_experts(
             raise TransitionConflict()
         if not rights.is_group_chair(application, actor):
             raise NotAllowed(rights.why_not(application, actor, "group"))
-        mine = [t for t in open_tasks(application, "assign_experts") if t.owner_id == actor.pk]
-        if not mine:
-            raise TransitionConflict(_("请先认领指派专家任务；专家可能已经指派。"))
+        task = actor_task(
+            application,
+            actor,
+            "assign_experts",
+            missing=_("请先认领指派专家任务；专家可能已经指派。"),
+        )
         ids = list(dict.fromkeys(int(pk) for pk in expert_ids))
         if len(ids) != len(expert_ids):
             raise InvalidInput(_("同一专家不能重复指派。"))
@@ -181,7 +184,7 @@ def assign_experts(
             )
             for pk in ids
         )
-        mine[0].process.experts = experts  # the scoring tasks' owners (flows._assigned_expert)
+        task.process.experts = experts  # the scoring tasks' owners (flows._assigned_expert)
         complete_people_task(
             application=application,
             actor=actor,
@@ -189,7 +192,7 @@ def assign_experts(
             event="assign_experts",
             data={"experts": ids},
             details={"experts": len(ids)},
-            task=mine[0],
+            task=task,
         )
         notify_after_commit("expert_assigned", application.pk, ids)
     return assignments

@@ -145,11 +145,14 @@ def complete_people_task(
     return task
 
 
-def actor_task(application: FundingApplication, actor: Any, node: str) -> Task:
-    """The actor's open ``node`` task on a locked application; a conflict when there is none."""
+def actor_task(
+    application: FundingApplication, actor: Any, node: str, *, missing: str | None = None
+) -> Task:
+    """The actor's open ``node`` task on a locked application; a conflict (saying ``missing``,
+    when given) when there is none."""
     mine = [t for t in open_tasks(application, node) if t.owner_id == actor.pk]
     if not mine:
-        raise TransitionConflict(_("您在该申请上没有待办的此项任务。"))
+        raise TransitionConflict(missing or _("您在该申请上没有待办的此项任务。"))
     return mine[0]
 
 

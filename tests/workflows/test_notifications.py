@@ -278,6 +278,13 @@ def test_a_failing_mail_server_does_not_undo_the_decision(
     assert application.audit_entries.filter(transition="return_for_revision").count() == 1
 
 
+def _logged_for_operators(caplog, application):
+    return any(
+        r.name == "workflows.notifications" and str(application.pk) in r.getMessage()
+        for r in caplog.records
+    )
+
+
 def test_a_failing_mail_server_is_logged_for_operators(
     monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
@@ -287,10 +294,7 @@ def test_a_failing_mail_server_is_logged_for_operators(
     with django_capture_on_commit_callbacks(execute=True):
         _decide(application, "return")
 
-    assert any(
-        r.name == "workflows.notifications" and str(application.pk) in r.getMessage()
-        for r in caplog.records
-    )
+    assert _logged_for_operators(caplog, application)
 
 
 def _unreachable_broker(*args, **kwargs):
@@ -307,7 +311,4 @@ def test_an_unreachable_broker_does_not_undo_the_decision(
         _decide(application, "return")
 
     assert _status(application) == "returned"
-    assert any(
-        r.name == "workflows.notifications" and str(application.pk) in r.getMessage()
-        for r in caplog.records
-    )
+    assert _logged_for_operators(caplog, application)
