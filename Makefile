@@ -17,7 +17,7 @@ run: install
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 # Tests that start a Celery worker against the local Redis (127.0.0.1:6379).
 test-redis: install
@@ -42,7 +42,7 @@ system-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy workflows approvals documents config
+	$(VENV)/bin/mypy workflows approvals documents demo config
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -31,7 +31,7 @@ def setup(database: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from workflows.demo_data import ensure_demo_data
+    from demo.data import ensure_demo_data
 
     ensure_demo_data()
 

@@ -95,7 +95,7 @@ def run(database: str, count: int) -> bool:
     from approvals import assessment, policy_store
     from approvals.policy import format_comparison, load_policy_text
     from approvals.simulation import OPEN_STATUSES, simulate
-    from workflows.demo_data import ensure_call
+    from demo.data import ensure_call
 
     call = ensure_call()
     populate(call, count, random.Random(2026))

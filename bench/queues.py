@@ -151,7 +151,7 @@ def time_batch(users, project, round_number: int) -> tuple[float, float]:
     """Bring BATCH_SIZE applications to the meeting through the services, then time the
     meeting's resolutions on them."""
     from approvals import meetings
-    from workflows.demo_data import ensure_call
+    from demo.data import ensure_call
 
     call = ensure_call()
     applications = [

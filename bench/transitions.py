@@ -40,7 +40,7 @@ def run(database: str) -> None:
 
     from approvals import review
     from workflows import assignments, services
-    from workflows.demo_data import ensure_call
+    from demo.data import ensure_call
     from workflows.models import FundingApplication, SpecialProject, Status
     from workflows.notifications import notify_transition
     from workflows.signals import application_transitioned, transition_recorded

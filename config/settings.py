@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "workflows",
     "approvals",
     "documents",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -23,7 +23,7 @@ from documents.models import Document, DocumentStatus
 from workflows import assignments, services
 from workflows.audit import verify_chain
 from workflows.deadlines import DeadlineReport, process_deadlines
-from workflows.demo_data import ensure_call, ensure_demo_data
+from demo.data import ensure_call, ensure_demo_data
 from workflows.flows import ReviewFlow
 from workflows.models import (
     AuditEntry,

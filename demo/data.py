@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from .credit_code import check_character
-from .models import Department, FundingCall, Organisation, Profile, SpecialProject
+from workflows.credit_code import check_character
+from workflows.models import Department, FundingCall, Organisation, Profile, SpecialProject
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on purpose: demonstration logins only
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from workflows.demo_data import DEMO_PASSWORD, ensure_demo_data
+from demo.data import DEMO_PASSWORD, ensure_demo_data
 
 
 class Command(BaseCommand):
