@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -9,13 +7,10 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("审核与配套政策")
 
     def ready(self) -> None:
-        from workflows import pages
+        from workflows import access, pages
 
-        from .assessment import preview_for
-        from .views import expert_gate, review_panels
+        from .panels import application_fragments, expert_gate
+        from .selectors import EXPERT_DECLARATIONS
 
-        def preview(application: Any) -> dict[str, Any] | None:
-            shown = preview_for(application)
-            return shown.as_dict() if shown else None
-
-        pages.register(gate=expert_gate, panels=review_panels, preview=preview)
+        access.register_expert_declarations(EXPERT_DECLARATIONS)
+        pages.register(gate=expert_gate, fragments=application_fragments)

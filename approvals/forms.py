@@ -234,6 +234,7 @@ class ResolutionsForm(forms.Form):
         ("approve", pgettext_lazy("decision", "批准")),
         ("reject", pgettext_lazy("decision", "不予支持")),
         ("defer", pgettext_lazy("decision", "暂缓")),
+        ("return", pgettext_lazy("decision", "退回修改")),
     )
 
     def __init__(self, *args: Any, items: list[AgendaItem], **kwargs: Any) -> None:

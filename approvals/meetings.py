@@ -1,11 +1,13 @@
-"""The joint meeting (市联席会议): its agenda and its resolutions, recorded in one batch."""
+"""Tier 3: the municipal joint meeting (市联席会议) — its agenda, and its resolutions recorded in
+one batch with the call's budget, the pool draw and the minutes. This is the only way a request
+is approved, deferred, returned or rejected at the joint meeting."""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
@@ -13,11 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from workflows import permissions as rights
-from workflows import services as workflow
-from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
+from workflows import access
+from workflows.amounts import parse_money
+from workflows.errors import InvalidInput, NotAllowed, NotFound, TransitionConflict
 from workflows.models import FundingApplication, FundingCall, Status
-from workflows.services import refusals_recorded
+from workflows.review_path import Role, Tier
+from workflows.transitions import perform, refusals_recorded
 
 from .models import AgendaItem, GroupRecommendation, Meeting
 from .pool import plan_pool_draw, record_pool_draw
@@ -26,14 +29,13 @@ from .signals import meeting_resolved
 AWAITING_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)
 
 
-def _secretary(actor: Any) -> None:
-    profile = rights.profile_of(actor)
-    if profile is None or profile.role != "meeting_secretary":
+def _secretary(actor: Actor) -> None:
+    if access.role_of(actor) != Role.MEETING_SECRETARY:
         raise NotAllowed(_("只有联席会议秘书可以办理会议事项。"))
 
 
 def create_meeting(
-    *, actor: Any, call_id: int, held_on: datetime.date, place: str, chair: str
+    *, actor: Actor, call_id: int, held_on: datetime.date, place: str, chair: str
 ) -> Meeting:
     """The secretariat schedules a meeting for a call."""
     _secretary(actor)
@@ -51,6 +53,8 @@ class _Ranking(TypedDict):
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
+
+    from workflows.actors import Actor
 
     # An application with its latest group recommendation's score and amount.
     RankedApplication = WithAnnotations[FundingApplication, _Ranking]
@@ -74,14 +78,27 @@ def awaiting_meeting(call: FundingCall) -> QuerySet[RankedApplication]:
     )
 
 
-def build_agenda(*, meeting_id: int, actor: Any) -> list[AgendaItem]:
-    """The secretariat fills a planned meeting's agenda with every request waiting for a
-    meeting (deferred ones included), ranked by score. Rebuilding replaces the agenda."""
+def build_agenda(
+    *, meeting_id: int, actor: Actor, application_ids: list[int] | None = None
+) -> list[AgendaItem]:
+    """The secretariat fills a planned meeting's agenda with the requests waiting for a meeting
+    (deferred ones included), ranked by score: all of them, or those named. Rebuilding replaces
+    the agenda. Refused for a request named that is not waiting for this call's meeting."""
     _secretary(actor)
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        meeting = Meeting.objects.select_for_update().filter(pk=meeting_id).first()
+        if meeting is None:
+            raise NotFound(_("会议不存在。"))
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("会议已形成决议，不能再调整议程。"))
+        waiting = awaiting_meeting(meeting.call)
+        if application_ids is not None:
+            waiting = waiting.filter(pk__in=application_ids)
+            missing = set(application_ids) - {a.pk for a in waiting}
+            if missing:
+                raise InvalidInput(
+                    _("以下申请不在待审议之列：%s") % ", ".join(map(str, sorted(missing)))
+                )
         meeting.items.all().delete()
         return AgendaItem.objects.bulk_create(
             AgendaItem(
@@ -92,7 +109,7 @@ def build_agenda(*, meeting_id: int, actor: Any) -> list[AgendaItem]:
                 requested_amount=a.requested_amount,
                 recommended_amount=a.recommended,
             )
-            for i, a in enumerate(awaiting_meeting(meeting.call), 1)
+            for i, a in enumerate(waiting, 1)
         )
 
 
@@ -151,13 +168,15 @@ def meeting_agenda(meeting: Meeting) -> list[AgendaLine]:
 @dataclass(frozen=True)
 class Resolution:
     application_id: int
-    decision: str  # approve, reject or defer
+    decision: str  # approve, defer, return or reject
     amount: Decimal | None = None
     reason: str = ""
 
 
 @refusals_recorded
-def record_resolutions(*, meeting_id: int, actor: Any, resolutions: list[Resolution]) -> Meeting:
+def record_resolutions(
+    *, meeting_id: int, actor: Actor, resolutions: list[Resolution]
+) -> Meeting:
     """After the meeting the secretary records the resolution of every agenda item at once:
     either all are recorded, each with its own audit entry and document, or none. Refused when
     an item is missing or unknown, when an approval lacks an amount or exceeds the request (or
@@ -171,7 +190,11 @@ def record_resolutions(*, meeting_id: int, actor: Any, resolutions: list[Resolut
     in the same transaction."""
     _secretary(actor)
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().select_related("call").get(pk=meeting_id)
+        meeting = (
+            Meeting.objects.select_for_update().select_related("call").filter(pk=meeting_id).first()
+        )
+        if meeting is None:
+            raise NotFound(_("会议不存在。"))
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("该会议的决议已经记录。"))
         items = {i.application_id: i for i in meeting.items.all()}
@@ -221,40 +244,45 @@ def _check_budget(call: FundingCall, approvals: list[Resolution]) -> None:
         )
 
 
-def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Any, position: int) -> None:
-    pk = resolution.application_id
+def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Actor, position: int) -> None:
     label = _("第%(n)d项") % {"n": position}
     try:
-        if resolution.decision == "approve":
-            if resolution.amount is None:
-                raise InvalidInput(_("须填写批准金额。"))
-            recommended = item.recommended_amount
-            if (
-                recommended is not None
-                and resolution.amount > recommended
-                and not (resolution.reason or "").strip()
-            ):
-                raise InvalidInput(_("批准金额高于审核工作小组建议金额时须说明理由。"))
-            workflow.approve_application(
-                application_id=pk,
-                actor=actor,
-                amount=resolution.amount,
-                reason=resolution.reason,
-                claim=True,
-            )
-            item.approved_amount = resolution.amount
-        elif resolution.decision == "reject":
-            workflow.reject_application(
-                application_id=pk, actor=actor, reason=resolution.reason, claim=True
-            )
-        elif resolution.decision == "defer":
-            workflow.defer_application(
-                application_id=pk, actor=actor, reason=resolution.reason, claim=True
-            )
-        else:
-            raise InvalidInput(_("未知的决议。"))
+        transition, call = _resolution_step(item, resolution)
+        perform(
+            transition,
+            application_id=resolution.application_id,
+            actor=actor,
+            tier=Tier.MEETING,
+            reason=resolution.reason,
+            details={"meeting": item.meeting_id, "amount": resolution.amount}
+            if transition == "approve"
+            else {"meeting": item.meeting_id},
+            call=call,
+            claim=True,
+        )
     except (InvalidInput, NotAllowed, TransitionConflict) as exc:
         colon = pgettext("before a value", "：")
         raise type(exc)(f"{label}（{item.application_id}）{colon}{exc.message}") from exc
+    if transition == "approve":
+        item.approved_amount = resolution.amount
     item.resolution = resolution.decision
     item.reason = resolution.reason
+
+
+def _resolution_step(item: AgendaItem, resolution: Resolution) -> tuple[str, dict[str, object]]:
+    """The review path's step for one resolution, and the transition's arguments."""
+    if resolution.decision == "approve":
+        if resolution.amount is None:
+            raise InvalidInput(_("须填写批准金额。"))
+        amount = parse_money(resolution.amount)
+        recommended = item.recommended_amount
+        if recommended is not None and amount > recommended and not resolution.reason.strip():
+            raise InvalidInput(_("批准金额高于审核工作小组建议金额时须说明理由。"))
+        return "approve", {"amount": amount, "at": timezone.now()}
+    if resolution.decision == "defer":
+        return "defer", {}
+    if resolution.decision == "return":
+        return "return_for_revision", {"reason": resolution.reason}
+    if resolution.decision == "reject":
+        return "reject", {"reason": resolution.reason, "at": timezone.now()}
+    raise InvalidInput(_("未知的决议。"))

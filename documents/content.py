@@ -22,7 +22,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
-from approvals.review import group_summary, rubric_for
+from approvals.group_review import group_summary
+from approvals.rubric import rubric_for
 from workflows.models import AuditEntry, FundingApplication, Tier
 
 from .models import Document, DocumentKind

@@ -21,10 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.models import Meeting
-from workflows.models import AuditEntry, FundingApplication, Tier
+from workflows.models import AuditEntry, FundingApplication
+from workflows.review_path import documents_for
 
 from .content import (
-    GROUP_DECISION_FOR_TRANSITION,
     TEMPLATE_FOR_KIND,
     document_context,
     document_html,
@@ -38,7 +38,6 @@ from .render import RenderError, render_pdf
 from .signing import SigningError, sign_pdf, signing_enabled
 
 __all__ = [
-    "DOCUMENT_FOR_TRANSITION",
     "TEMPLATE_FOR_KIND",
     "document_context",
     "kinds_for_decision",
@@ -52,24 +51,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The document each transition produces for the applicant.
-DOCUMENT_FOR_TRANSITION = {
-    "accept_for_review": DocumentKind.ACCEPTANCE,
-    "approve": DocumentKind.APPROVAL,
-    "return_for_revision": DocumentKind.RETURN_NOTICE,
-    "reject": DocumentKind.REJECTION,
-}
-
-
 def kinds_for_decision(transition: str, tier: str) -> list[str]:
-    """The documents a decision produces: its notice, and the review group's opinion when
-    the group recommends, returns or rejects."""
-    kinds: list[str] = (
-        [DOCUMENT_FOR_TRANSITION[transition]] if transition in DOCUMENT_FOR_TRANSITION else []
-    )
-    if tier == Tier.GROUP and transition in GROUP_DECISION_FOR_TRANSITION:
-        kinds.append(DocumentKind.REVIEW_OPINION)
-    return kinds
+    """The documents a decision issues, as the review path says (its notice, and the review
+    group's opinion when the group recommends, returns or rejects)."""
+    return list(documents_for(transition, tier or None))
 
 
 # --- Opening (inside the decision's transaction) --------------------------------------------

@@ -13,8 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from workflows import permissions as rights
-from workflows import selectors
+from workflows import access
 
 from . import throttle
 from .content import issuer
@@ -23,19 +22,10 @@ from .verification import Verification, verify_content, verify_number
 
 # A decision document is a few hundred kilobytes; anything far larger is not one.
 MAX_VERIFY_UPLOAD_BYTES = 20 * 1024 * 1024
-# Roles that read the minutes of joint meetings (the minutes name every applicant on the agenda).
-MINUTES_READERS = ("meeting_secretary", "auditor", "administrator")
-
-
 def documents_visible_to(user: Any) -> QuerySet[Document]:
-    """Issued documents the user may download: those of applications they may see, and the
-    minutes of meetings for the meeting secretariat, auditors and administrators."""
-    issued = Document.objects.filter(status=DocumentStatus.READY)
-    visible = issued.filter(application__in=selectors.applications_visible_to(user))
-    profile = rights.profile_of(user)
-    if getattr(user, "is_superuser", False) or (profile and profile.role in MINUTES_READERS):
-        visible = visible | issued.filter(application__isnull=True, meeting__isnull=False)
-    return visible
+    """Issued documents the user may download, as the access policy says (the minutes name
+    every applicant on the agenda, so only the meetings' readers get them)."""
+    return access.visible_documents(user, Document.objects.filter(status=DocumentStatus.READY))
 
 
 @login_required
@@ -91,7 +81,6 @@ def _application_url(request: HttpRequest, result: Verification | None) -> str:
     document = result.document if result is not None else None
     if document is None or document.application_id is None or not request.user.is_authenticated:
         return ""
-    visible = selectors.applications_visible_to(request.user)
-    if not visible.filter(pk=document.application_id).exists():
+    if not access.applications_for(request.user).filter(pk=document.application_id).exists():
         return ""
     return reverse("application-detail", args=[document.application_id])

@@ -11,8 +11,9 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from approvals import review
-from workflows import assignments, services
+from approvals import group_review, lead_review, meetings, rubric
+from approvals.models import CheckItem
+from workflows import assignments, drafts, submission
 from workflows.credit_code import check_character
 from workflows.models import (
     Department,
@@ -213,7 +214,15 @@ PATHS = {
 }
 
 
+CHECKS_PASSED = {item: {"passed": True, "note": ""} for item in CheckItem.values}
+CHECKS_FAILED = {
+    **CHECKS_PASSED,
+    "national_approval_present": {"passed": False, "note": "请补充国家批复文件"},
+}
+
+
 def perform(step: str, application: FundingApplication, people: Reviewers) -> None:
+    """One step of a path, through the public service a person would use."""
     pk = application.pk
     actor_for = {
         "lead": people.lead_officer,
@@ -221,52 +230,99 @@ def perform(step: str, application: FundingApplication, people: Reviewers) -> No
         "meeting": people.secretary,
     }
     if step == "submit":
-        services.submit_application(application_id=pk, actor=people.applicant)
+        submission.submit_application(application_id=pk, actor=people.applicant)
     elif step == "withdraw":
-        services.withdraw_application(application_id=pk, actor=people.applicant)
+        submission.withdraw_application(application_id=pk, actor=people.applicant)
     elif step == "claim_group":
         score_by_experts(application, people)
         assignments.claim_task(application_id=pk, actor=people.group_chair)
     elif step.startswith("claim_"):
         assignments.claim_task(application_id=pk, actor=actor_for[step.removeprefix("claim_")])
     elif step == "accept":
-        services.accept_for_review(application_id=pk, actor=people.lead_officer)
+        formal_check(application, people, "accept")
     elif step == "recommend":
-        review.record_group_recommendation(
+        group_review.record_group_recommendation(
             application_id=pk,
             actor=people.group_chair,
             decision="recommend",
             amount=Decimal("6000000.00"),
         )
-    elif step == "defer":
-        services.defer_application(application_id=pk, actor=people.secretary)
-    elif step == "approve":
-        services.approve_application(
-            application_id=pk, actor=people.secretary, amount=Decimal("5000000.00")
+    elif step == "return_lead":
+        formal_check(application, people, "return")
+    elif step == "reject_lead":
+        formal_check(application, people, "reject", reason="不符合支持方向")
+    elif step in ("return_group", "reject_group"):
+        group_review.record_group_recommendation(
+            application_id=pk,
+            actor=people.group_chair,
+            decision=step.removesuffix("_group"),
+            reason="请补充国家批复文件" if step == "return_group" else "不符合支持方向",
         )
-    elif step.startswith("return_"):
-        services.return_application(
-            application_id=pk, actor=actor_for[step[7:]], reason="请补充国家批复文件"
-        )
-    elif step.startswith("reject_"):
-        services.reject_application(
-            application_id=pk, actor=actor_for[step[7:]], reason="不符合支持方向"
+    elif step in ("defer", "approve", "return_meeting", "reject_meeting"):
+        decision = step.removesuffix("_meeting")
+        resolve_at_meeting(
+            application,
+            people,
+            decision,
+            amount=Decimal("5000000.00") if decision == "approve" else None,
+            reason={"return": "请补充国家批复文件", "reject": "不符合支持方向"}.get(decision, ""),
         )
     else:  # pragma: no cover - a typo in a test's path
         raise ValueError(step)
+
+
+def formal_check(
+    application: FundingApplication, people: Reviewers, decision: str, *, reason: str = ""
+) -> FundingApplication:
+    """The lead officer (holding the task) records the formal check with ``decision``: every
+    item passed to accept, the national approval missing to return or reject."""
+    return lead_review.record_formal_check(
+        application_id=application.pk,
+        actor=people.lead_officer,
+        decision=decision,
+        items=CHECKS_PASSED if decision == "accept" else CHECKS_FAILED,
+        reason=reason,
+    )
+
+
+def resolve_at_meeting(
+    application: FundingApplication,
+    people: Reviewers,
+    decision: str,
+    *,
+    amount: Decimal | None = None,
+    reason: str = "",
+):
+    """A joint meeting of the application's call with this application alone on its agenda,
+    resolving ``decision`` on it; returns the meeting."""
+    meeting = meetings.create_meeting(
+        actor=people.secretary,
+        call_id=application.call_id,
+        held_on=timezone.localdate(),
+        place="市政府会议室",
+        chair="主管副市长",
+    )
+    meetings.build_agenda(
+        meeting_id=meeting.pk, actor=people.secretary, application_ids=[application.pk]
+    )
+    return meetings.record_resolutions(
+        meeting_id=meeting.pk,
+        actor=people.secretary,
+        resolutions=[meetings.Resolution(application.pk, decision, amount, reason)],
+    )
 
 
 def score_by_experts(application: FundingApplication, people: Reviewers, value: int = 80) -> None:
     """The chair assigns the application's experts, who declare no conflict and score it."""
     pk = application.pk
     assignments.claim_task(application_id=pk, actor=people.group_chair)
-    review.assign_experts(
+    group_review.assign_experts(
         application_id=pk, actor=people.group_chair, expert_ids=[e.pk for e in people.experts]
     )
-    rubric = review.rubric_for(application.call)
+    rubric = rubric.rubric_for(application.call)
     for expert in people.experts:
-        review.declare_interest(application_id=pk, actor=expert, conflict=False)
-        review.submit_scores(
+        group_review.declare_interest(application_id=pk, actor=expert, conflict=False)
+        group_review.submit_scores(
             application_id=pk, actor=expert, scores={c.code: (value, "论证充分") for c in rubric}
         )
 
@@ -330,7 +386,7 @@ class FundingApplicationFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, state: str = "draft", **kwargs):
         actor = kwargs.pop("created_by")
         kwargs.pop("organisation")
-        application = services.create_application(actor=actor, data=kwargs)
+        application = drafts.create_application(actor=actor, data=kwargs)
         people = Reviewers(application)
         for step in PATHS[state]:
             perform(step, application, people)

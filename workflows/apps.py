@@ -7,4 +7,4 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("申报与审批流程")
 
     def ready(self) -> None:
-        from . import notifications  # noqa: F401  (connects the messenger to transitions)
+        from . import notifications, permissions  # noqa: F401  (the messenger; the rights)

@@ -1,12 +1,12 @@
-"""Who holds which task: claiming, releasing, reassigning, and completing the people-side tasks
-that move no status (assigning experts, scoring). Same rules as the transitions: one transaction,
-the application row locked first, every action on the audit trail. That row lock is the flow's
-lock too (``flows.ApplicationRowLock``), so tasks change under it without taking it again."""
+"""Who holds which task: claiming (at tier 1 also the lead department's receipt of the request),
+releasing and reassigning. Same rules as the decisions: one transaction, the application row
+locked first, every action on the audit trail. That row lock is the flow's lock too
+(``flows.ApplicationRowLock``), so tasks change under it without taking it again."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -17,15 +17,18 @@ from .audit import record_event
 from .errors import InvalidInput, NotAllowed, TransitionConflict
 from .flows import CLAIMABLE_TASKS
 from .models import FundingApplication, Status, Tier
-from .services import _apply, complete_task, locked_application, open_tasks, refusals_recorded
+from .selectors import open_tasks
+from .transitions import locked_application, perform, refusals_recorded
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from viewflow.workflow.models import Task
 
+    from .actors import Actor
+
 
 @refusals_recorded
-def claim_task(*, application_id: int, actor: Any) -> FundingApplication:
+def claim_task(*, application_id: int, actor: Actor) -> FundingApplication:
     """A reviewer takes the open task of their tier. At tier 1 this is also the moment the
     lead department receives the request (submitted → lead_review), which is audited.
     Refused when somebody else holds the task, or the actor may not act on this application
@@ -48,11 +51,18 @@ def claim_task(*, application_id: int, actor: Any) -> FundingApplication:
             raise NotAllowed(rights.why_not(application, actor, application.current_tier))
         task.flow_task.activation_class(task).assign(actor)
         if application.status == Status.SUBMITTED:
-            _apply(application, actor, name="receive", tier=Tier.LEAD)
+            perform(
+                "receive",
+                application_id=application_id,
+                actor=actor,
+                tier=Tier.LEAD,
+                waits_for_task=False,
+                locked=application,
+            )
     return application
 
 
-def release_task(*, application_id: int, actor: Any) -> FundingApplication:
+def release_task(*, application_id: int, actor: Actor) -> FundingApplication:
     """The reviewer holding a task gives it back to their tier's queue."""
     with transaction.atomic():
         application = locked_application(application_id)
@@ -68,7 +78,7 @@ def release_task(*, application_id: int, actor: Any) -> FundingApplication:
 
 @refusals_recorded
 def reassign_task(
-    *, application_id: int, actor: Any, task_id: int, to_user_id: int, reason: str = ""
+    *, application_id: int, actor: Actor, task_id: int, to_user_id: int, reason: str = ""
 ) -> FundingApplication:
     """The head of a tier (the group chair for experts) gives an open task to another person
     of that tier: after an escalation, or when an expert declared a conflict. Refused for
@@ -115,67 +125,6 @@ def reassign_task(
     return application
 
 
-def complete_people_task(
-    *,
-    application: FundingApplication,
-    actor: Any,
-    node: str,
-    event: str,
-    details: dict[str, Any] | None = None,
-    data: dict[str, Any] | None = None,
-    reason: str = "",
-    task: Task | None = None,
-) -> Task:
-    """Finish the actor's open ``node`` task on a locked application and audit it; for callers
-    that already hold the application row (``locked_application``) inside their transaction,
-    and may have found the task already (``actor_task``)."""
-    task = task or actor_task(application, actor, node)
-    if data:
-        task.data = {**task.data, **data}
-        task.save(update_fields=["data"])
-    record_event(
-        application,
-        actor=actor,
-        name=event,
-        tier=application.current_tier or "",
-        reason=reason,
-        details={"task": task.pk, **(details or {})},
-    )
-    complete_task(task, actor, application)
-    return task
-
-
-def actor_task(
-    application: FundingApplication, actor: Any, node: str, *, missing: str | None = None
-) -> Task:
-    """The actor's open ``node`` task on a locked application; a conflict (saying ``missing``,
-    when given) when there is none."""
-    mine = [t for t in open_tasks(application, node) if t.owner_id == actor.pk]
-    if not mine:
-        raise TransitionConflict(missing or _("您在该申请上没有待办的此项任务。"))
-    return mine[0]
-
-
-def hand_back_task(
-    *, application: FundingApplication, actor: Any, node: str, event: str, reason: str = ""
-) -> Any:
-    """The actor gives up their open ``node`` task without finishing it (a declared conflict):
-    it waits, unowned, for the tier's head to reassign it. Audited."""
-    task = actor_task(application, actor, node)
-    task.owner = None
-    task.status = "NEW"
-    task.save(update_fields=["owner", "status"])
-    record_event(
-        application,
-        actor=actor,
-        name=event,
-        tier=application.current_tier or "",
-        reason=reason,
-        details={"task": task.pk},
-    )
-    return task
-
-
 def _task(application: FundingApplication, task_id: int) -> Task:
     for task in open_tasks(application):
         if task.pk == task_id:
@@ -183,5 +132,5 @@ def _task(application: FundingApplication, task_id: int) -> Task:
     raise TransitionConflict(_("该任务已不在办理中。"))
 
 
-def _already_scoring(application: FundingApplication, user: Any) -> bool:
+def _already_scoring(application: FundingApplication, user: User) -> bool:
     return any(t.owner_id == user.pk for t in open_tasks(application, "score"))

@@ -12,16 +12,16 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from celery import shared_task
 from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.db.models.functions import Least
 from django.utils import timezone
 
 from .audit import record_event
-from .flows import ReviewFlow
+from .flows import OPEN_TASK_STATES, ReviewFlow
 from .models import DeadlineNotice, FundingApplication, FundingCall
 from .notifications import notify_after_commit, recipients_for_tier, tier_heads
-from .selectors import OPEN_TASK_STATES
 
 if TYPE_CHECKING:
     from viewflow.workflow.models import Task
@@ -109,3 +109,9 @@ def _notice(task: Task, application: FundingApplication, kind: str, due: datetim
     except IntegrityError:
         return False
     return True
+
+
+@shared_task(name="workflows.process_deadlines")  # type: ignore[untyped-decorator]  # celery is untyped
+def process_deadlines_task() -> dict[str, int]:
+    report = process_deadlines()
+    return {"reminded": report.reminded, "escalated": report.escalated}

@@ -1,7 +1,7 @@
 """The review flow: who has to act next on an application, and in which queue.
 
 The flow drives, the state machine guards. Every human task here is ended by exactly one
-service in ``workflows.services``, which performs one transition and then completes the task;
+public service (see ``workflows.review_path``), which performs one transition and then completes the task;
 each decision task then routes on the status that transition left: to the next tier, to the
 applicant's revision, or to the end.
 """
@@ -21,6 +21,7 @@ from viewflow.workflow.base import Edge
 from viewflow.workflow.nodes.join import JoinActivation
 from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.nodes.view import ViewActivation
+from viewflow.workflow.status import STATUS
 
 from .models import FundingApplication, Status
 
@@ -211,24 +212,7 @@ class ReviewFlow(flow.Flow):  # type: ignore[misc]  # viewflow is untyped
         return activation.process
 
 
-# The tasks that may be open while the application has each status; a test walks the state
-# machine and checks the flow against this table.
-OPEN_TASKS_FOR_STATUS = {
-    Status.SUBMITTED: {"lead_review"},
-    Status.LEAD_REVIEW: {"lead_review"},
-    Status.GROUP_REVIEW: {"assign_experts", "score", "group_decision"},
-    Status.MEETING_REVIEW: {"meeting_review"},
-    Status.DEFERRED: {"meeting_review"},
-    Status.RETURNED: {"revision"},
-}
-# The task whose completion is the decision taken in each status.
-DECISION_TASK = {
-    Status.SUBMITTED: "lead_review",
-    Status.LEAD_REVIEW: "lead_review",
-    Status.GROUP_REVIEW: "group_decision",
-    Status.MEETING_REVIEW: "meeting_review",
-    Status.DEFERRED: "meeting_review",
-    Status.RETURNED: "revision",
-}
+# The task states in which somebody still has to act.
+OPEN_TASK_STATES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 # Tasks a reviewer takes from the tier's queue (experts' scoring tasks are assigned to them).
 CLAIMABLE_TASKS = ("lead_review", "assign_experts", "group_decision", "meeting_review")

@@ -1,4 +1,3 @@
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -6,8 +5,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .drafts import EDITABLE_FIELDS
 from .models import AttachmentKind, FundingApplication, FundingCall
-from .services import EDITABLE_FIELDS
 
 if TYPE_CHECKING:
     _ApplicationFormBase = forms.ModelForm[FundingApplication]
@@ -34,21 +33,15 @@ class ApplicationForm(_ApplicationFormBase):
         )
 
 
-class DecisionForm(forms.Form):
+class ReasonForm(forms.Form):
+    """A written reason, for the steps on the application page that take one (withdrawing)."""
+
     reason = forms.CharField(
         label=_("意见/理由"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    amount = forms.DecimalField(
-        label=_("金额(元)"),
-        required=False,
-        min_value=Decimal("0.01"),
-        max_digits=16,
-        decimal_places=2,
-    )
-
 
 class AttachmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("材料类型"), choices=AttachmentKind.choices)

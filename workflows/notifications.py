@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
@@ -20,6 +21,7 @@ from django.dispatch import receiver
 from django.utils import translation
 
 from .models import FundingApplication, Status
+from .review_path import APPLICANT, CURRENT_TIER, notices_for
 from .signals import application_transitioned
 
 log = logging.getLogger(__name__)
@@ -69,16 +71,6 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "you may reassign it.",
     ),
 }
-
-# Who hears of each transition: the applicant's organisation, or the people of the next tier.
-APPLICANT_HEARS = {"return_for_revision", "reject", "approve", "defer", "withdraw"}
-NEXT_TIER_HEARS = {
-    "submit": "lead",
-    "accept_for_review": "group_chair",
-    "recommend": "meeting",
-    "resubmit": "current",
-}
-
 
 def recipients_for_tier(application: FundingApplication, tier: str) -> list[Any]:
     users = get_user_model()._default_manager.filter(is_active=True).exclude(email="")
@@ -175,8 +167,6 @@ def notify_transition(
 ) -> None:
     """Queue the notices of a committed transition, so the decision's request does not wait
     for the mail server; without a broker they are sent here and now."""
-    from .tasks import send_transition_notices_task
-
     try:
         send_transition_notices_task.delay(application_id, transition)
     except Exception:  # the broker is down: the decision stands, operators see the log
@@ -184,18 +174,27 @@ def notify_transition(
 
 
 def send_transition_notices(application_id: int, transition: str) -> None:
-    """The applicant hears of decisions on their request; the next tier of its arrival."""
+    """Whoever the review path names for the step hears of it: the applicant of decisions on
+    their request, a tier of its arrival."""
     application = FundingApplication.objects.select_related("special_project", "organisation").get(
         pk=application_id
     )
-    if transition in APPLICANT_HEARS:
-        reason = (
-            application.audit_entries.order_by("-seq").values_list("reason", flat=True).first()
-            or ""
-        )
-        send("decided", application, applicant_users(application), reason)
-    tier = NEXT_TIER_HEARS.get(transition)
-    if tier == "current":
-        tier = application.current_tier or ""
-    if tier:
-        send("arrived", application, recipients_for_tier(application, tier))
+    latest = (
+        application.audit_entries.filter(transition=transition)
+        .order_by("-seq")
+        .values("reason", "tier")
+        .first()
+        or {}
+    )
+    for hears in notices_for(transition, latest.get("tier") or None):
+        if hears == APPLICANT:
+            send("decided", application, applicant_users(application), latest.get("reason", ""))
+            continue
+        tier = (application.current_tier or "") if hears == CURRENT_TIER else hears
+        if tier:
+            send("arrived", application, recipients_for_tier(application, tier))
+
+
+@shared_task(name="workflows.send_transition_notices")  # type: ignore[untyped-decorator]  # celery is untyped
+def send_transition_notices_task(application_id: int, transition: str) -> None:
+    send_transition_notices(application_id, transition)

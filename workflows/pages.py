@@ -1,37 +1,39 @@
-"""What other apps add to the application pages, without this app importing them.
+"""The one hook through which other apps add to the application pages, without this app
+importing them or its templates including theirs.
 
-The review tiers' panels, the experts' declaration gate and the policy preview belong to
-``approvals``, which registers them here when it is ready; the pages ask this registry. The
-dependency so runs one way, from approvals to workflows, in the views as in the models.
+``approvals`` registers, when it is ready, a gate (the experts' declaration page, which replaces
+the application page until they declare) and fragments: HTML it renders itself from its own
+templates, placed in named slots of the application's pages (``summary`` after the facts,
+``actions`` in the work panel, ``preview`` on the applicant's form). The dependency so runs one
+way, from approvals to workflows, in the views and templates as in the models.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
+    from django.utils.safestring import SafeString
 
     from .models import FundingApplication
 
 Gate = Callable[["HttpRequest", "FundingApplication"], "HttpResponse | None"]
-Panels = Callable[[Any, "FundingApplication"], dict[str, Any]]
-Preview = Callable[["FundingApplication"], "dict[str, Any] | None"]
+# (request, application, page name) -> {slot: rendered HTML}
+Fragments = Callable[["HttpRequest", "FundingApplication", str], "dict[str, SafeString]"]
 
 _gates: list[Gate] = []
-_panels: list[Panels] = []
-_previews: list[Preview] = []
+_fragments: list[Fragments] = []
 
 
-def register(
-    *, gate: Gate | None = None, panels: Panels | None = None, preview: Preview | None = None
-) -> None:
-    """Add a gate (a response that replaces the page, or None), panels (context for the
-    page) or a preview (of the decision a draft would get). Registering twice is harmless."""
-    for hook, hooks in ((gate, _gates), (panels, _panels), (preview, _previews)):
-        if hook is not None and hook not in hooks:
-            hooks.append(hook)  # type: ignore[arg-type]  # each list holds its own kind
+def register(*, gate: Gate | None = None, fragments: Fragments | None = None) -> None:
+    """Add a gate (a response that replaces the page, or None) or fragments. Registering twice
+    is harmless."""
+    if gate is not None and gate not in _gates:
+        _gates.append(gate)
+    if fragments is not None and fragments not in _fragments:
+        _fragments.append(fragments)
 
 
 def gate(request: HttpRequest, application: FundingApplication) -> HttpResponse | None:
@@ -43,16 +45,14 @@ def gate(request: HttpRequest, application: FundingApplication) -> HttpResponse 
     return None
 
 
-def panels(user: Any, application: FundingApplication) -> dict[str, Any]:
-    context: dict[str, Any] = {}
-    for hook in _panels:
-        context.update(hook(user, application))
-    return context
+def fragments(
+    request: HttpRequest, application: FundingApplication, page: str
+) -> dict[str, SafeString]:
+    """Every registered app's fragments for ``page`` ("detail" or "form"), by slot."""
+    from django.utils.safestring import mark_safe
 
-
-def preview(application: FundingApplication) -> dict[str, Any] | None:
-    for hook in _previews:
-        shown = hook(application)
-        if shown is not None:
-            return shown
-    return None
+    slots: dict[str, list[str]] = {}
+    for hook in _fragments:
+        for slot, html in hook(request, application, page).items():
+            slots.setdefault(slot, []).append(html)
+    return {slot: mark_safe("".join(parts)) for slot, parts in slots.items()}  # noqa: S308

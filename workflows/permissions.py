@@ -8,25 +8,19 @@ it has locked the row, and ``why_not`` gives the refused user the reason in word
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-if TYPE_CHECKING:
-    from .models import FundingApplication, Profile
+from .access import profile_of
+from .models import FundingApplication
+from .models.application import TRANSITION_RIGHTS
+from .review_path import Role, Tier
 
-LEAD, GROUP, MEETING = "lead", "group", "meeting"
+LEAD, GROUP, MEETING = Tier.LEAD, Tier.GROUP, Tier.MEETING
 REVIEW_TIERS = (LEAD, GROUP, MEETING)
 CONFLICT_DECLARED = "declare_conflict"
-
-
-def profile_of(user: Any) -> Profile | None:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    # A user without a programme role (a bare superuser) raises RelatedObjectDoesNotExist,
-    # which is an AttributeError.
-    return getattr(user, "profile", None)
 
 
 # --- conflicts of interest and separation of duties -----------------------------------------
@@ -81,7 +75,7 @@ def why_not(application: FundingApplication, user: Any, tier: str | None) -> str
 
 
 def _reviewer(
-    application: FundingApplication, user: Any, tier: str, roles: tuple[str, ...]
+    application: FundingApplication, user: Any, tier: str, roles: tuple[Role, ...]
 ) -> bool:
     profile = profile_of(user)
     if profile is None or profile.role not in roles:
@@ -101,26 +95,26 @@ def is_applicant_of(application: FundingApplication, user: Any) -> bool:
     profile = profile_of(user)
     return (
         profile is not None
-        and profile.role == "applicant"
+        and profile.role == Role.APPLICANT
         and profile.organisation_id == application.organisation_id
     )
 
 
 def is_lead_officer_for(application: FundingApplication, user: Any) -> bool:
     """Officers of the lead department of the application's special project, and nobody else."""
-    return _reviewer(application, user, LEAD, ("lead_officer",))
+    return _reviewer(application, user, LEAD, (Role.LEAD_OFFICER,))
 
 
 def is_group_member(application: FundingApplication, user: Any) -> bool:
-    return _reviewer(application, user, GROUP, ("group_member", "group_chair"))
+    return _reviewer(application, user, GROUP, (Role.GROUP_MEMBER, Role.GROUP_CHAIR))
 
 
 def is_group_chair(application: FundingApplication, user: Any) -> bool:
-    return _reviewer(application, user, GROUP, ("group_chair",))
+    return _reviewer(application, user, GROUP, (Role.GROUP_CHAIR,))
 
 
 def is_meeting_secretary(application: FundingApplication, user: Any) -> bool:
-    return _reviewer(application, user, MEETING, ("meeting_secretary",))
+    return _reviewer(application, user, MEETING, (Role.MEETING_SECRETARY,))
 
 
 # Who decides for each tier (the group's decision is its chair's).
@@ -143,39 +137,14 @@ def is_tier_head(user: Any, tier: str | None, application: FundingApplication) -
     if profile is None:
         return False
     if tier == GROUP:
-        return profile.role == "group_chair"
+        return profile.role == Role.GROUP_CHAIR
     if tier == LEAD:
         return (
-            profile.role == "lead_officer"
+            profile.role == Role.LEAD_OFFICER
             and profile.is_head
             and profile.department_id == application.special_project.lead_department_id
         )
-    return tier == MEETING and profile.role == "meeting_secretary" and profile.is_head
-
-
-def sees_experts(user: Any) -> bool:
-    """Applicants never see experts' names or individual scores."""
-    profile = profile_of(user)
-    return bool(getattr(user, "is_superuser", False)) or (
-        profile is not None and profile.role != "applicant"
-    )
-
-
-def can_view(application: FundingApplication, user: Any) -> bool:
-    """Applicants see their organisation's requests; reviewers those that reached their tier,
-    unless they must stay away from it."""
-    profile = profile_of(user)
-    if profile is None:
-        return bool(getattr(user, "is_superuser", False))
-    if profile.role in ("auditor", "administrator"):
-        return True
-    if profile.role == "applicant":
-        return profile.organisation_id == application.organisation_id
-    if application.status == "draft" or belongs_to_applicant(application, user):
-        return False
-    if profile.role == "lead_officer":
-        return profile.department_id == application.special_project.lead_department_id
-    return profile.role in ("group_member", "group_chair", "meeting_secretary")
+    return tier == MEETING and profile.role == Role.MEETING_SECRETARY and profile.is_head
 
 
 PERMISSION_RIGHT = {
@@ -186,12 +155,21 @@ PERMISSION_RIGHT = {
     "workflows.act_as_applicant": is_applicant_of,
 }
 _ROLES_FOR_PERM = {
-    "workflows.act_lead_tier": ("lead_officer",),
-    "workflows.act_group_tier": ("group_member", "group_chair"),
-    "workflows.chair_group_tier": ("group_chair",),
-    "workflows.act_meeting_tier": ("meeting_secretary",),
-    "workflows.act_as_applicant": ("applicant",),
+    "workflows.act_lead_tier": (Role.LEAD_OFFICER,),
+    "workflows.act_group_tier": (Role.GROUP_MEMBER, Role.GROUP_CHAIR),
+    "workflows.chair_group_tier": (Role.GROUP_CHAIR,),
+    "workflows.act_meeting_tier": (Role.MEETING_SECRETARY,),
+    "workflows.act_as_applicant": (Role.APPLICANT,),
 }
+
+# The state machine's transitions ask these (``FundingApplication``'s ``permission=``).
+TRANSITION_RIGHTS.update(
+    is_applicant_of=is_applicant_of,
+    is_lead_officer_for=is_lead_officer_for,
+    is_group_chair=is_group_chair,
+    is_meeting_secretary=is_meeting_secretary,
+    acts_at_current_tier=acts_at_current_tier,
+)
 
 
 class TierPermissionBackend:

@@ -1,4 +1,5 @@
-"""Reads: what each user may see, the queues of each tier, the open task of an application."""
+"""Reads: the applications a user may see, the queues of each tier, the open tasks of an
+application, its history and revisions. Who may see what is ``workflows.access``'s answer."""
 
 from __future__ import annotations
 
@@ -9,23 +10,25 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from viewflow.workflow.status import STATUS
 
+from . import access
 from . import permissions as rights
-from .flows import CLAIMABLE_TASKS, ReviewFlow
-from .models import AuditEntry, FundingApplication, Status
+from .deadlines import due_at
+from .flows import CLAIMABLE_TASKS, OPEN_TASK_STATES, ReviewFlow
+from .models import AuditEntry, FundingApplication
+from .review_path import Role, Tier
 
 if TYPE_CHECKING:
     from viewflow.workflow.models import Task
 
+    from .actors import Actor
     from .models import Profile
 
-OPEN_TASK_STATES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 TASKS_FOR_ROLE = {
-    "lead_officer": ("lead_review",),
-    "group_member": ("score",),
-    "group_chair": ("assign_experts", "group_decision"),
-    "meeting_secretary": ("meeting_review",),
+    Role.LEAD_OFFICER: ("lead_review",),
+    Role.GROUP_MEMBER: ("score",),
+    Role.GROUP_CHAIR: ("assign_experts", "group_decision"),
+    Role.MEETING_SECRETARY: ("meeting_review",),
 }
 
 
@@ -38,29 +41,38 @@ def _base() -> QuerySet[FundingApplication]:
     )
 
 
-def applications_visible_to(user: Any) -> QuerySet[FundingApplication]:
-    profile = rights.profile_of(user)
-    qs = _base()
-    if profile is None:
-        return qs if getattr(user, "is_superuser", False) else qs.none()
-    if profile.role in ("auditor", "administrator"):
-        return qs
-    if profile.role == "applicant":
-        # django-stubs reject None in an exact lookup, which Django turns into IS NULL.
-        return qs.filter(organisation_id=profile.organisation_id)  # type: ignore[misc]
-    reviewed = qs.exclude(status=Status.DRAFT)
-    if profile.organisation_id is not None:  # a reviewer never sees their own organisation's
-        reviewed = reviewed.exclude(organisation_id=profile.organisation_id)
-    if profile.role == "lead_officer":
-        return reviewed.filter(special_project__lead_department_id=profile.department_id)
-    if profile.role == "group_member":
-        # An expert sees a request only after declaring no conflict of interest on it.
-        declared = AuditEntry.objects.filter(actor=user, transition="declare_no_conflict")
-        return reviewed.filter(pk__in=declared.values("application_id"))
-    return reviewed
+def applications_visible_to(user: Actor) -> QuerySet[FundingApplication]:
+    """The applications the user may see (``access.applications_for``), newest first, with what
+    a list shows of them."""
+    return cast(
+        "QuerySet[FundingApplication]",
+        access.applications_for(user).select_related(
+            "organisation", "call", "special_project", "special_project__lead_department"
+        ),
+    )
 
 
-def queue_for(user: Any) -> QuerySet[Task]:
+def visible_application(user: Actor, pk: int) -> FundingApplication | None:
+    """Application ``pk`` if the user may see it, else None."""
+    return applications_visible_to(user).filter(pk=pk).first()
+
+
+def open_tasks(application: FundingApplication, *names: str) -> list[Task]:
+    """The application's open flow tasks (of the given node names), oldest first."""
+    if not application.review_process_id:
+        return []
+    tasks = ReviewFlow.task_class._default_manager.filter(
+        process_id=application.review_process_id, status__in=OPEN_TASK_STATES
+    )
+    if names:
+        tasks = tasks.filter(flow_task__in=[getattr(ReviewFlow, n) for n in names])
+    found = list(tasks.select_related("process").order_by("created", "id"))
+    for task in found:  # viewflow's permission checks and routing read the application here
+        task.process.funding_application = application
+    return found
+
+
+def queue_for(user: Actor) -> QuerySet[Task]:
     """The open tasks of the user's tier that the user may take or already holds."""
     profile = rights.profile_of(user)
     names = TASKS_FOR_ROLE.get(profile.role, ()) if profile else ()
@@ -81,33 +93,41 @@ def queue_for(user: Any) -> QuerySet[Task]:
         )
         .order_by("created")
     )
-    if profile.role == "group_member":  # experts: only the scoring tasks given to them
-        tasks = tasks.filter(owner=user)
-    if profile.role == "lead_officer":
-        tasks = tasks.filter(
-            process__funding_application__special_project__lead_department_id=profile.department_id
-        )
+    if profile.role == Role.GROUP_MEMBER:
+        # Experts: only the scoring tasks given to them. Before declaring they see that the
+        # task is there and nothing of the request (``mark_visible``).
+        return tasks.filter(owner=user)
+    return tasks.filter(access.visible_q(user, "process__funding_application"))
+
+
+def mark_visible(user: Actor, tasks: list[Task]) -> list[Task]:
+    """Set ``task.shows_application`` on each task: whether its request may be named to the
+    user (an expert who has not declared on it sees only that the task is there)."""
+    ids = {t.process.funding_application.pk for t in tasks}
+    visible = set(
+        access.applications_for(user).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    for task in tasks:
+        task.shows_application = task.process.funding_application.pk in visible
     return tasks
 
 
-def awaiting_declaration(user: Any, pk: int) -> FundingApplication | None:
-    """The application ``pk`` if the user holds an open scoring task on it but has not yet
-    declared whether they have a conflict of interest (they may see only the declaration)."""
-    profile = rights.profile_of(user)
-    if profile is None or profile.role != "group_member":
+def awaiting_declaration(user: Actor, pk: int) -> FundingApplication | None:
+    """Application ``pk`` if the user is an expert asked to score it who has not declared yet
+    (they may see only the declaration)."""
+    application = _base().filter(pk=pk).first()
+    if application is None or not access.may_declare(user, application):
         return None
-    holds = ReviewFlow.task_class._default_manager.filter(
-        flow_task=ReviewFlow.score,
-        status__in=OPEN_TASK_STATES,
-        owner=user,
-        process__funding_application__pk=pk,
+    return application
+
+
+def _base() -> QuerySet[FundingApplication]:
+    return cast(
+        "QuerySet[FundingApplication]",
+        FundingApplication.objects.select_related(
+            "organisation", "call", "special_project", "special_project__lead_department"
+        ),
     )
-    declared = AuditEntry.objects.filter(
-        application_id=pk, actor=user, transition__in=("declare_no_conflict", "declare_conflict")
-    )
-    if not holds.exists() or declared.exists():
-        return None
-    return _base().filter(pk=pk).first()
 
 
 def open_task_of(application: FundingApplication) -> Task | None:
@@ -127,10 +147,6 @@ def open_task_of(application: FundingApplication) -> Task | None:
     return (preferred or tasks or [None])[0]
 
 
-def audit_trail(application: FundingApplication) -> QuerySet[AuditEntry]:
-    return application.audit_entries.select_related("actor").order_by("seq")
-
-
 def all_audit_entries() -> QuerySet[AuditEntry]:
     return AuditEntry.objects.select_related("application").order_by("-seq")
 
@@ -145,7 +161,7 @@ class QueueSummary:
     overdue: int
 
 
-def queue_summary(user: Any, *, now: datetime.datetime | None = None) -> QueueSummary:
+def queue_summary(user: Actor, *, now: datetime.datetime | None = None) -> QueueSummary:
     """The user's queue with its counts: new (nobody holds it yet), held by the user, and
     overdue (older than the call's time limit for that tier). The chair's includes the scoring
     tasks waiting to be given to another expert. One query, however long."""
@@ -154,15 +170,12 @@ def queue_summary(user: Any, *, now: datetime.datetime | None = None) -> QueueSu
     if profile is not None and profile.role == "group_member":
         # A scoring task left by an expert with a conflict waits for the chair, not for them.
         tasks = tasks.filter(owner=user)
-    elif profile is not None and profile.role == "group_chair":
+    elif profile is not None and profile.role == Role.GROUP_CHAIR:
         tasks = tasks | ReviewFlow.task_class._default_manager.filter(
             flow_task=ReviewFlow.score, owner__isnull=True, status__in=OPEN_TASK_STATES
         )
-    # The time limits live with the reminders; deadlines imports this module, hence here.
-    from .deadlines import due_at
-
     now = now or timezone.now()
-    listed = list(tasks)
+    listed = mark_visible(user, list(tasks))
     for task in listed:
         task.due = due_at(task, task.process.funding_application.call)
         task.is_overdue = task.due is not None and task.due < now
@@ -206,7 +219,9 @@ def revision_changes(application: FundingApplication) -> list[tuple[str, Any, An
     return changes
 
 
-def reassign_candidates(application: FundingApplication, user: Any, task: Task | None) -> list[Any]:
+def reassign_candidates(
+    application: FundingApplication, user: Actor, task: Task | None
+) -> list[Any]:
     """Who the tier's head may give the open task to; empty unless ``user`` is that head and
     the task is one a reviewer holds (scoring tasks are reassigned by the chair elsewhere)."""
     tier = application.current_tier
@@ -214,11 +229,13 @@ def reassign_candidates(application: FundingApplication, user: Any, task: Task |
         return []
     if not rights.is_tier_head(user, tier, application):
         return []
-    role = {"lead": "lead_officer", "group": "group_chair", "meeting": "meeting_secretary"}[
-        cast(str, tier)  # the head of a tier: the application is under review
-    ]
+    role = {
+        Tier.LEAD: Role.LEAD_OFFICER,
+        Tier.GROUP: Role.GROUP_CHAIR,
+        Tier.MEETING: Role.MEETING_SECRETARY,
+    }[Tier(cast(str, tier))]  # the head of a tier: the application is under review
     people = get_user_model()._default_manager.filter(is_active=True, profile__role=role)
-    if tier == "lead":
+    if tier == Tier.LEAD:
         people = people.filter(
             profile__department_id=application.special_project.lead_department_id
         )

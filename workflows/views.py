@@ -1,4 +1,6 @@
-"""Pages. Thin: they read through selectors and write through services."""
+"""Pages of requests. Thin: they read through selectors and the access policy, and write through
+the public services. The tiers' decisions have their own pages in ``approvals``; the generic
+action endpoint here takes only the steps without a tier's rules."""
 
 from __future__ import annotations
 
@@ -14,31 +16,27 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import assignments, pages, selectors, services
+from . import access, assignments, drafts, pages, selectors, submission
 from . import permissions as rights
 from .errors import InvalidInput
-from .forms import ApplicationForm, AttachmentForm, DecisionForm
-from .models import Attachment, FundingApplication, Status
+from .forms import ApplicationForm, AttachmentForm, ReasonForm
+from .models import Attachment, FundingApplication
+from .review_path import APPLICANT_EDITS, FINAL, Role
 
-# What each decision button does: the service, and whether it takes a reason or an amount.
-ACTIONS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
-    "submit": (services.submit_application, ()),
-    "resubmit": (services.resubmit_application, ()),
-    "withdraw": (services.withdraw_application, ("reason",)),
-    "claim": (assignments.claim_task, ()),
-    "release": (assignments.release_task, ()),
-    "accept": (services.accept_for_review, ("reason",)),
-    "recommend": (services.recommend_application, ("reason", "amount")),
-    "approve": (services.approve_application, ("reason", "amount")),
-    "defer": (services.defer_application, ("reason",)),
-    "return": (services.return_application, ("reason",)),
-    "reject": (services.reject_application, ("reason",)),
+# The steps without a tier's rules that a button on the application page takes, and whether
+# the step takes a written reason. Decisions of the tiers go through their own pages.
+ACTIONS: dict[str, tuple[Callable[..., Any], bool]] = {
+    "submit": (submission.submit_application, False),
+    "resubmit": (submission.resubmit_application, False),
+    "withdraw": (submission.withdraw_application, True),
+    "claim": (assignments.claim_task, False),
+    "release": (assignments.release_task, False),
 }
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    profile = rights.profile_of(request.user)
+    profile = access.profile_of(request.user)
     applications = Paginator(selectors.applications_visible_to(request.user), 50).get_page(
         request.GET.get("page")
     )
@@ -48,8 +46,10 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "profile": profile,
             "applications": applications,
-            "queue": selectors.queue_for(request.user)[:50],
-            "can_create": profile is not None and profile.role == "applicant",
+            "queue": selectors.mark_visible(
+                request.user, list(selectors.queue_for(request.user)[:50])
+            ),
+            "can_create": access.role_of(request.user) == Role.APPLICANT,
         },
     )
 
@@ -59,7 +59,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            application = services.create_application(actor=request.user, data=form.cleaned_data)
+            application = drafts.create_application(actor=request.user, data=form.cleaned_data)
         except InvalidInput as exc:
             form.add_error(None, exc.message)
         else:
@@ -75,7 +75,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in form.changed_data}
         try:
-            services.update_application(application_id=pk, actor=request.user, data=data)
+            drafts.update_application(application_id=pk, actor=request.user, data=data)
         except InvalidInput as exc:
             form.add_error(None, exc.message)
         else:
@@ -84,7 +84,11 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "workflows/application_form.html",
-        {"form": form, "application": application, "preview": pages.preview(application)},
+        {
+            "form": form,
+            "application": application,
+            "fragments": pages.fragments(request, application, "form"),
+        },
     )
 
 
@@ -92,7 +96,6 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # An expert asked to score a request reaches it to declare, before it is visible to them.
     application = selectors.awaiting_declaration(request.user, pk) or _visible(request, pk)
-    # Experts see nothing of the request until they declare no conflict of interest.
     gated = pages.gate(request, application)
     if gated is not None:
         return gated
@@ -100,9 +103,6 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     is_reviewer = rights.acts_at_current_tier(application, user)
     is_applicant = rights.is_applicant_of(application, user)
-    editable = application.status in (Status.DRAFT, Status.RETURNED)
-    preview = pages.preview(application) if is_applicant and editable else None
-    holds_task = task is not None and task.owner_id == user.pk
     return render(
         request,
         "workflows/application_detail.html",
@@ -110,24 +110,25 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "application": application,
             "task": task,
             "is_applicant": is_applicant,
-            "preview": preview,
             "is_reviewer": is_reviewer,
-            "holds_task": holds_task,
+            "holds_task": task is not None and task.owner_id == user.pk,
             "can_claim": is_reviewer
             and task is not None
             and task.owner_id is None
             and task.flow_task.name != "revision",
-            "tier": application.current_tier,
-            "editable": editable,
-            "final": application.status in (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN),
-            "history": selectors.audit_trail(application),
-            "changes": [] if is_applicant else selectors.revision_changes(application),
+            "shows_reviewers": access.sees_reviewers(user),
+            "editable": application.status in APPLICANT_EDITS,
+            "final": application.status in FINAL,
+            "history": access.history_for(user, application),
+            "changes": selectors.revision_changes(application)
+            if access.sees_revision_changes(user)
+            else [],
             "reassign_candidates": selectors.reassign_candidates(application, user, task),
             "documents": application.documents.order_by("created_at"),
             "attachments": application.attachments.all(),
-            "decision_form": DecisionForm(),
+            "reason_form": ReasonForm(),
             "attachment_form": AttachmentForm(),
-            **pages.panels(user, application),
+            "fragments": pages.fragments(request, application, "detail"),
         },
     )
 
@@ -152,8 +153,15 @@ def application_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("application-detail", pk=pk)
 
 
+@login_required
 def application_by_process(request: HttpRequest, process_pk: int) -> HttpResponse:
+    """viewflow's task links name the process; the application page is the place to work."""
     application = get_object_or_404(FundingApplication, review_process_id=process_pk)
+    if not (
+        access.may_view(request.user, application)
+        or access.may_declare(request.user, application)
+    ):
+        raise Http404
     return redirect("application-detail", pk=application.pk)
 
 
@@ -162,15 +170,11 @@ def application_by_process(request: HttpRequest, process_pk: int) -> HttpRespons
 def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404
-    service, takes = ACTIONS[action]
-    form = DecisionForm(request.POST)
+    service, takes_reason = ACTIONS[action]
+    form = ReasonForm(request.POST)
     if not form.is_valid():
         raise InvalidInput(" ".join(str(e) for errors in form.errors.values() for e in errors))
-    kwargs = {name: form.cleaned_data[name] for name in takes}
-    if "amount" in kwargs and kwargs["amount"] is None:
-        if action == "approve":
-            raise InvalidInput(_("请填写批复金额。"))
-        del kwargs["amount"]
+    kwargs = {"reason": form.cleaned_data["reason"]} if takes_reason else {}
     service(application_id=pk, actor=request.user, **kwargs)
     messages.success(request, _("操作已完成。"))
     return redirect("application-detail", pk=pk)
@@ -182,7 +186,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
         raise InvalidInput(" ".join(str(e) for errors in form.errors.values() for e in errors))
-    services.add_attachment(
+    drafts.add_attachment(
         application_id=pk,
         actor=request.user,
         kind=form.cleaned_data["kind"],
@@ -205,19 +209,18 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
 
 
 def _visible(request: HttpRequest, pk: int) -> FundingApplication:
-    application = get_object_or_404(selectors.applications_visible_to(request.user), pk=pk)
-    if not rights.can_view(application, request.user):
-        raise PermissionDenied
+    """The application if the access policy lets this user see it; 404 otherwise (so nobody
+    learns that a request they may not see exists)."""
+    application = selectors.visible_application(request.user, pk)
+    if application is None:
+        raise Http404
     return application
 
 
 @login_required
 def audit_trail(request: HttpRequest) -> HttpResponse:
     """The full audit trail, read-only, for auditors and administrators."""
-    profile = rights.profile_of(request.user)
-    if not (
-        request.user.is_superuser or (profile and profile.role in ("auditor", "administrator"))
-    ):
+    if not access.may_read_audit_trail(request.user):
         raise PermissionDenied
 
     from .audit import verify_chain

@@ -40,6 +40,7 @@ class AgendaItem(models.Model):
         APPROVE = "approve", _("批准")
         REJECT = "reject", _("不予支持")
         DEFER = "defer", _("暂缓")
+        RETURN = "return", _("退回修改")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
     application = models.ForeignKey(

@@ -1,13 +1,5 @@
-from .application import (
-    FINAL,
-    STATUS_TIER,
-    TIER_STATUS,
-    UNDER_REVIEW,
-    FundingApplication,
-    FundingForm,
-    Status,
-    Tier,
-)
+from ..review_path import FINAL, STATUS_TIER, TIER_STATUS, UNDER_REVIEW, Role, Status, Tier
+from .application import FundingApplication, FundingForm
 from .attachment import Attachment, AttachmentKind
 from .audit import AppendOnlyError, AuditChainHead, AuditEntry, DeadlineNotice, RefusedAttempt
 from .reference import (
@@ -17,7 +9,6 @@ from .reference import (
     Organisation,
     OrganisationKind,
     Profile,
-    Role,
     SpecialProject,
 )
 from .revision import ApplicationRevision

@@ -1,7 +1,7 @@
 """The funding application (配套资金申请), its status and the transitions that move it.
 
 The transitions declare what is legal (source, target, guard, permission) and set the fields
-that go with the move; they do not save, audit or notify: ``workflows.services`` does that.
+that go with the move; they do not save, audit or notify: ``workflows.transitions`` does that.
 """
 
 import datetime
@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from .. import permissions as rights
 from ..errors import InvalidInput
+from ..review_path import STATUS_TIER, TIER_STATUS, UNDER_REVIEW, Status, Tier
 from .reference import District, FundingCall, Organisation, SpecialProject
 
 if TYPE_CHECKING:
@@ -40,57 +40,29 @@ MONEY: _MoneyOptions = {
 MAX_PROJECT_MONTHS = 72
 
 
-class Status(models.TextChoices):
-    DRAFT = "draft", _("草稿")
-    SUBMITTED = "submitted", _("已提交")
-    LEAD_REVIEW = "lead_review", _("牵头部门审查中")
-    GROUP_REVIEW = "group_review", _("审核工作小组审核中")
-    MEETING_REVIEW = "meeting_review", _("待市联席会议审议")
-    DEFERRED = "deferred", _("联席会议暂缓")
-    RETURNED = "returned", _("退回修改")
-    APPROVED = "approved", _("已批复")
-    REJECTED = "rejected", _("不予支持")
-    WITHDRAWN = "withdrawn", _("已撤回")
-
-
-class Tier(models.TextChoices):
-    LEAD = "lead", _("牵头部门")
-    GROUP = "group", _("审核工作小组")
-    MEETING = "meeting", _("市联席会议")
-
-
 class FundingForm(models.TextChoices):
     GRANT = "grant", _("无偿资助")
     EQUITY = "equity", _("股权投资")
     MIXED = "mixed", _("资助与股权投资结合")
 
 
-# Where a resubmission goes: back to the tier that returned it.
-TIER_STATUS = {
-    Tier.LEAD: Status.LEAD_REVIEW,
-    Tier.GROUP: Status.GROUP_REVIEW,
-    Tier.MEETING: Status.MEETING_REVIEW,
-}
-STATUS_TIER = {
-    Status.SUBMITTED: Tier.LEAD,
-    Status.LEAD_REVIEW: Tier.LEAD,
-    Status.GROUP_REVIEW: Tier.GROUP,
-    Status.MEETING_REVIEW: Tier.MEETING,
-    Status.DEFERRED: Tier.MEETING,
-}
-UNDER_REVIEW = (Status.LEAD_REVIEW, Status.GROUP_REVIEW, Status.MEETING_REVIEW, Status.DEFERRED)
-FINAL = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
 # An application in these states no longer holds its national task's place in the call.
 CLOSED_WITHOUT_FUNDING = (Status.REJECTED, Status.WITHDRAWN)
 
 
-# django-fsm types a transition's ``permission`` for any model and user; ours are written for
-# this model, and django-fsm only ever calls them with a FundingApplication.
+# Who may perform each transition: the predicates of ``workflows.permissions``, which fills
+# this table when it is imported (the app's ``ready``), so that the model does not import the
+# module whose predicates read it. django-fsm calls them with a FundingApplication and a user.
+TRANSITION_RIGHTS: dict[str, Callable[["FundingApplication", Any], bool]] = {}
 _Permission = Callable[[models.Model, Any], bool]
 
 
-def _permission(check: Callable[["FundingApplication", Any], bool]) -> _Permission:
-    return cast(_Permission, check)
+def _permission(right: str) -> _Permission:
+    def check(application: models.Model, user: Any) -> bool:
+        return TRANSITION_RIGHTS[right](cast("FundingApplication", application), user)
+
+    check.__name__ = right
+    return check
 
 
 def _require_reason(reason: str) -> str:
@@ -257,7 +229,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.DRAFT],
         target=Status.SUBMITTED,
-        permission=_permission(rights.is_applicant_of),
+        permission=_permission("is_applicant_of"),
     )
     def submit(self, *, at: datetime.datetime) -> None:
         if not self.call.is_open(at):
@@ -268,7 +240,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.SUBMITTED],
         target=Status.LEAD_REVIEW,
-        permission=_permission(rights.is_lead_officer_for),
+        permission=_permission("is_lead_officer_for"),
     )
     def receive(self) -> None:
         """The lead department picks the request up for its formal check."""
@@ -277,7 +249,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.LEAD_REVIEW],
         target=Status.GROUP_REVIEW,
-        permission=_permission(rights.is_lead_officer_for),
+        permission=_permission("is_lead_officer_for"),
     )
     def accept_for_review(self) -> None:
         pass
@@ -286,7 +258,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.GROUP_REVIEW],
         target=Status.MEETING_REVIEW,
-        permission=_permission(rights.is_group_chair),
+        permission=_permission("is_group_chair"),
     )
     def recommend(self, *, amount: Decimal | None = None) -> None:
         if amount is not None and (amount <= 0 or amount > self.requested_amount):
@@ -296,7 +268,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.MEETING_REVIEW, Status.DEFERRED],
         target=Status.APPROVED,
-        permission=_permission(rights.is_meeting_secretary),
+        permission=_permission("is_meeting_secretary"),
     )
     def approve(self, *, amount: Decimal, at: datetime.datetime) -> None:
         if amount is None or amount <= 0:
@@ -310,7 +282,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.MEETING_REVIEW, Status.DEFERRED],
         target=Status.DEFERRED,
-        permission=_permission(rights.is_meeting_secretary),
+        permission=_permission("is_meeting_secretary"),
     )
     def defer(self) -> None:
         pass
@@ -319,7 +291,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=list(UNDER_REVIEW),
         target=Status.RETURNED,
-        permission=_permission(rights.acts_at_current_tier),
+        permission=_permission("acts_at_current_tier"),
     )
     def return_for_revision(self, *, reason: str) -> None:
         _require_reason(reason)
@@ -329,7 +301,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=list(UNDER_REVIEW),
         target=Status.REJECTED,
-        permission=_permission(rights.acts_at_current_tier),
+        permission=_permission("acts_at_current_tier"),
     )
     def reject(self, *, reason: str, at: datetime.datetime) -> None:
         _require_reason(reason)
@@ -339,7 +311,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.RETURNED],
         target=RETURN_VALUE(Status.LEAD_REVIEW, Status.GROUP_REVIEW, Status.MEETING_REVIEW),
-        permission=_permission(rights.is_applicant_of),
+        permission=_permission("is_applicant_of"),
     )
     def resubmit(self) -> str:
         target = TIER_STATUS[Tier(self.returned_from_tier)]
@@ -351,7 +323,7 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.SUBMITTED, Status.RETURNED, *UNDER_REVIEW],
         target=Status.WITHDRAWN,
-        permission=_permission(rights.is_applicant_of),
+        permission=_permission("is_applicant_of"),
     )
     def withdraw(self, *, at: datetime.datetime) -> None:
         self.decided_at = at

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .application import Status, Tier
+from ..review_path import Status, Tier, label_for
 
 
 def _label(choices: type[models.TextChoices], value: str) -> str:
@@ -19,28 +19,6 @@ def _label(choices: type[models.TextChoices], value: str) -> str:
 
 class AppendOnlyError(Exception):
     """Raised when code tries to change or remove an audit entry."""
-
-
-# What each entry's action is called on the pages (transitions and people-side events).
-ACTION_LABELS = {
-    "submit": _("提交申请"),
-    "receive": _("牵头部门接收"),
-    "accept_for_review": _("受理并转审核工作小组"),
-    "recommend": _("审核工作小组建议支持"),
-    "approve": _("联席会议批准"),
-    "defer": _("联席会议暂缓"),
-    "return_for_revision": _("退回修改"),
-    "reject": _("不予支持"),
-    "resubmit": _("修改后重新提交"),
-    "withdraw": _("撤回申请"),
-    "assign_experts": _("指派评审专家"),
-    "declare_no_conflict": _("专家声明无利益冲突"),
-    "declare_conflict": _("专家声明利益冲突并回避"),
-    "score": _("专家评分"),
-    "reassign": _("改派任务"),
-    "remind": _("逾期提醒"),
-    "escalate": _("逾期升级"),
-}
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
@@ -109,7 +87,7 @@ class AuditEntry(AppendOnlyModel):
 
     @property
     def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.transition, self.transition))
+        return label_for(self.transition, self.tier)
 
     @property
     def moved(self) -> bool:

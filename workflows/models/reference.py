@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..credit_code import validate_credit_code
+from ..review_path import Role
 
 
 class OrganisationKind(models.TextChoices):
@@ -154,16 +155,6 @@ class FundingCall(models.Model):
     def is_open(self, at: datetime.datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.opens_at <= at <= self.closes_at
-
-
-class Role(models.TextChoices):
-    APPLICANT = "applicant", _("申报单位用户")
-    LEAD_OFFICER = "lead_officer", _("牵头部门经办人")
-    GROUP_MEMBER = "group_member", _("审核工作小组成员")
-    GROUP_CHAIR = "group_chair", _("审核工作小组组长")
-    MEETING_SECRETARY = "meeting_secretary", _("联席会议秘书")
-    AUDITOR = "auditor", _("审计员")
-    ADMINISTRATOR = "administrator", _("管理员")
 
 
 class Profile(models.Model):

@@ -16,11 +16,11 @@ from django.db.models import Sum
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from approvals import meetings, review
+from approvals import group_review, lead_review, meetings, rubric
 from approvals.assessment import assess
 from approvals.models import CheckItem
 from documents.models import Document, DocumentStatus
-from workflows import assignments, services
+from workflows import assignments, drafts, submission
 from workflows.audit import verify_chain
 from workflows.deadlines import DeadlineReport, process_deadlines
 from demo.data import ensure_call, ensure_demo_data
@@ -46,8 +46,8 @@ SCENARIOS = {
         ["approve"],
     ),
     "returned by meeting, resubmitted, approved": (
-        ["accept", "score", "recommend", "return_meeting", "resubmit"],
-        ["approve"],
+        ["accept", "score", "recommend"],
+        ["return", "approve"],
     ),
     "expert conflict, reassigned, approved": (
         ["accept", "score_with_conflict", "recommend"],
@@ -119,7 +119,7 @@ class Command(BaseCommand):
         project = projects[(i * 7) % len(projects)]
         applicant = self.users[f"applicant_{organisation.kind}"]
         serial = FundingApplication.objects.count() + 1
-        application = services.create_application(
+        application = drafts.create_application(
             actor=applicant,
             data={
                 "call": self.call,
@@ -141,7 +141,7 @@ class Command(BaseCommand):
                 "summary": "面向首都产业需求，推动国家科技重大专项成果在京落地转化。",
             },
         )
-        return services.submit_application(application_id=application.pk, actor=applicant)
+        return submission.submit_application(application_id=application.pk, actor=applicant)
 
     def _step(self, pk: int, step: str, i: int) -> None:
         application = FundingApplication.objects.select_related(
@@ -149,10 +149,10 @@ class Command(BaseCommand):
         ).get(pk=pk)
         applicant = self.users[f"applicant_{application.organisation.kind}"]
         officer = self.users[f"officer_{application.special_project.lead_department.code}"]
-        chair, secretary = self.users["group_chair"], self.users["secretary"]
+        chair = self.users["group_chair"]
         if step == "accept":
             assignments.claim_task(application_id=pk, actor=officer)
-            review.record_formal_check(
+            lead_review.record_formal_check(
                 application_id=pk,
                 actor=officer,
                 decision="accept",
@@ -170,7 +170,7 @@ class Command(BaseCommand):
                 if assess(application)
                 else (application.requested_amount * Decimal("0.8")).quantize(Decimal("10000"))
             )
-            review.record_group_recommendation(
+            group_review.record_group_recommendation(
                 application_id=pk,
                 actor=chair,
                 decision="recommend",
@@ -186,25 +186,20 @@ class Command(BaseCommand):
                     "note": RETURN_REASONS["lead"][0]["text"],
                 },
             }
-            review.record_formal_check(
+            lead_review.record_formal_check(
                 application_id=pk, actor=officer, decision="return", items=items
             )
         elif step == "return_group":
             assignments.claim_task(application_id=pk, actor=chair)
-            review.record_group_recommendation(
+            group_review.record_group_recommendation(
                 application_id=pk,
                 actor=chair,
                 decision="return",
                 reason=RETURN_REASONS["group"][0]["text"],
             )
-        elif step == "return_meeting":
-            assignments.claim_task(application_id=pk, actor=secretary)
-            services.return_application(
-                application_id=pk, actor=secretary, reasons=RETURN_REASONS["meeting"]
-            )
         elif step == "reject_lead":
             assignments.claim_task(application_id=pk, actor=officer)
-            review.record_formal_check(
+            lead_review.record_formal_check(
                 application_id=pk,
                 actor=officer,
                 decision="reject",
@@ -213,16 +208,16 @@ class Command(BaseCommand):
             )
         elif step == "reject_group":
             assignments.claim_task(application_id=pk, actor=chair)
-            review.record_group_recommendation(
+            group_review.record_group_recommendation(
                 application_id=pk,
                 actor=chair,
                 decision="reject",
                 reason="技术经济可行性不足，不予推荐。",
             )
         elif step == "resubmit":
-            services.resubmit_application(application_id=pk, actor=applicant)
+            submission.resubmit_application(application_id=pk, actor=applicant)
         elif step == "withdraw":
-            services.withdraw_application(
+            submission.withdraw_application(
                 application_id=pk, actor=applicant, reason="单位调整实施计划，主动撤回。"
             )
 
@@ -230,27 +225,27 @@ class Command(BaseCommand):
         chair = self.users["group_chair"]
         experts = [self.users[f"expert{n}"] for n in (1, 2, 3)]
         assignments.claim_task(application_id=pk, actor=chair)
-        review.assign_experts(application_id=pk, actor=chair, expert_ids=[e.pk for e in experts])
+        group_review.assign_experts(application_id=pk, actor=chair, expert_ids=[e.pk for e in experts])
         if conflict:
-            review.declare_interest(
+            group_review.declare_interest(
                 application_id=pk,
                 actor=experts[0],
                 conflict=True,
                 reason="本人曾参与该课题的前期研究。",
             )
-            review.replace_expert(
+            group_review.replace_expert(
                 application_id=pk, actor=chair, expert_id=self.users["expert4"].pk
             )
             experts = [self.users["expert4"], *experts[1:]]
-        rubric = review.rubric_for(self.call)
+        criteria = rubric.rubric_for(self.call)
         for n, expert in enumerate(experts):
-            review.declare_interest(application_id=pk, actor=expert, conflict=False)
-            review.submit_scores(
+            group_review.declare_interest(application_id=pk, actor=expert, conflict=False)
+            group_review.submit_scores(
                 application_id=pk,
                 actor=expert,
                 scores={
                     c.code: (60 + (i * 7 + n * 5 + len(c.code)) % 36, f"{c.name}：论证较充分。")
-                    for c in rubric
+                    for c in criteria
                 },
             )
 
@@ -285,6 +280,7 @@ class Command(BaseCommand):
                     "approve": "同意给予配套支持。",
                     "reject": "经审议，不予支持。",
                     "defer": "待补充区县落地承诺后再议。",
+                    "return": RETURN_REASONS["meeting"][0]["text"],
                 }[decision]
                 resolutions.append(
                     meetings.Resolution(item.application_id, decision, amount, reason)
@@ -293,6 +289,15 @@ class Command(BaseCommand):
                 meeting_id=meeting.pk, actor=secretary, resolutions=resolutions
             )
             held += 1
+            for resolution in resolutions:  # the applicant answers the meeting's return
+                if resolution.decision == "return":
+                    application = FundingApplication.objects.select_related("organisation").get(
+                        pk=resolution.application_id
+                    )
+                    submission.resubmit_application(
+                        application_id=application.pk,
+                        actor=self.users[f"applicant_{application.organisation.kind}"],
+                    )
         return held
 
     def _escalation(self) -> DeadlineReport:

@@ -1,6 +1,6 @@
-"""Services of the first two tiers: the lead department's formal check, experts and their
-scores, and the review group's recommendation. Each performs its writes in one transaction and
-moves the application only through ``workflows.services``."""
+"""Tier 2: the review working group. The chair assigns experts, each expert declares an
+interest and scores the request against the call's rubric, and the chair records the group's
+recommendation — the one way the group recommends, returns or rejects a request."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -16,133 +16,33 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workflows import permissions as rights
-from workflows import services as workflow
-from workflows.assignments import actor_task, complete_people_task, hand_back_task, reassign_task
+from workflows.amounts import parse_money
+from workflows.assignments import reassign_task
 from workflows.audit import record_event
 from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
-from workflows.models import FundingApplication, FundingCall, Status
+from workflows.flow_tasks import actor_task, complete_people_task, hand_back_task
+from workflows.models import FundingApplication, Status
 from workflows.notifications import notify_after_commit, tier_heads
-from workflows.services import locked_application, open_tasks, refusals_recorded
+from workflows.review_path import Role, Tier
+from workflows.selectors import open_tasks
+from workflows.transitions import locked_application, perform, refusals_recorded
 
 from .assessment import check_recommendation
-from .models import (
-    CheckItem,
-    CriterionScore,
-    ExpertAssignment,
-    FormalCheck,
-    GroupRecommendation,
-    RubricCriterion,
-)
+from .models import CriterionScore, ExpertAssignment, GroupRecommendation
 from .policy_store import mark_policy_used
+from .rubric import TWO_PLACES, rubric_for
 
-# The programme's selection criteria (see the seed text), used when a call sets no rubric.
-DEFAULT_RUBRIC = (
-    ("district_fit", "符合区县功能定位", "Fits the district's functional positioning", 25),
-    ("market_prospects", "市场应用前景", "Market prospects", 25),
-    ("feasibility", "技术经济可行", "Technical and economic feasibility", 30),
-    ("highlights", "有亮点、有显示度", "Highlights and visibility", 20),
-)
-TWO_PLACES = Decimal("0.01")
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
+    from workflows.actors import Actor
 
-# --- rubric ---------------------------------------------------------------------------------
-
-
-def rubric_for(call: FundingCall) -> list[RubricCriterion]:
-    criteria = list(call.rubric.all())
-    if criteria:
-        return criteria
-    return [
-        RubricCriterion(call=call, code=c, name=n, name_en=e, weight=w, position=i)
-        for i, (c, n, e, w) in enumerate(DEFAULT_RUBRIC)
-    ]
-
-
-def set_rubric(
-    *, call_id: int, actor: Any, criteria: list[dict[str, Any]]
-) -> list[RubricCriterion]:
-    """An administrator sets a call's scoring criteria. Refused unless the weights are whole
-    numbers from 1 to 100 adding up to exactly 100 and the codes are distinct."""
-    profile = rights.profile_of(actor)
-    if not (getattr(actor, "is_superuser", False) or (profile and profile.role == "administrator")):
-        raise NotAllowed()
-    codes = [c["code"] for c in criteria]
-    if len(set(codes)) != len(codes) or not criteria:
-        raise InvalidInput(_("评分项代码不能为空且不能重复。"))
-    weights = [int(c["weight"]) for c in criteria]
-    if any(w < 1 or w > 100 for w in weights) or sum(weights) != 100:
-        raise InvalidInput(_("评分项权重之和必须为100（现为%(sum)d）。") % {"sum": sum(weights)})
-    with transaction.atomic():
-        RubricCriterion.objects.filter(call_id=call_id).delete()
-        return RubricCriterion.objects.bulk_create(
-            RubricCriterion(
-                call_id=call_id,
-                code=c["code"],
-                name=c["name"],
-                name_en=c.get("name_en", ""),
-                weight=int(c["weight"]),
-                position=i,
-            )
-            for i, c in enumerate(criteria)
-        )
-
-
-# --- tier 1 ---------------------------------------------------------------------------------
-
-
-@refusals_recorded
-def record_formal_check(
-    *,
-    application_id: int,
-    actor: Any,
-    decision: str,
-    items: dict[str, dict[str, Any]],
-    reason: str = "",
-) -> FundingApplication:
-    """The lead-department officer records the formal check list with their decision: accept
-    for review, return (the failed items become the structured reasons), or reject. Refused
-    when an item is unknown, or when accepting with a failed item."""
-    unknown = set(items) - set(CheckItem.values)
-    if unknown:
-        raise InvalidInput(_("未知的审查项：%s") % ", ".join(sorted(unknown)))
-    failed = [
-        {"item": k, "text": (v.get("note") or str(CheckItem(k).label)).strip()}
-        for k, v in items.items()
-        if not v.get("passed")
-    ]
-    with transaction.atomic():
-        if decision == "accept":
-            if failed:
-                raise InvalidInput(_("形式审查有未通过的项目，不能受理。"))
-            application = workflow.accept_for_review(
-                application_id=application_id, actor=actor, reason=reason
-            )
-        elif decision == "return":
-            application = workflow.return_application(
-                application_id=application_id, actor=actor, reason=reason, reasons=failed
-            )
-        elif decision == "reject":
-            application = workflow.reject_application(
-                application_id=application_id, actor=actor, reason=reason, reasons=failed
-            )
-        else:
-            raise InvalidInput(_("未知的决定。"))
-        FormalCheck.objects.create(
-            application=application,
-            revision=application.revision,
-            officer=actor,
-            items=items,
-            decision=decision,
-        )
-    return application
-
-
-# --- tier 2: experts ------------------------------------------------------------------------
+DECISIONS = {"recommend": "recommend", "return": "return_for_revision", "reject": "reject"}
 
 
 @refusals_recorded
 def assign_experts(
-    *, application_id: int, actor: Any, expert_ids: list[int]
+    *, application_id: int, actor: Actor, expert_ids: list[int]
 ) -> list[ExpertAssignment]:
     """The group chair, holding the assignment task, asks at least the call's number of experts
     to score the request; the flow opens one scoring task per expert. Refused for fewer
@@ -152,7 +52,7 @@ def assign_experts(
         if application.status != Status.GROUP_REVIEW:
             raise TransitionConflict()
         if not rights.is_group_chair(application, actor):
-            raise NotAllowed(rights.why_not(application, actor, "group"))
+            raise NotAllowed(rights.why_not(application, actor, Tier.GROUP))
         task = actor_task(
             application,
             actor,
@@ -171,7 +71,7 @@ def assign_experts(
             expert = experts.get(pk)
             if expert is None or expert.pk == actor.pk or not _eligible_expert(application, expert):
                 name = expert.get_username() if expert else str(pk)
-                why = rights.why_not(application, expert, "group") if expert else None
+                why = rights.why_not(application, expert, Tier.GROUP) if expert else None
                 raise InvalidInput(
                     _("%(name)s 不能担任该申请的评审专家。") % {"name": name} + (why or "")
                 )
@@ -198,18 +98,18 @@ def assign_experts(
     return assignments
 
 
-def _eligible_expert(application: FundingApplication, expert: Any) -> bool:
+def _eligible_expert(application: FundingApplication, expert: User) -> bool:
     profile = rights.profile_of(expert)
     return (
         profile is not None
-        and profile.role == "group_member"
+        and profile.role == Role.GROUP_MEMBER
         and rights.is_group_member(application, expert)
     )
 
 
 @refusals_recorded
 def declare_interest(
-    *, application_id: int, actor: Any, conflict: bool, reason: str = ""
+    *, application_id: int, actor: Actor, conflict: bool, reason: str = ""
 ) -> ExpertAssignment:
     """An assigned expert declares, before seeing any material, whether they have a conflict
     of interest. A conflict takes them off the request and hands their scoring task back to
@@ -231,17 +131,17 @@ def declare_interest(
                 reason=reason.strip(),
             )
             notify_after_commit(
-                "reassign_needed", application.pk, [u.pk for u in tier_heads(application, "group")]
+                "reassign_needed", application.pk, [u.pk for u in tier_heads(application, Tier.GROUP)]
             )
         else:
             assignment.state = ExpertAssignment.State.DECLARED
-            record_event(application, actor=actor, name="declare_no_conflict", tier="group")
+            record_event(application, actor=actor, name="declare_no_conflict", tier=Tier.GROUP)
         assignment.save(update_fields=["state", "declared_at", "conflict_reason"])
     return assignment
 
 
 @refusals_recorded
-def replace_expert(*, application_id: int, actor: Any, expert_id: int) -> ExpertAssignment:
+def replace_expert(*, application_id: int, actor: Actor, expert_id: int) -> ExpertAssignment:
     """The chair gives a scoring task left by an expert with a conflict to another expert."""
     with transaction.atomic():
         application = locked_application(application_id)
@@ -269,7 +169,7 @@ def replace_expert(*, application_id: int, actor: Any, expert_id: int) -> Expert
 
 @refusals_recorded
 def submit_scores(
-    *, application_id: int, actor: Any, scores: dict[str, tuple[int, str]]
+    *, application_id: int, actor: Actor, scores: dict[str, tuple[int, str]]
 ) -> ExpertAssignment:
     """An expert who declared no conflict scores every criterion of the call's rubric from 0 to
     100 with a written comment. Refused for a missing or unknown criterion, a value out of
@@ -316,14 +216,14 @@ def submit_scores(
     return assignment
 
 
-def _assignment(application: FundingApplication, actor: Any, state: str) -> ExpertAssignment:
+def _assignment(application: FundingApplication, actor: Actor, state: str) -> ExpertAssignment:
     assignment = ExpertAssignment.objects.filter(
         application=application, revision=application.revision, expert=actor
     ).first()
     if assignment is None:
         raise NotAllowed(_("您未被指派评审该申请。"))
     if assignment.state == ExpertAssignment.State.CONFLICT:
-        raise NotAllowed(rights.why_not(application, actor, "group"))
+        raise NotAllowed(rights.why_not(application, actor, Tier.GROUP))
     if assignment.state != state:
         raise TransitionConflict(_("该评审任务当前状态为：%s。") % assignment.get_state_display())
     return assignment
@@ -332,9 +232,6 @@ def _assignment(application: FundingApplication, actor: Any, state: str) -> Expe
 def _weighted(rows: Iterable[CriterionScore]) -> Decimal:
     total = sum(Decimal(r.weight) * Decimal(r.value) for r in rows) / Decimal(100)
     return total.quantize(TWO_PLACES, ROUND_HALF_UP)
-
-
-# --- tier 2: the group's view and recommendation --------------------------------------------
 
 
 @dataclass
@@ -392,26 +289,32 @@ def group_summary(application: FundingApplication, *, revision: int | None = Non
 def record_group_recommendation(
     *,
     application_id: int,
-    actor: Any,
+    actor: Actor,
     decision: str,
     amount: Decimal | None = None,
     reason: str = "",
-    assessment: dict[str, Any] | None = None,
 ) -> GroupRecommendation:
-    """The chair records the group's recommendation once every expert has scored: recommend
-    with an amount (never above the request), return, or reject. Refused before the scores are
-    in and for anybody but the chair.
+    """The chair, holding the group's decision task (open once every assigned expert has scored
+    or been replaced), records the group's recommendation: recommend with an amount (never
+    above the request), return, or reject, each with the experts' scores summarised and stored
+    with it.
 
     When a matching-fund policy is in force for the call, a recommendation is assessed under
     it: the assessment (with the policy version and content hash) is stored with it, the
     assessed amount is used when none is given, and it is refused for an ineligible
-    application (naming the failed conditions) or above the assessed amount without a reason."""
+    application (naming the failed conditions) and above the assessed amount without a reason.
+    Refused before the scores are in and for anybody but the chair."""
+    transition = DECISIONS.get(decision)
+    if transition is None:
+        raise InvalidInput(_("未知的决定。"))
     if amount is not None:
-        amount = workflow.parse_money(amount)
+        amount = parse_money(amount)
     with transaction.atomic():
         application = locked_application(application_id)
         summary = group_summary(application)
         under_policy = None
+        assessment: dict[str, Any] = {}
+        call: dict[str, Any] = {}
         if decision == "recommend":
             under_policy = check_recommendation(
                 application=application, amount=amount, reason=reason
@@ -420,23 +323,21 @@ def record_group_recommendation(
                 amount, assessment = under_policy.amount, under_policy.assessment
             if amount is None or amount <= 0 or amount > application.requested_amount:
                 raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
-            workflow.recommend_application(
-                application_id=application_id,
-                actor=actor,
-                reason=reason,
-                amount=amount,
-                locked=application,
-            )
+            call = {"amount": amount}
         elif decision == "return":
-            workflow.return_application(
-                application_id=application_id, actor=actor, reason=reason, locked=application
-            )
-        elif decision == "reject":
-            workflow.reject_application(
-                application_id=application_id, actor=actor, reason=reason, locked=application
-            )
+            call = {"reason": reason}
         else:
-            raise InvalidInput(_("未知的决定。"))
+            call = {"reason": reason, "at": timezone.now()}
+        perform(
+            transition,
+            application_id=application_id,
+            actor=actor,
+            tier=Tier.GROUP,
+            reason=reason,
+            details={"recommended_amount": amount} if decision == "recommend" else {},
+            call=call,
+            locked=application,
+        )
         recommendation = GroupRecommendation.objects.create(
             application=application,
             revision=application.revision,
@@ -445,7 +346,7 @@ def record_group_recommendation(
             weighted_score=summary.weighted_score or Decimal(0),
             score_spread=summary.spread or Decimal(0),
             recommended_amount=amount if decision == "recommend" else None,
-            assessment=assessment or {},
+            assessment=assessment,
             reason=reason,
         )
         if under_policy is not None:

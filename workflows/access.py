@@ -1,0 +1,260 @@
+"""The one access policy: may this user see this application, attachment, document, revision,
+history entry, score or opinion?
+
+Every page, download, home list, queue, search and export asks here; nothing else decides who
+sees what. The rules:
+
+- anonymous users see nothing (only the login and public verification pages answer them);
+- applicants see their own organisation's requests, never experts' names, individual scores,
+  rule expressions or departments' remaining budgets;
+- an expert (review-group member) sees nothing of a request — not even its title — before
+  declaring on its current revision (only the declaration page), and nothing at all after
+  declaring a conflict on any revision; experts never see each other;
+- a lead department sees its own special projects' requests once submitted;
+- the review group's chair sees the requests that reached the group, the joint-meeting
+  secretariat those that reached the meeting;
+- auditors and administrators see everything, read-only;
+- no reviewer sees a request of their own organisation.
+
+What an expert declared is recorded by ``approvals`` (``ExpertAssignment``), which this app
+does not import: approvals registers how to read it (``register_expert_declarations``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from .models import AuditEntry, FundingApplication, Profile
+from .review_path import Role, Status
+
+if TYPE_CHECKING:
+    from .actors import Actor
+
+
+class ExpertStanding(enum.Enum):
+    """Where an expert stands on one application's current revision."""
+
+    NOT_ASSIGNED = "not_assigned"
+    UNDECLARED = "undeclared"
+    DECLARED = "declared"
+    CONFLICTED = "conflicted"
+
+
+@dataclass(frozen=True)
+class ExpertDeclarations:
+    """How to read experts' declarations (registered by ``approvals``): ``standing(user,
+    application)``, and ``declared(user)``, the ids of applications the user declared no
+    conflict on for their current revision and never declared a conflict on."""
+
+    standing: Callable[[Actor, FundingApplication], ExpertStanding]
+    declared: Callable[[Actor], QuerySet[Any]]
+
+
+_declarations: list[ExpertDeclarations] = []
+
+
+def register_expert_declarations(declarations: ExpertDeclarations) -> None:
+    _declarations[:] = [declarations]
+
+
+def _experts() -> ExpertDeclarations:
+    if not _declarations:
+        raise RuntimeError("no app registered how to read experts' declarations")
+    return _declarations[0]
+
+
+# --- who the user is --------------------------------------------------------------------------
+
+
+def profile_of(user: Actor | None) -> Profile | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    # A user without a programme role (a bare superuser) raises RelatedObjectDoesNotExist,
+    # which is an AttributeError.
+    return cast("Profile | None", getattr(user, "profile", None))
+
+
+def role_of(user: Actor | None) -> Role | None:
+    """The user's programme role; a superuser without one counts as an administrator."""
+    profile = profile_of(user)
+    if profile is not None:
+        return Role(profile.role)
+    if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
+        return Role.ADMINISTRATOR
+    return None
+
+
+STAFF_READERS = (Role.AUDITOR, Role.ADMINISTRATOR)
+REVIEWERS = (Role.LEAD_OFFICER, Role.GROUP_MEMBER, Role.GROUP_CHAIR, Role.MEETING_SECRETARY)
+
+
+def reads_everything(user: Actor | None) -> bool:
+    """Auditors and administrators: everything, read-only."""
+    return role_of(user) in STAFF_READERS
+
+
+# --- applications -----------------------------------------------------------------------------
+
+
+def _reached(status: Status) -> Exists:
+    return Exists(AuditEntry.objects.filter(application_id=OuterRef("pk"), target=status))
+
+
+def applications_for(user: Actor | None) -> QuerySet[FundingApplication]:
+    """Every application the user may see, for lists, queues, searches and exports."""
+    qs = FundingApplication.objects.all()
+    role = role_of(user)
+    if role is None:
+        return qs.none()
+    if role in STAFF_READERS:
+        return qs
+    profile = cast("Profile", profile_of(user))
+    if role == Role.APPLICANT:
+        return qs.filter(organisation_id=profile.organisation_id)
+    reviewed = qs.exclude(status=Status.DRAFT)
+    if profile.organisation_id is not None:  # a reviewer never sees their own organisation's
+        reviewed = reviewed.exclude(organisation_id=profile.organisation_id)
+    if role == Role.LEAD_OFFICER:
+        return reviewed.filter(special_project__lead_department_id=profile.department_id)
+    if role == Role.GROUP_CHAIR:
+        return reviewed.filter(_reached(Status.GROUP_REVIEW))
+    if role == Role.MEETING_SECRETARY:
+        return reviewed.filter(_reached(Status.MEETING_REVIEW))
+    # An expert: only what they declared no conflict on, for its current revision.
+    return reviewed.filter(pk__in=_experts().declared(cast("Actor", user)))
+
+
+def may_view(user: Actor | None, application: FundingApplication) -> bool:
+    """May the user read this application: its content, attachments, documents, revisions and
+    (as ``history_for`` filters it) its history."""
+    return applications_for(user).filter(pk=application.pk).exists()
+
+
+def expert_standing(user: Actor | None, application: FundingApplication) -> ExpertStanding:
+    if role_of(user) != Role.GROUP_MEMBER:
+        return ExpertStanding.NOT_ASSIGNED
+    return _experts().standing(cast("Actor", user), application)
+
+
+def may_declare(user: Actor | None, application: FundingApplication) -> bool:
+    """An expert asked to score the current revision who has not declared yet: they may see the
+    declaration page (the organisation and the special project, to judge a conflict), and
+    nothing else of the request."""
+    return (
+        application.status == Status.GROUP_REVIEW
+        and expert_standing(user, application) == ExpertStanding.UNDECLARED
+        and (profile := profile_of(user)) is not None
+        and profile.organisation_id != application.organisation_id
+    )
+
+
+def visible_documents(user: Actor | None, documents: QuerySet[Any]) -> QuerySet[Any]:
+    """The decision documents (a queryset of ``documents.Document``) the user may read: those
+    of applications they may see, and the meetings' minutes for whoever reads the meetings."""
+    visible = documents.filter(application__in=applications_for(user))
+    if may_read_meetings(user):
+        visible = visible | documents.filter(application__isnull=True, meeting__isnull=False)
+    return visible
+
+
+def may_view_attachment(user: Actor | None, attachment: Any) -> bool:
+    return may_view(user, attachment.application)
+
+
+def may_view_document(user: Actor | None, document: Any) -> bool:
+    """A decision document: whoever may see its application; meeting minutes: whoever may read
+    the meetings."""
+    if document.application_id is None:
+        return may_read_meetings(user)
+    return may_view(user, document.application)
+
+
+# --- what is shown of an application ------------------------------------------------------------
+
+
+def sees_reviewers(user: Actor | None) -> bool:
+    """Names of the officials who acted (applicants see the tier instead)."""
+    role = role_of(user)
+    return role is not None and role != Role.APPLICANT
+
+
+def sees_expert_identities(user: Actor | None) -> bool:
+    """Experts' names, their individual scores and conflict reasons: the chair, the
+    secretariat, auditors and administrators; never applicants, never other experts."""
+    return role_of(user) in (Role.GROUP_CHAIR, Role.MEETING_SECRETARY, *STAFF_READERS)
+
+
+def sees_policy_workings(user: Actor | None) -> bool:
+    """Rule expressions and departments' remaining budgets: staff, not applicants."""
+    role = role_of(user)
+    return role is not None and role != Role.APPLICANT
+
+
+def sees_revision_changes(user: Actor | None) -> bool:
+    role = role_of(user)
+    return role is not None and role != Role.APPLICANT
+
+
+# Entries of the experts' own work, each naming one expert.
+EXPERT_EVENTS = ("declare_no_conflict", "declare_conflict", "score")
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One audit entry as this user may see it: who is shown by name or by tier only."""
+
+    entry: AuditEntry
+    actor_shown: str
+    reason_shown: str
+
+
+def history_for(user: Actor | None, application: FundingApplication) -> list[HistoryLine]:
+    """The application's history as the user may see it. Applicants see the decisions, each
+    made by a tier (never a person's name) and no expert's work; experts see no other expert's
+    entries (their identities, scores or conflict reasons)."""
+    if not may_view(user, application):
+        return []
+    role = role_of(user)
+    entries = application.audit_entries.select_related("actor").order_by("seq")
+    lines = []
+    for entry in entries:
+        if role == Role.APPLICANT:
+            if not entry.moved:
+                continue
+            shown = entry.actor_name if entry.actor_role == Role.APPLICANT else entry.tier_label
+            lines.append(HistoryLine(entry, shown, entry.reason))
+            continue
+        if (
+            entry.transition in EXPERT_EVENTS or entry.actor_role == Role.GROUP_MEMBER
+        ) and not sees_expert_identities(user):
+            if entry.actor_id != getattr(user, "pk", None):
+                continue
+        lines.append(HistoryLine(entry, entry.actor_name, entry.reason))
+    return lines
+
+
+# --- pages beyond one application -----------------------------------------------------------
+
+
+def may_read_meetings(user: Actor | None) -> bool:
+    """The joint meeting's agendas, resolutions and minutes."""
+    return role_of(user) in (Role.MEETING_SECRETARY, *STAFF_READERS)
+
+
+def may_read_audit_trail(user: Actor | None) -> bool:
+    return reads_everything(user)
+
+
+def may_use_queue(user: Actor | None) -> bool:
+    return role_of(user) in REVIEWERS
+
+
+def visible_q(user: Actor | None, prefix: str) -> Q:
+    """The policy as a filter on a related model: ``prefix`` names the application from it
+    (``process__funding_application`` for flow tasks)."""
+    return Q(**{f"{prefix}__in": applications_for(user)})

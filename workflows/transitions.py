@@ -1,0 +1,205 @@
+"""The transition engine, private to the decision path.
+
+``perform`` takes one step of the review path (``review_path.STEPS``) on one application, in
+one transaction: it locks the application row (the flow's lock too), checks that the step is
+the one the status waits for at the tier the caller decides for, checks the actor's right under
+the lock, calls the state machine's transition, saves the fields it touched, appends the audit
+entry, completes the flow task that was waiting for the decision, and announces the change
+after commit.
+
+Only the public services call it: the applicant's steps (``workflows.submission``), claiming
+(``workflows.assignments``) and the three tiers' decisions (``approvals.lead_review``,
+``approvals.group_review``, ``approvals.meetings``), each of which checks its tier's own rules
+first. Views, commands, the admin, the demo, documents and the tests' factories never import
+this module; the import contract in ``pyproject.toml`` (``make lint``) keeps it so.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
+
+from . import permissions as rights
+from .audit import record_refusal, record_transition
+from .errors import NotAllowed, NotFound, TransitionConflict
+from .flow_tasks import complete_task, decision_task
+from .models import FundingApplication, Status
+from .review_path import STEP, TOUCHED_FIELDS, Tier
+from .signals import application_transitioned, transition_recorded
+
+if TYPE_CHECKING:
+    from .actors import Actor
+
+_Service = TypeVar("_Service", bound=Callable[..., Any])
+
+
+def refusals_recorded(service: _Service) -> _Service:
+    """Keep every refused attempt (NotAllowed) of a public service for auditors, after the
+    action rolled back."""
+
+    @functools.wraps(service)
+    def wrapper(*, actor: Actor, **kwargs: Any) -> Any:
+        try:
+            return service(actor=actor, **kwargs)
+        except NotAllowed as exc:
+            if transaction.get_connection().needs_rollback:
+                # Refused inside a caller's transaction that is now ending (``locked=``): the
+                # caller is a service too, and records the refusal once it has rolled back.
+                raise
+            record_refusal(
+                actor=actor,
+                application_id=kwargs.get("application_id"),
+                action=service.__name__,
+                message=exc.message,
+            )
+            raise
+
+    return cast(_Service, wrapper)
+
+
+def locked_application(application_id: int) -> FundingApplication:
+    """The application, its row locked until the transaction ends."""
+    try:
+        return cast(
+            FundingApplication,
+            FundingApplication.objects.select_for_update(of=("self",))
+            .select_related("special_project", "call")
+            .get(pk=application_id),
+        )
+    except FundingApplication.DoesNotExist as exc:
+        raise NotFound(_("申请不存在。")) from exc
+
+
+def perform(
+    transition: str,
+    *,
+    application_id: int,
+    actor: Actor,
+    tier: Tier | None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    call: dict[str, Any] | None = None,
+    check: Callable[[FundingApplication], object] | None = None,
+    then: Callable[[FundingApplication], object] | None = None,
+    claim: bool = False,
+    waits_for_task: bool = True,
+    locked: FundingApplication | None = None,
+) -> FundingApplication:
+    """Take the step ``transition`` at ``tier`` (None for the applicant's own steps).
+
+    ``call`` are the transition's arguments; ``check`` runs under the lock once the actor's
+    right is established (the submission's data checks), ``then`` after the transition (the
+    flow's start, the revision snapshot). ``claim`` takes the unclaimed decision task in the
+    same step (a meeting's resolutions). ``waits_for_task`` is false for the steps that no
+    decision task waits for (submission, receipt, withdrawal). ``locked`` is the application as
+    the caller already locked it (``locked_application``) in the transaction it holds open: the
+    lock is not taken again and no savepoint is opened, since any error here ends the caller's
+    transaction too."""
+    step = STEP.get((transition, tier))
+    if step is None:
+        raise RuntimeError(f"no step {transition!r} at tier {tier!r} in the review path")
+    if locked is not None and (
+        locked.pk != application_id or not transaction.get_connection().in_atomic_block
+    ):
+        raise RuntimeError("locked= takes the application locked in the open transaction")
+    with transaction.atomic(savepoint=locked is None):
+        application = locked if locked is not None else locked_application(application_id)
+        if application.status not in step.sources:
+            raise TransitionConflict()
+        open_task = None
+        if waits_for_task:
+            open_task = decision_task(application)
+            if open_task is None or open_task.flow_task.name != step.task:
+                raise TransitionConflict(
+                    _("专家评分尚未全部完成，组长尚不能作出决定。")
+                    if application.status == Status.GROUP_REVIEW
+                    else None
+                )
+        _check_right(application, actor, transition)
+        if (
+            open_task is not None
+            and open_task.flow_task.name != "revision"
+            and open_task.owner_id != actor.pk
+        ):
+            if not claim:
+                raise NotAllowed(_("请先认领该任务。"))
+            if open_task.owner_id is not None:
+                raise TransitionConflict(_("该任务已被他人认领。"))
+        if check is not None:
+            check(application)
+        _apply(application, actor, transition=transition, tier=tier, reason=reason,
+               details=details, call=call or {})
+        if open_task is not None:
+            complete_task(open_task, actor, application)
+        if then is not None:
+            then(application)
+    return application
+
+
+def _check_right(application: FundingApplication, actor: Actor, transition: str) -> None:
+    bound = getattr(application, transition)
+    if not can_proceed(bound, check_conditions=False):
+        raise TransitionConflict()
+    if not has_transition_perm(bound, actor):
+        raise NotAllowed(rights.why_not(application, actor, application.current_tier))
+
+
+def _apply(
+    application: FundingApplication,
+    actor: Actor,
+    *,
+    transition: str,
+    tier: Tier | None,
+    reason: str,
+    details: dict[str, Any] | None,
+    call: dict[str, Any],
+) -> None:
+    source = application.status
+    try:
+        getattr(application, transition)(**call)
+        application.save(update_fields=["status", *TOUCHED_FIELDS[transition]])
+    except (TransitionNotAllowed, ConcurrentTransition) as exc:
+        raise TransitionConflict() from exc
+    entry = record_transition(
+        application,
+        actor=actor,
+        name=transition,
+        source=source,
+        tier=tier or "",
+        reason=(reason or "").strip(),
+        details=details,
+    )
+    transition_recorded.send(
+        sender=FundingApplication, application=application, transition=transition,
+        audit_entry=entry,
+    )
+    payload = {
+        "application_id": application.pk,
+        "transition": transition,
+        "audit_entry_id": entry.pk,
+        "actor_id": actor.pk,
+    }
+    transaction.on_commit(
+        lambda: application_transitioned.send(sender=FundingApplication, **payload)
+    )
+
+
+def written_reasons(
+    reason: str, reasons: list[dict[str, Any]] | None
+) -> tuple[str, dict[str, Any]]:
+    """The written reason, and the structured reasons (``[{"item": ..., "text": ...}]``) kept
+    in the audit entry's details; the reason defaults to the items' texts."""
+    kept = [
+        {"item": str(r.get("item", "")), "text": str(r.get("text", "")).strip()}
+        for r in (reasons or [])
+        if str(r.get("text", "")).strip()
+    ]
+    text = (reason or "").strip()
+    if kept and not text:
+        text = "；".join(r["text"] for r in kept)
+    return text, ({"reasons": kept} if kept else {})
