@@ -25,7 +25,12 @@ from workflows.models import FundingApplication, Status
 from workflows.notifications import notify_after_commit, tier_heads
 from workflows.review_path import Role, Tier
 from workflows.selectors import open_tasks
-from workflows.transitions import locked_application, perform, refusals_recorded
+from workflows.transitions import (
+    ensure_may_take,
+    locked_application,
+    perform,
+    refusals_recorded,
+)
 
 from .assessment import check_recommendation
 from .models import CriterionScore, ExpertAssignment, GroupRecommendation
@@ -311,6 +316,7 @@ def record_group_recommendation(
         amount = parse_money(amount)
     with transaction.atomic():
         application = locked_application(application_id)
+        ensure_may_take(transition, tier=Tier.GROUP, application=application, actor=actor)
         summary = group_summary(application)
         under_policy = None
         assessment: dict[str, Any] = {}

@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from workflows.errors import InvalidInput
 from workflows.models import FundingApplication
 from workflows.review_path import Tier
-from workflows.transitions import perform, refusals_recorded, written_reasons
+from workflows.transitions import (
+    ensure_may_take,
+    locked_application,
+    perform,
+    refusals_recorded,
+    written_reasons,
+)
 
 from .models import CheckItem, FormalCheck
 
@@ -40,6 +46,39 @@ def record_formal_check(
     transition = DECISIONS.get(decision)
     if transition is None:
         raise InvalidInput(_("未知的决定。"))
+    with transaction.atomic():
+        application = locked_application(application_id)
+        ensure_may_take(transition, tier=Tier.LEAD, application=application, actor=actor)
+        text, details = _check_list(decision, items, reason)
+        call: dict[str, Any] = {}
+        if transition == "return_for_revision":
+            call = {"reason": text}
+        elif transition == "reject":
+            call = {"reason": text, "at": timezone.now()}
+        perform(
+            transition,
+            application_id=application_id,
+            actor=actor,
+            tier=Tier.LEAD,
+            reason=text,
+            details=details,
+            call=call,
+            locked=application,
+        )
+        FormalCheck.objects.create(
+            application=application,
+            revision=application.revision,
+            officer=actor,
+            items=items,
+            decision=decision,
+        )
+    return application
+
+
+def _check_list(
+    decision: str, items: dict[str, dict[str, Any]], reason: str
+) -> tuple[str, dict[str, Any]]:
+    """The written reason and structured reasons of a formal check, or InvalidInput."""
     unknown = set(items) - set(CheckItem.values)
     if unknown:
         raise InvalidInput(_("未知的审查项：%s") % ", ".join(sorted(unknown)))
@@ -59,27 +98,4 @@ def record_formal_check(
         raise InvalidInput(_("形式审查有未通过的项目，不能受理。"))
     if decision == "return" and not failed and not reason.strip():
         raise InvalidInput(_("退回修改时须列明未通过的审查项或填写理由。"))
-    text, details = written_reasons(reason, failed if decision != "accept" else None)
-    call: dict[str, Any] = {}
-    if transition == "return_for_revision":
-        call = {"reason": text}
-    elif transition == "reject":
-        call = {"reason": text, "at": timezone.now()}
-    with transaction.atomic():
-        application = perform(
-            transition,
-            application_id=application_id,
-            actor=actor,
-            tier=Tier.LEAD,
-            reason=text,
-            details=details,
-            call=call,
-        )
-        FormalCheck.objects.create(
-            application=application,
-            revision=application.revision,
-            officer=actor,
-            items=items,
-            decision=decision,
-        )
-    return application
+    return written_reasons(reason, failed if decision != "accept" else None)

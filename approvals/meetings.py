@@ -198,6 +198,8 @@ def record_resolutions(
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("该会议的决议已经记录。"))
         items = {i.application_id: i for i in meeting.items.all()}
+        if not items:
+            raise InvalidInput(_("会议议程为空，请先生成议程。"))
         given = {r.application_id: r for r in resolutions}
         if set(given) != set(items) or len(given) != len(resolutions):
             missing = sorted(set(items) - set(given))

@@ -44,12 +44,12 @@ from .selectors import current_assignments, eligible_experts
 # --- tier forms -----------------------------------------------------------------------------
 
 
-def _application(request: HttpRequest, pk: int) -> FundingApplication:
+def _application(request: HttpRequest, pk: int, *, declaring: bool = False) -> FundingApplication:
     """The application as the access policy lets this user reach it (an expert who has not
     declared yet reaches it only to declare): 404 otherwise."""
-    application = selectors.awaiting_declaration(request.user, pk) or selectors.visible_application(
-        request.user, pk
-    )
+    application = selectors.visible_application(request.user, pk)
+    if application is None and declaring:
+        application = selectors.awaiting_declaration(request.user, pk)
     if application is None:
         raise Http404
     return application
@@ -183,7 +183,7 @@ def recommendation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def declaration(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk)
+    application = _application(request, pk, declaring=True)
     form = DeclarationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -241,6 +241,8 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _meeting_reader(request.user)
     meeting = get_object_or_404(Meeting.objects.select_related("call"), pk=pk)
+    if request.method == "POST" and access.role_of(request.user) != Role.MEETING_SECRETARY:
+        raise PermissionDenied
     lines = meetings.meeting_agenda(meeting)
     form = ResolutionsForm(request.POST or None, items=[line.item for line in lines])
     if request.method == "POST" and form.is_valid():

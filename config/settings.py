@@ -5,6 +5,7 @@ The database is an embedded SQLite file unless ``DATABASE_URL`` names another on
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -107,7 +108,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     # A file, not shared-cache memory, so that threaded race tests see real SQLite locking.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # Each test process its own file, so that runs side by side in one checkout never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SQLITE_TEST_PATH")
+        or str(Path(tempfile.gettempdir()) / f"matching-funds-test-{os.getpid()}.sqlite3")
+    }
     # The embedded database lives in var/ (not in git): make the folder on a fresh checkout.
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -319,11 +319,11 @@ def score_by_experts(application: FundingApplication, people: Reviewers, value: 
     group_review.assign_experts(
         application_id=pk, actor=people.group_chair, expert_ids=[e.pk for e in people.experts]
     )
-    rubric = rubric.rubric_for(application.call)
+    criteria = rubric.rubric_for(application.call)
     for expert in people.experts:
         group_review.declare_interest(application_id=pk, actor=expert, conflict=False)
         group_review.submit_scores(
-            application_id=pk, actor=expert, scores={c.code: (value, "论证充分") for c in rubric}
+            application_id=pk, actor=expert, scores={c.code: (value, "论证充分") for c in criteria}
         )
 
 

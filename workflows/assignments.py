@@ -85,10 +85,10 @@ def reassign_task(
     anybody else, and when the new person must stay away from the application."""
     with transaction.atomic():
         application = locked_application(application_id)
-        task = _task(application, task_id)
         tier = application.current_tier
         if not rights.is_tier_head(actor, tier, application):
             raise NotAllowed(_("只有本环节负责人可以改派任务。"))
+        task = _task(application, task_id)
         new_owner = get_user_model()._default_manager.filter(pk=to_user_id).first()
         right: Callable[..., bool] = (
             rights.is_group_member if task.flow_task.name == "score" else rights.acts_at_tier

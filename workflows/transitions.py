@@ -24,12 +24,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
+from . import access
 from . import permissions as rights
 from .audit import record_refusal, record_transition
 from .errors import NotAllowed, NotFound, TransitionConflict
 from .flow_tasks import complete_task, decision_task
 from .models import FundingApplication, Status
-from .review_path import STEP, TOUCHED_FIELDS, Tier
+from .review_path import STEP, TOUCHED_FIELDS, Step, Tier
 from .signals import application_transitioned, transition_recorded
 
 if TYPE_CHECKING:
@@ -100,17 +101,13 @@ def perform(
     the caller already locked it (``locked_application``) in the transaction it holds open: the
     lock is not taken again and no savepoint is opened, since any error here ends the caller's
     transaction too."""
-    step = STEP.get((transition, tier))
-    if step is None:
-        raise RuntimeError(f"no step {transition!r} at tier {tier!r} in the review path")
     if locked is not None and (
         locked.pk != application_id or not transaction.get_connection().in_atomic_block
     ):
         raise RuntimeError("locked= takes the application locked in the open transaction")
     with transaction.atomic(savepoint=locked is None):
         application = locked if locked is not None else locked_application(application_id)
-        if application.status not in step.sources:
-            raise TransitionConflict()
+        step = ensure_may_take(transition, tier=tier, application=application, actor=actor)
         open_task = None
         if waits_for_task:
             open_task = decision_task(application)
@@ -120,7 +117,6 @@ def perform(
                     if application.status == Status.GROUP_REVIEW
                     else None
                 )
-        _check_right(application, actor, transition)
         if (
             open_task is not None
             and open_task.flow_task.name != "revision"
@@ -141,12 +137,27 @@ def perform(
     return application
 
 
-def _check_right(application: FundingApplication, actor: Actor, transition: str) -> None:
+def ensure_may_take(
+    transition: str, *, tier: Tier | None, application: FundingApplication, actor: Actor
+) -> Step:
+    """Refuse the step unless the actor's role is one the review path names for it
+    (NotAllowed), the application's status is one it leaves from (TransitionConflict), and the
+    actor may act on this very application (NotAllowed, saying why: another department, their
+    own organisation, a declared conflict, another tier). A tier's service asks this first,
+    under the lock, before its own rules; ``perform`` asks it again."""
+    step = STEP.get((transition, tier))
+    if step is None:
+        raise RuntimeError(f"no step {transition!r} at tier {tier!r} in the review path")
+    if access.role_of(actor) not in step.who:
+        raise NotAllowed()
+    if application.status not in step.sources:
+        raise TransitionConflict()
     bound = getattr(application, transition)
     if not can_proceed(bound, check_conditions=False):
         raise TransitionConflict()
     if not has_transition_perm(bound, actor):
         raise NotAllowed(rights.why_not(application, actor, application.current_tier))
+    return step
 
 
 def _apply(

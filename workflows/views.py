@@ -18,19 +18,22 @@ from django.views.decorators.http import require_POST
 
 from . import access, assignments, drafts, pages, selectors, submission
 from . import permissions as rights
-from .errors import InvalidInput
+from .errors import InvalidInput, TransitionConflict
 from .forms import ApplicationForm, AttachmentForm, ReasonForm
 from .models import Attachment, FundingApplication
 from .review_path import APPLICANT_EDITS, FINAL, Role
 
+# Who takes a task from a tier's queue (experts are given theirs).
+CLAIMING = (Role.LEAD_OFFICER, Role.GROUP_CHAIR, Role.MEETING_SECRETARY)
+
 # The steps without a tier's rules that a button on the application page takes, and whether
 # the step takes a written reason. Decisions of the tiers go through their own pages.
-ACTIONS: dict[str, tuple[Callable[..., Any], bool]] = {
-    "submit": (submission.submit_application, False),
-    "resubmit": (submission.resubmit_application, False),
-    "withdraw": (submission.withdraw_application, True),
-    "claim": (assignments.claim_task, False),
-    "release": (assignments.release_task, False),
+ACTIONS: dict[str, tuple[Callable[..., Any], bool, tuple[Role, ...]]] = {
+    "submit": (submission.submit_application, False, (Role.APPLICANT,)),
+    "resubmit": (submission.resubmit_application, False, (Role.APPLICANT,)),
+    "withdraw": (submission.withdraw_application, True, (Role.APPLICANT,)),
+    "claim": (assignments.claim_task, False, CLAIMING),
+    "release": (assignments.release_task, False, CLAIMING),
 }
 
 
@@ -56,6 +59,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def application_create(request: HttpRequest) -> HttpResponse:
+    if access.role_of(request.user) != Role.APPLICANT:
+        raise PermissionDenied
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -71,6 +76,10 @@ def application_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = _visible(request, pk)
+    if not rights.is_applicant_of(application, request.user):
+        raise PermissionDenied
+    if application.status not in APPLICANT_EDITS:
+        raise TransitionConflict(_("只有草稿或退回修改的申请可以编辑。"))
     form = ApplicationForm(request.POST or None, instance=application)
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in form.changed_data}
@@ -137,6 +146,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def application_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     """The tier's head gives the open task to another reviewer (after an escalation, say)."""
+    _visible(request, pk)
     try:
         task_id = int(request.POST.get("task", ""))
         to_user_id = int(request.POST.get("to_user", ""))
@@ -170,7 +180,10 @@ def application_by_process(request: HttpRequest, process_pk: int) -> HttpRespons
 def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404
-    service, takes_reason = ACTIONS[action]
+    service, takes_reason, roles = ACTIONS[action]
+    _visible(request, pk)
+    if access.role_of(request.user) not in roles:
+        raise PermissionDenied
     form = ReasonForm(request.POST)
     if not form.is_valid():
         raise InvalidInput(" ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -183,6 +196,7 @@ def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 @require_POST
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    _visible(request, pk)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
         raise InvalidInput(" ".join(str(e) for errors in form.errors.values() for e in errors))

@@ -1,0 +1,391 @@
+"""The authorization matrix: every URL of the URL conf, as every kind of user, by GET and by POST,
+against the outcome the access policy and the decision path allow, in one table.
+
+The world: one request at the review group with its attachment and acceptance document, its
+experts in every standing (not yet declared, declared, conflicted, never asked), the officers of
+its lead department and of another, the chair, the secretariat, an auditor, an administrator,
+the applicant organisation's user and another organisation's, and a planned joint meeting.
+Each request runs in a savepoint that is rolled back, so a POST that succeeds changes nothing
+for the next cell.
+
+A URL added to the URL conf without a row in ``MATRIX`` fails
+``test_every_url_has_a_row_in_the_matrix``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from approvals import group_review, meetings
+from approvals.models import CheckItem
+from tests.factories import (
+    DepartmentFactory,
+    FundingApplicationFactory,
+    make_user,
+    perform,
+)
+from workflows import assignments, drafts, submission
+
+pytestmark = pytest.mark.django_db
+
+# Outcomes, by status code.
+OK = "ok"  # 2xx, or a redirect elsewhere than the login page
+LOGIN = "login"  # a redirect to the login page
+HIDDEN = "404"  # not found: the user may not know it exists
+DENIED = "403"
+REFUSED = "409"  # reached, but the request's status does not allow it (or 400: bad input)
+METHOD = "405"
+
+ROLES = (
+    "anonymous",
+    "applicant",
+    "applicant_elsewhere",
+    "officer",
+    "officer_elsewhere",
+    "chair",
+    "expert_undeclared",
+    "expert_declared",
+    "expert_conflicted",
+    "expert_unassigned",
+    "secretary",
+    "auditor",
+    "administrator",
+)
+STAFF_READERS = ("auditor", "administrator")
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    application: Any
+    attachment: Any
+    document: Any
+    meeting: Any
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def build_world(django_capture_on_commit_callbacks: Callable[..., Any]) -> World:
+    application = FundingApplicationFactory()
+    people = application.people
+    attachment = drafts.add_attachment(
+        application_id=application.pk,
+        actor=people.applicant,
+        kind="national_approval",
+        upload=SimpleUploadedFile("approval.pdf", PDF, content_type="application/pdf"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        for step in ("submit", "claim_lead", "accept"):
+            perform(step, application, people)
+    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
+    undeclared, declared, conflicted = people.experts[:3]
+    group_review.assign_experts(
+        application_id=application.pk,
+        actor=people.group_chair,
+        expert_ids=[e.pk for e in (undeclared, declared, conflicted)],
+    )
+    group_review.declare_interest(application_id=application.pk, actor=declared, conflict=False)
+    group_review.declare_interest(
+        application_id=application.pk, actor=conflicted, conflict=True, reason="曾合作"
+    )
+    meeting = meetings.create_meeting(
+        actor=people.secretary,
+        call_id=application.call_id,
+        held_on=timezone.localdate() + datetime.timedelta(days=7),
+        place="市政府会议室",
+        chair="主管副市长",
+    )
+    application.refresh_from_db()
+    users = {
+        "anonymous": None,
+        "applicant": people.applicant,
+        "applicant_elsewhere": FundingApplicationFactory().created_by,
+        "officer": people.lead_officer,
+        "officer_elsewhere": make_user("lead_officer", department=DepartmentFactory()),
+        "chair": people.group_chair,
+        "expert_undeclared": undeclared,
+        "expert_declared": declared,
+        "expert_conflicted": conflicted,
+        "expert_unassigned": make_user("group_member"),
+        "secretary": people.secretary,
+        "auditor": make_user("auditor"),
+        "administrator": make_user("administrator"),
+    }
+    document = application.documents.get(kind="acceptance")
+    return World(users, application, attachment, document, meeting)
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+def everyone(outcome: str, **exceptions: str) -> dict[str, str]:
+    return {role: exceptions.get(role, outcome) for role in ROLES}
+
+
+def signed_in(outcome: str, **exceptions: str) -> dict[str, str]:
+    return everyone(outcome, anonymous=LOGIN, **exceptions)
+
+
+# Who sees the request at the review group: its applicant, its lead department, the chair, the
+# expert who declared no conflict, auditors and administrators.
+SEES_REQUEST = ("applicant", "officer", "chair", "expert_declared", *STAFF_READERS)
+
+
+def request_page(seen: str, **exceptions: str) -> dict[str, str]:
+    """A page of the request: ``seen`` for those who see it, hidden from everybody else."""
+    return signed_in(HIDDEN, **{**{role: seen for role in SEES_REQUEST}, **exceptions})
+
+
+def _check_items() -> dict[str, str]:
+    return {f"passed_{item}": "yes" for item in CheckItem.values}
+
+
+@dataclass(frozen=True)
+class Row:
+    kwargs: Callable[[World], dict[str, Any]]
+    get: dict[str, str]
+    post: dict[str, str]
+    data: Callable[[World], dict[str, Any]] = lambda world: {}
+
+
+def _app(world: World) -> dict[str, Any]:
+    return {"pk": world.application.pk}
+
+
+MATRIX: dict[str, Row] = {
+    # Public: the login and password pages, the language switch, document verification.
+    "login": Row(lambda w: {}, everyone(OK), everyone(OK)),
+    "logout": Row(lambda w: {}, everyone(METHOD), everyone(LOGIN)),
+    "password_change": Row(lambda w: {}, signed_in(OK), signed_in(OK)),
+    "password_change_done": Row(lambda w: {}, signed_in(OK), signed_in(METHOD)),
+    "password_reset": Row(lambda w: {}, everyone(OK), everyone(OK)),
+    "password_reset_done": Row(lambda w: {}, everyone(OK), everyone(METHOD)),
+    "password_reset_confirm": Row(
+        lambda w: {"uidb64": "MQ", "token": "set-password"}, everyone(OK), everyone(OK)
+    ),
+    "password_reset_complete": Row(lambda w: {}, everyone(OK), everyone(METHOD)),
+    "set_language": Row(lambda w: {}, everyone(OK), everyone(OK), lambda w: {"language": "en"}),
+    "document-verify": Row(lambda w: {}, everyone(OK), everyone(OK)),
+    "document-download": Row(
+        lambda w: {"pk": w.document.pk}, request_page(OK), request_page(OK)
+    ),
+    # The reviewers' queue.
+    "approvals:queue": Row(
+        lambda w: {},
+        signed_in(
+            DENIED,
+            officer=OK,
+            officer_elsewhere=OK,
+            chair=OK,
+            expert_undeclared=OK,
+            expert_declared=OK,
+            expert_conflicted=OK,
+            expert_unassigned=OK,
+            secretary=OK,
+        ),
+        signed_in(
+            DENIED,
+            officer=OK,
+            officer_elsewhere=OK,
+            chair=OK,
+            expert_undeclared=OK,
+            expert_declared=OK,
+            expert_conflicted=OK,
+            expert_unassigned=OK,
+            secretary=OK,
+        ),
+    ),
+    # Tier 1 at the wrong time (the request is with the group): the officer is refused by the
+    # status, everybody else never reaches the decision.
+    "approvals:formal-check": Row(
+        _app,
+        request_page(OK),
+        request_page(DENIED, officer=REFUSED),
+        lambda w: {"decision": "accept", "reason": "齐全", **_check_items()},
+    ),
+    # Tier 2: only the chair holding the assignment task assigns experts.
+    "approvals:assign-experts": Row(
+        _app,
+        request_page(OK),
+        request_page(DENIED, chair=REFUSED),
+        lambda w: {"experts": [w.users["expert_unassigned"].pk]},
+    ),
+    "approvals:declaration": Row(
+        _app,
+        request_page(OK, expert_undeclared=OK),
+        request_page(DENIED, expert_undeclared=OK, expert_declared=REFUSED),
+        lambda w: {"conflict": "no", "reason": ""},
+    ),
+    "approvals:scores": Row(
+        _app,
+        request_page(OK),
+        request_page(DENIED, expert_declared=OK),
+        lambda w: {
+            **{f"score_{c}": "80" for c in ("district_fit", "market_prospects")},
+            **{f"score_{c}": "80" for c in ("feasibility", "highlights")},
+            **{
+                f"comment_{c}": "论证充分"
+                for c in ("district_fit", "market_prospects", "feasibility", "highlights")
+            },
+        },
+    ),
+    "approvals:replace-expert": Row(
+        _app,
+        request_page(OK),
+        request_page(DENIED, chair=OK),
+        lambda w: {"expert": w.users["expert_unassigned"].pk},
+    ),
+    "approvals:recommendation": Row(
+        _app,
+        request_page(OK),
+        request_page(DENIED, chair=REFUSED),
+        lambda w: {"decision": "recommend", "amount": "1000000", "reason": "建议支持"},
+    ),
+    # Tier 3: the meetings are the secretariat's; auditors and administrators read them.
+    "approvals:meetings": Row(
+        lambda w: {},
+        signed_in(DENIED, secretary=OK, auditor=OK, administrator=OK),
+        signed_in(DENIED, secretary=OK, auditor=DENIED, administrator=DENIED),
+        lambda w: {
+            "call": w.application.call_id,
+            "held_on": timezone.localdate().isoformat(),
+            "place": "会议室",
+            "chair": "主持人",
+        },
+    ),
+    "approvals:meeting": Row(
+        lambda w: {"pk": w.meeting.pk},
+        signed_in(DENIED, secretary=OK, auditor=OK, administrator=OK),
+        signed_in(DENIED, secretary=OK),
+        lambda w: {"csrfmiddlewaretoken": "unused"},
+    ),
+    "approvals:build-agenda": Row(
+        lambda w: {"pk": w.meeting.pk},
+        signed_in(METHOD),
+        signed_in(DENIED, secretary=OK),
+    ),
+    # The requests' own pages.
+    "home": Row(lambda w: {}, signed_in(OK), signed_in(OK)),
+    "application-create": Row(
+        lambda w: {},
+        signed_in(DENIED, applicant=OK, applicant_elsewhere=OK),
+        signed_in(DENIED, applicant=OK, applicant_elsewhere=OK),
+    ),
+    "application-detail": Row(
+        _app, request_page(OK, expert_undeclared=OK), request_page(OK, expert_undeclared=OK)
+    ),
+    "application-edit": Row(
+        _app,
+        request_page(DENIED, applicant=REFUSED),
+        request_page(DENIED, applicant=REFUSED),
+        lambda w: {"title": "改过的名称"},
+    ),
+    # Claiming: the chair holds the group's task already; nobody else may take it.
+    "application-act": Row(
+        lambda w: {"pk": w.application.pk, "action": "claim"},
+        signed_in(METHOD),
+        request_page(DENIED, officer=REFUSED, chair=REFUSED),
+    ),
+    "attachment-upload": Row(
+        _app,
+        signed_in(METHOD),
+        request_page(DENIED, applicant=REFUSED),
+        lambda w: {
+            "kind": "other",
+            "file": SimpleUploadedFile("more.pdf", PDF, content_type="application/pdf"),
+        },
+    ),
+    "attachment-download": Row(
+        lambda w: {"pk": w.application.pk, "attachment_pk": w.attachment.pk},
+        request_page(OK),
+        request_page(OK),
+    ),
+    # Only a tier's head reassigns (the chair heads the group; task 0 is no open task).
+    "application-reassign": Row(
+        _app,
+        signed_in(METHOD),
+        request_page(DENIED, chair=REFUSED),
+        lambda w: {"task": "0", "to_user": str(w.users["officer"].pk)},
+    ),
+    "audit-trail": Row(
+        lambda w: {},
+        signed_in(DENIED, auditor=OK, administrator=OK),
+        signed_in(DENIED, auditor=OK, administrator=OK),
+    ),
+    "application-detail-by-process": Row(
+        lambda w: {"process_pk": w.application.review_process_id},
+        request_page(OK, expert_undeclared=OK),
+        request_page(OK, expert_undeclared=OK),
+    ),
+}
+
+
+# --- running it -------------------------------------------------------------------------------
+
+
+def url_names() -> list[str]:
+    """Every named URL of the URL conf, except Django's own admin site."""
+
+    def walk(patterns: list[Any], namespace: str | None) -> list[str]:
+        names = []
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name == "admin":
+                    continue
+                names += walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.append(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+        return names
+
+    return walk(get_resolver().url_patterns, None)
+
+
+def outcome(response: Any) -> str:
+    code = response.status_code
+    if code in (301, 302, 303):
+        return LOGIN if reverse("login") in response["Location"] else OK
+    if code < 300:
+        return OK
+    if code in (400, 409):
+        return REFUSED
+    return str(code)
+
+
+def answer(world: World, name: str, method: str, role: str) -> str:
+    row = MATRIX[name]
+    url = reverse(name, kwargs=row.kwargs(world))
+    client = Client(raise_request_exception=False)
+    with transaction.atomic():
+        user = world.users[role]
+        if user is not None:
+            client.force_login(user)
+        response = client.get(url) if method == "GET" else client.post(url, row.data(world))
+        transaction.set_rollback(True)
+    return outcome(response)
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    assert sorted(set(url_names()) - set(MATRIX)) == []
+
+
+def test_every_url_answers_every_role_as_the_matrix_says(django_capture_on_commit_callbacks):
+    world = build_world(django_capture_on_commit_callbacks)
+    wrong = [
+        f"{method} {name} as {role}: got {got}, expected {expected}"
+        for name, row in MATRIX.items()
+        for method, expected_by_role in (("GET", row.get), ("POST", row.post))
+        for role, expected in expected_by_role.items()
+        if (got := answer(world, name, method, role)) != expected
+    ]
+    assert not wrong, "\n".join(wrong)
