@@ -136,7 +136,9 @@ def declare_interest(
                 reason=reason.strip(),
             )
             notify_after_commit(
-                "reassign_needed", application.pk, [u.pk for u in tier_heads(application, Tier.GROUP)]
+                "reassign_needed",
+                application.pk,
+                [u.pk for u in tier_heads(application, Tier.GROUP)],
             )
         else:
             assignment.state = ExpertAssignment.State.DECLARED

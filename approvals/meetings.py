@@ -174,9 +174,7 @@ class Resolution:
 
 
 @refusals_recorded
-def record_resolutions(
-    *, meeting_id: int, actor: Actor, resolutions: list[Resolution]
-) -> Meeting:
+def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resolution]) -> Meeting:
     """After the meeting the secretary records the resolution of every agenda item at once:
     either all are recorded, each with its own audit entry and document, or none. Refused when
     an item is missing or unknown, when an approval lacks an amount or exceeds the request (or

@@ -4,7 +4,7 @@ the applicant's estimate — rendered here from this app's own templates."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -109,14 +109,12 @@ def _chair_panels(application: FundingApplication, chair: Actor) -> dict[str, An
     return panels
 
 
-
-
 def application_fragments(
     request: HttpRequest, application: FundingApplication, page: str
 ) -> dict[str, SafeString]:
     """The tier panels and the chair's view of the group on the application page; the
     estimate under the policy in force for the applicant editing a draft or a return."""
-    user = request.user
+    user = cast("Actor", request.user)  # the application pages are behind login_required
     shown: dict[str, SafeString] = {}
     if page == "detail":
         context = {"application": application, **review_panels(user, application)}

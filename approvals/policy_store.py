@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workflows import permissions as rights
+from workflows.actors import Actor
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.models import FundingCall
 
@@ -84,7 +84,7 @@ def policy_in_force_for_call(call: FundingCall) -> PolicyInForce | None:
     return policy_in_force_on(policy_day_for_call(call))
 
 
-def _ensure_administrator(actor: Any) -> None:
+def _ensure_administrator(actor: Actor | None) -> None:
     # None is the operator at the command line (manage.py load_policy).
     if actor is None or getattr(actor, "is_superuser", False):
         return
@@ -103,7 +103,7 @@ class PolicyLoad:
     activated: bool
 
 
-def load_policy(*, text: str, actor: Any = None, activate: bool = False) -> PolicyLoad:
+def load_policy(*, text: str, actor: Actor | None = None, activate: bool = False) -> PolicyLoad:
     """An administrator loads a policy document (YAML or JSON), optionally activating it.
 
     Identical content under an existing (name, version) changes nothing; other content replaces
@@ -164,7 +164,9 @@ def _unused_version(version_id: int, action: str) -> MatchingPolicyVersion:
     return record
 
 
-def deactivate_policy_version(*, version_id: int, actor: Any = None) -> MatchingPolicyVersion:
+def deactivate_policy_version(
+    *, version_id: int, actor: Actor | None = None
+) -> MatchingPolicyVersion:
     """An administrator takes an unused version out of force. Refused once a decision used it."""
     _ensure_administrator(actor)
     with transaction.atomic():
@@ -174,7 +176,7 @@ def deactivate_policy_version(*, version_id: int, actor: Any = None) -> Matching
     return record
 
 
-def delete_policy_version(*, version_id: int, actor: Any = None) -> None:
+def delete_policy_version(*, version_id: int, actor: Actor | None = None) -> None:
     """An administrator removes a version loaded by mistake. Refused once a decision used it."""
     _ensure_administrator(actor)
     with transaction.atomic():

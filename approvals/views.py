@@ -16,12 +16,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from workflows import access, selectors
+from workflows.actors import Actor, AuthenticatedRequest
 from workflows.errors import InvalidInput, TransitionConflict
 from workflows.models import FundingApplication
 from workflows.review_path import Role
@@ -44,7 +45,9 @@ from .selectors import current_assignments, eligible_experts
 # --- tier forms -----------------------------------------------------------------------------
 
 
-def _application(request: HttpRequest, pk: int, *, declaring: bool = False) -> FundingApplication:
+def _application(
+    request: AuthenticatedRequest, pk: int, *, declaring: bool = False
+) -> FundingApplication:
     """The application as the access policy lets this user reach it (an expert who has not
     declared yet reaches it only to declare): 404 otherwise."""
     application = selectors.visible_application(request.user, pk)
@@ -56,7 +59,7 @@ def _application(request: HttpRequest, pk: int, *, declaring: bool = False) -> F
 
 
 def _submit(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     application: FundingApplication,
     form: Any,
     *,
@@ -91,7 +94,7 @@ def _submit(
 
 
 @login_required
-def formal_check(request: HttpRequest, pk: int) -> HttpResponse:
+def formal_check(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk)
     form = FormalCheckForm(request.POST or None)
     return _submit(
@@ -111,7 +114,7 @@ def formal_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def assign_experts(request: HttpRequest, pk: int) -> HttpResponse:
+def assign_experts(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk)
     form = AssignExpertsForm(
         request.POST or None, candidates=eligible_experts(application, request.user)
@@ -131,7 +134,7 @@ def assign_experts(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def replace_expert(request: HttpRequest, pk: int) -> HttpResponse:
+def replace_expert(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk)
     taken = current_assignments(application)
     form = ReplaceExpertForm(
@@ -150,7 +153,7 @@ def replace_expert(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def scores(request: HttpRequest, pk: int) -> HttpResponse:
+def scores(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk)
     form = ScoreForm(request.POST or None, rubric=rubric.rubric_for(application.call))
     return _submit(
@@ -166,7 +169,7 @@ def scores(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def recommendation(request: HttpRequest, pk: int) -> HttpResponse:
+def recommendation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk)
     form = RecommendationForm(request.POST or None)
     return _submit(
@@ -182,7 +185,7 @@ def recommendation(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def declaration(request: HttpRequest, pk: int) -> HttpResponse:
+def declaration(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk, declaring=True)
     form = DeclarationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -209,13 +212,13 @@ def declaration(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the joint meeting ----------------------------------------------------------------------
 
 
-def _meeting_reader(user: Any) -> None:
+def _meeting_reader(user: Actor) -> None:
     if not access.may_read_meetings(user):
         raise PermissionDenied
 
 
 @login_required
-def meeting_list(request: HttpRequest) -> HttpResponse:
+def meeting_list(request: AuthenticatedRequest) -> HttpResponse:
     _meeting_reader(request.user)
     form = MeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -238,7 +241,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _meeting_reader(request.user)
     meeting = get_object_or_404(Meeting.objects.select_related("call"), pk=pk)
     if request.method == "POST" and access.role_of(request.user) != Role.MEETING_SECRETARY:
@@ -272,7 +275,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def build_agenda(request: HttpRequest, pk: int) -> HttpResponse:
+def build_agenda(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     items = meetings.build_agenda(meeting_id=pk, actor=request.user)
     messages.success(request, _("议程已生成，共 %(n)d 项。") % {"n": len(items)})
     return redirect("approvals:meeting", pk=pk)
@@ -282,7 +285,7 @@ def build_agenda(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedRequest) -> HttpResponse:
     if not access.may_use_queue(request.user):
         raise PermissionDenied
     return render(

@@ -21,8 +21,8 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
 from approvals.group_review import group_summary
+from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
 from approvals.rubric import rubric_for
 from workflows.models import AuditEntry, FundingApplication, Tier
 

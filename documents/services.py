@@ -51,6 +51,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+
 def kinds_for_decision(transition: str, tier: str) -> list[str]:
     """The documents a decision issues, as the review path says (its notice, and the review
     group's opinion when the group recommends, returns or rejects)."""

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from workflows import access
+from workflows.actors import Viewer
 
 from . import throttle
 from .content import issuer
@@ -22,7 +23,9 @@ from .verification import Verification, verify_content, verify_number
 
 # A decision document is a few hundred kilobytes; anything far larger is not one.
 MAX_VERIFY_UPLOAD_BYTES = 20 * 1024 * 1024
-def documents_visible_to(user: Any) -> QuerySet[Document]:
+
+
+def documents_visible_to(user: Viewer) -> QuerySet[Document]:
     """Issued documents the user may download, as the access policy says (the minutes name
     every applicant on the agenda, so only the meetings' readers get them)."""
     return access.visible_documents(user, Document.objects.filter(status=DocumentStatus.READY))

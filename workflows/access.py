@@ -33,7 +33,7 @@ from .models import AuditEntry, FundingApplication, Profile
 from .review_path import Role, Status
 
 if TYPE_CHECKING:
-    from .actors import Actor
+    from .actors import Actor, Viewer
 
 
 class ExpertStanding(enum.Enum):
@@ -71,7 +71,7 @@ def _experts() -> ExpertDeclarations:
 # --- who the user is --------------------------------------------------------------------------
 
 
-def profile_of(user: Actor | None) -> Profile | None:
+def profile_of(user: Viewer | None) -> Profile | None:
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     # A user without a programme role (a bare superuser) raises RelatedObjectDoesNotExist,
@@ -79,7 +79,7 @@ def profile_of(user: Actor | None) -> Profile | None:
     return cast("Profile | None", getattr(user, "profile", None))
 
 
-def role_of(user: Actor | None) -> Role | None:
+def role_of(user: Viewer | None) -> Role | None:
     """The user's programme role; a superuser without one counts as an administrator."""
     profile = profile_of(user)
     if profile is not None:
@@ -93,7 +93,7 @@ STAFF_READERS = (Role.AUDITOR, Role.ADMINISTRATOR)
 REVIEWERS = (Role.LEAD_OFFICER, Role.GROUP_MEMBER, Role.GROUP_CHAIR, Role.MEETING_SECRETARY)
 
 
-def reads_everything(user: Actor | None) -> bool:
+def reads_everything(user: Viewer | None) -> bool:
     """Auditors and administrators: everything, read-only."""
     return role_of(user) in STAFF_READERS
 
@@ -105,9 +105,9 @@ def _reached(status: Status) -> Exists:
     return Exists(AuditEntry.objects.filter(application_id=OuterRef("pk"), target=status))
 
 
-def applications_for(user: Actor | None) -> QuerySet[FundingApplication]:
+def applications_for(user: Viewer | None) -> QuerySet[FundingApplication]:
     """Every application the user may see, for lists, queues, searches and exports."""
-    qs = FundingApplication.objects.all()
+    qs: QuerySet[FundingApplication] = FundingApplication.objects.all()
     role = role_of(user)
     if role is None:
         return qs.none()
@@ -115,7 +115,8 @@ def applications_for(user: Actor | None) -> QuerySet[FundingApplication]:
         return qs
     profile = cast("Profile", profile_of(user))
     if role == Role.APPLICANT:
-        return qs.filter(organisation_id=profile.organisation_id)
+        # django-stubs reject None in an exact lookup, which Django turns into IS NULL.
+        return qs.filter(organisation_id=profile.organisation_id)  # type: ignore[misc]
     reviewed = qs.exclude(status=Status.DRAFT)
     if profile.organisation_id is not None:  # a reviewer never sees their own organisation's
         reviewed = reviewed.exclude(organisation_id=profile.organisation_id)
@@ -129,19 +130,19 @@ def applications_for(user: Actor | None) -> QuerySet[FundingApplication]:
     return reviewed.filter(pk__in=_experts().declared(cast("Actor", user)))
 
 
-def may_view(user: Actor | None, application: FundingApplication) -> bool:
+def may_view(user: Viewer | None, application: FundingApplication) -> bool:
     """May the user read this application: its content, attachments, documents, revisions and
     (as ``history_for`` filters it) its history."""
     return applications_for(user).filter(pk=application.pk).exists()
 
 
-def expert_standing(user: Actor | None, application: FundingApplication) -> ExpertStanding:
+def expert_standing(user: Viewer | None, application: FundingApplication) -> ExpertStanding:
     if role_of(user) != Role.GROUP_MEMBER:
         return ExpertStanding.NOT_ASSIGNED
     return _experts().standing(cast("Actor", user), application)
 
 
-def may_declare(user: Actor | None, application: FundingApplication) -> bool:
+def may_declare(user: Viewer | None, application: FundingApplication) -> bool:
     """An expert asked to score the current revision who has not declared yet: they may see the
     declaration page (the organisation and the special project, to judge a conflict), and
     nothing else of the request."""
@@ -153,7 +154,7 @@ def may_declare(user: Actor | None, application: FundingApplication) -> bool:
     )
 
 
-def visible_documents(user: Actor | None, documents: QuerySet[Any]) -> QuerySet[Any]:
+def visible_documents(user: Viewer | None, documents: QuerySet[Any]) -> QuerySet[Any]:
     """The decision documents (a queryset of ``documents.Document``) the user may read: those
     of applications they may see, and the meetings' minutes for whoever reads the meetings."""
     visible = documents.filter(application__in=applications_for(user))
@@ -162,11 +163,11 @@ def visible_documents(user: Actor | None, documents: QuerySet[Any]) -> QuerySet[
     return visible
 
 
-def may_view_attachment(user: Actor | None, attachment: Any) -> bool:
+def may_view_attachment(user: Viewer | None, attachment: Any) -> bool:
     return may_view(user, attachment.application)
 
 
-def may_view_document(user: Actor | None, document: Any) -> bool:
+def may_view_document(user: Viewer | None, document: Any) -> bool:
     """A decision document: whoever may see its application; meeting minutes: whoever may read
     the meetings."""
     if document.application_id is None:
@@ -177,25 +178,25 @@ def may_view_document(user: Actor | None, document: Any) -> bool:
 # --- what is shown of an application ------------------------------------------------------------
 
 
-def sees_reviewers(user: Actor | None) -> bool:
+def sees_reviewers(user: Viewer | None) -> bool:
     """Names of the officials who acted (applicants see the tier instead)."""
     role = role_of(user)
     return role is not None and role != Role.APPLICANT
 
 
-def sees_expert_identities(user: Actor | None) -> bool:
+def sees_expert_identities(user: Viewer | None) -> bool:
     """Experts' names, their individual scores and conflict reasons: the chair, the
     secretariat, auditors and administrators; never applicants, never other experts."""
     return role_of(user) in (Role.GROUP_CHAIR, Role.MEETING_SECRETARY, *STAFF_READERS)
 
 
-def sees_policy_workings(user: Actor | None) -> bool:
+def sees_policy_workings(user: Viewer | None) -> bool:
     """Rule expressions and departments' remaining budgets: staff, not applicants."""
     role = role_of(user)
     return role is not None and role != Role.APPLICANT
 
 
-def sees_revision_changes(user: Actor | None) -> bool:
+def sees_revision_changes(user: Viewer | None) -> bool:
     role = role_of(user)
     return role is not None and role != Role.APPLICANT
 
@@ -213,7 +214,7 @@ class HistoryLine:
     reason_shown: str
 
 
-def history_for(user: Actor | None, application: FundingApplication) -> list[HistoryLine]:
+def history_for(user: Viewer | None, application: FundingApplication) -> list[HistoryLine]:
     """The application's history as the user may see it. Applicants see the decisions, each
     made by a tier (never a person's name) and no expert's work; experts see no other expert's
     entries (their identities, scores or conflict reasons)."""
@@ -229,11 +230,10 @@ def history_for(user: Actor | None, application: FundingApplication) -> list[His
             shown = entry.actor_name if entry.actor_role == Role.APPLICANT else entry.tier_label
             lines.append(HistoryLine(entry, shown, entry.reason))
             continue
-        if (
-            entry.transition in EXPERT_EVENTS or entry.actor_role == Role.GROUP_MEMBER
-        ) and not sees_expert_identities(user):
-            if entry.actor_id != getattr(user, "pk", None):
-                continue
+        experts_work = entry.transition in EXPERT_EVENTS or entry.actor_role == Role.GROUP_MEMBER
+        mine = entry.actor_id == getattr(user, "pk", None)
+        if experts_work and not sees_expert_identities(user) and not mine:
+            continue
         lines.append(HistoryLine(entry, entry.actor_name, entry.reason))
     return lines
 
@@ -241,20 +241,20 @@ def history_for(user: Actor | None, application: FundingApplication) -> list[His
 # --- pages beyond one application -----------------------------------------------------------
 
 
-def may_read_meetings(user: Actor | None) -> bool:
+def may_read_meetings(user: Viewer | None) -> bool:
     """The joint meeting's agendas, resolutions and minutes."""
     return role_of(user) in (Role.MEETING_SECRETARY, *STAFF_READERS)
 
 
-def may_read_audit_trail(user: Actor | None) -> bool:
+def may_read_audit_trail(user: Viewer | None) -> bool:
     return reads_everything(user)
 
 
-def may_use_queue(user: Actor | None) -> bool:
+def may_use_queue(user: Viewer | None) -> bool:
     return role_of(user) in REVIEWERS
 
 
-def visible_q(user: Actor | None, prefix: str) -> Q:
+def visible_q(user: Viewer | None, prefix: str) -> Q:
     """The policy as a filter on a related model: ``prefix`` names the application from it
     (``process__funding_application`` for flow tasks)."""
     return Q(**{f"{prefix}__in": applications_for(user)})

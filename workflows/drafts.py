@@ -23,8 +23,6 @@ from .transitions import locked_application
 from .uploads import ALLOWED_UPLOADS
 
 if TYPE_CHECKING:
-    from django.core.files.uploadedfile import UploadedFile
-
     from .actors import Actor
 
 ONE_OPEN_REQUEST = next(
@@ -53,7 +51,6 @@ EDITABLE_FIELDS = (
     "expected_jobs",
     "summary",
 )
-
 
 
 # --- drafts ---------------------------------------------------------------------------------
@@ -93,7 +90,7 @@ def update_application(
     return application
 
 
-def add_attachment(*, application_id: int, actor: Actor, kind: str, upload: UploadedFile) -> Attachment:
+def add_attachment(*, application_id: int, actor: Actor, kind: str, upload: Any) -> Attachment:
     """The applicant attaches a PDF, image or Office file to a draft or returned request.
     Refused for other file types (by name and by content), for files over the size limit,
     and in any other state."""
@@ -184,5 +181,3 @@ def _label(field: str) -> str:
 
 def _attname(field: str) -> str:
     return cast(str, FundingApplication._meta.get_field(field).attname)
-
-

@@ -1,9 +1,9 @@
 """The review flow: who has to act next on an application, and in which queue.
 
 The flow drives, the state machine guards. Every human task here is ended by exactly one
-public service (see ``workflows.review_path``), which performs one transition and then completes the task;
-each decision task then routes on the status that transition left: to the next tier, to the
-applicant's revision, or to the end.
+public service (see ``workflows.review_path``), which performs one transition and then
+completes the task; each decision task then routes on the status that transition left: to the
+next tier, to the applicant's revision, or to the end.
 """
 
 from collections.abc import Iterator

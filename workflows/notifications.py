@@ -72,6 +72,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     ),
 }
 
+
 def recipients_for_tier(application: FundingApplication, tier: str) -> list[Any]:
     users = get_user_model()._default_manager.filter(is_active=True).exclude(email="")
     if tier == "lead":

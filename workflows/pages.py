@@ -55,4 +55,4 @@ def fragments(
     for hook in _fragments:
         for slot, html in hook(request, application, page).items():
             slots.setdefault(slot, []).append(html)
-    return {slot: mark_safe("".join(parts)) for slot, parts in slots.items()}  # noqa: S308
+    return {slot: mark_safe("".join(parts)) for slot, parts in slots.items()}

@@ -8,15 +8,18 @@ it has locked the row, and ``why_not`` gives the refused user the reason in word
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from .access import profile_of
+from .access import profile_of as profile_of
 from .models import FundingApplication
 from .models.application import TRANSITION_RIGHTS
 from .review_path import Role, Tier
+
+if TYPE_CHECKING:
+    from .actors import Viewer
 
 LEAD, GROUP, MEETING = Tier.LEAD, Tier.GROUP, Tier.MEETING
 REVIEW_TIERS = (LEAD, GROUP, MEETING)
@@ -26,7 +29,7 @@ CONFLICT_DECLARED = "declare_conflict"
 # --- conflicts of interest and separation of duties -----------------------------------------
 
 
-def belongs_to_applicant(application: FundingApplication, user: Any) -> bool:
+def belongs_to_applicant(application: FundingApplication, user: Viewer | None) -> bool:
     profile = profile_of(user)
     return (
         profile is not None
@@ -35,7 +38,9 @@ def belongs_to_applicant(application: FundingApplication, user: Any) -> bool:
     )
 
 
-def _past_involvement(application: FundingApplication, user: Any, tier: str) -> tuple[bool, bool]:
+def _past_involvement(
+    application: FundingApplication, user: Viewer | None, tier: str
+) -> tuple[bool, bool]:
     """(declared a conflict, acted at another tier): a person acts at most at one tier of one
     application, so nobody approves their own recommendation.
 
@@ -54,13 +59,13 @@ def _past_involvement(application: FundingApplication, user: Any, tier: str) -> 
             .distinct()
         ):
             known.setdefault(actor_id, set()).add((transition, acted_at))
-    rows = known.get(user.pk, ())
+    rows = known.get(getattr(user, "pk", None), ())
     conflict = any(t == CONFLICT_DECLARED for t, _ in rows)
     elsewhere = any(t != CONFLICT_DECLARED and other != tier for t, other in rows)
     return conflict, elsewhere
 
 
-def why_not(application: FundingApplication, user: Any, tier: str | None) -> str | None:
+def why_not(application: FundingApplication, user: Viewer | None, tier: str | None) -> str | None:
     """The reason a reviewer with the right role is still kept away from this application."""
     if tier not in REVIEW_TIERS or application.pk is None:
         return None
@@ -75,7 +80,7 @@ def why_not(application: FundingApplication, user: Any, tier: str | None) -> str
 
 
 def _reviewer(
-    application: FundingApplication, user: Any, tier: str, roles: tuple[Role, ...]
+    application: FundingApplication, user: Viewer | None, tier: str, roles: tuple[Role, ...]
 ) -> bool:
     profile = profile_of(user)
     if profile is None or profile.role not in roles:
@@ -91,7 +96,7 @@ def _reviewer(
 # --- the predicates -------------------------------------------------------------------------
 
 
-def is_applicant_of(application: FundingApplication, user: Any) -> bool:
+def is_applicant_of(application: FundingApplication, user: Viewer | None) -> bool:
     profile = profile_of(user)
     return (
         profile is not None
@@ -100,20 +105,20 @@ def is_applicant_of(application: FundingApplication, user: Any) -> bool:
     )
 
 
-def is_lead_officer_for(application: FundingApplication, user: Any) -> bool:
+def is_lead_officer_for(application: FundingApplication, user: Viewer | None) -> bool:
     """Officers of the lead department of the application's special project, and nobody else."""
     return _reviewer(application, user, LEAD, (Role.LEAD_OFFICER,))
 
 
-def is_group_member(application: FundingApplication, user: Any) -> bool:
+def is_group_member(application: FundingApplication, user: Viewer | None) -> bool:
     return _reviewer(application, user, GROUP, (Role.GROUP_MEMBER, Role.GROUP_CHAIR))
 
 
-def is_group_chair(application: FundingApplication, user: Any) -> bool:
+def is_group_chair(application: FundingApplication, user: Viewer | None) -> bool:
     return _reviewer(application, user, GROUP, (Role.GROUP_CHAIR,))
 
 
-def is_meeting_secretary(application: FundingApplication, user: Any) -> bool:
+def is_meeting_secretary(application: FundingApplication, user: Viewer | None) -> bool:
     return _reviewer(application, user, MEETING, (Role.MEETING_SECRETARY,))
 
 
@@ -121,16 +126,16 @@ def is_meeting_secretary(application: FundingApplication, user: Any) -> bool:
 TIER_RIGHT = {LEAD: is_lead_officer_for, GROUP: is_group_chair, MEETING: is_meeting_secretary}
 
 
-def acts_at_tier(application: FundingApplication, user: Any, tier: str | None) -> bool:
-    right = TIER_RIGHT.get(tier or "")
+def acts_at_tier(application: FundingApplication, user: Viewer | None, tier: str | None) -> bool:
+    right = TIER_RIGHT.get(Tier(tier)) if tier in Tier.values else None
     return right is not None and right(application, user)
 
 
-def acts_at_current_tier(application: FundingApplication, user: Any) -> bool:
+def acts_at_current_tier(application: FundingApplication, user: Viewer | None) -> bool:
     return acts_at_tier(application, user, application.current_tier)
 
 
-def is_tier_head(user: Any, tier: str | None, application: FundingApplication) -> bool:
+def is_tier_head(user: Viewer | None, tier: str | None, application: FundingApplication) -> bool:
     """The head of the tier for this application: the group chair, the head of the
     application's lead department, the head of the meeting secretariat."""
     profile = profile_of(user)
@@ -183,7 +188,7 @@ class TierPermissionBackend:
     def authenticate(self, request: Any, **credentials: Any) -> None:
         return None
 
-    def has_perm(self, user: Any, perm: str, obj: Any = None) -> bool:
+    def has_perm(self, user: Viewer | None, perm: str, obj: Any = None) -> bool:
         right = PERMISSION_RIGHT.get(perm)
         if right is None:
             return False

@@ -44,11 +44,8 @@ def _base() -> QuerySet[FundingApplication]:
 def applications_visible_to(user: Actor) -> QuerySet[FundingApplication]:
     """The applications the user may see (``access.applications_for``), newest first, with what
     a list shows of them."""
-    return cast(
-        "QuerySet[FundingApplication]",
-        access.applications_for(user).select_related(
-            "organisation", "call", "special_project", "special_project__lead_department"
-        ),
+    return access.applications_for(user).select_related(
+        "organisation", "call", "special_project", "special_project__lead_department"
     )
 
 
@@ -75,7 +72,7 @@ def open_tasks(application: FundingApplication, *names: str) -> list[Task]:
 def queue_for(user: Actor) -> QuerySet[Task]:
     """The open tasks of the user's tier that the user may take or already holds."""
     profile = rights.profile_of(user)
-    names = TASKS_FOR_ROLE.get(profile.role, ()) if profile else ()
+    names = TASKS_FOR_ROLE.get(Role(profile.role), ()) if profile else ()
     tasks: QuerySet[Task] = ReviewFlow.task_class._default_manager.none()
     if not names:
         return tasks
@@ -104,9 +101,7 @@ def mark_visible(user: Actor, tasks: list[Task]) -> list[Task]:
     """Set ``task.shows_application`` on each task: whether its request may be named to the
     user (an expert who has not declared on it sees only that the task is there)."""
     ids = {t.process.funding_application.pk for t in tasks}
-    visible = set(
-        access.applications_for(user).filter(pk__in=ids).values_list("pk", flat=True)
-    )
+    visible = set(access.applications_for(user).filter(pk__in=ids).values_list("pk", flat=True))
     for task in tasks:
         task.shows_application = task.process.funding_application.pk in visible
     return tasks
@@ -119,15 +114,6 @@ def awaiting_declaration(user: Actor, pk: int) -> FundingApplication | None:
     if application is None or not access.may_declare(user, application):
         return None
     return application
-
-
-def _base() -> QuerySet[FundingApplication]:
-    return cast(
-        "QuerySet[FundingApplication]",
-        FundingApplication.objects.select_related(
-            "organisation", "call", "special_project", "special_project__lead_department"
-        ),
-    )
 
 
 def open_task_of(application: FundingApplication) -> Task | None:

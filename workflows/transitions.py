@@ -128,8 +128,15 @@ def perform(
                 raise TransitionConflict(_("该任务已被他人认领。"))
         if check is not None:
             check(application)
-        _apply(application, actor, transition=transition, tier=tier, reason=reason,
-               details=details, call=call or {})
+        _apply(
+            application,
+            actor,
+            transition=transition,
+            tier=tier,
+            reason=reason,
+            details=details,
+            call=call or {},
+        )
         if open_task is not None:
             complete_task(open_task, actor, application)
         if then is not None:
@@ -186,7 +193,9 @@ def _apply(
         details=details,
     )
     transition_recorded.send(
-        sender=FundingApplication, application=application, transition=transition,
+        sender=FundingApplication,
+        application=application,
+        transition=transition,
         audit_entry=entry,
     )
     payload = {

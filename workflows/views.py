@@ -11,13 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import access, assignments, drafts, pages, selectors, submission
 from . import permissions as rights
+from .actors import AuthenticatedRequest
 from .errors import InvalidInput, TransitionConflict
 from .forms import ApplicationForm, AttachmentForm, ReasonForm
 from .models import Attachment, FundingApplication
@@ -38,7 +39,7 @@ ACTIONS: dict[str, tuple[Callable[..., Any], bool, tuple[Role, ...]]] = {
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     profile = access.profile_of(request.user)
     applications = Paginator(selectors.applications_visible_to(request.user), 50).get_page(
         request.GET.get("page")
@@ -58,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def application_create(request: HttpRequest) -> HttpResponse:
+def application_create(request: AuthenticatedRequest) -> HttpResponse:
     if access.role_of(request.user) != Role.APPLICANT:
         raise PermissionDenied
     form = ApplicationForm(request.POST or None)
@@ -74,7 +75,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def application_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _visible(request, pk)
     if not rights.is_applicant_of(application, request.user):
         raise PermissionDenied
@@ -102,7 +103,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     # An expert asked to score a request reaches it to declare, before it is visible to them.
     application = selectors.awaiting_declaration(request.user, pk) or _visible(request, pk)
     gated = pages.gate(request, application)
@@ -144,7 +145,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def application_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+def application_reassign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The tier's head gives the open task to another reviewer (after an escalation, say)."""
     _visible(request, pk)
     try:
@@ -164,12 +165,11 @@ def application_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def application_by_process(request: HttpRequest, process_pk: int) -> HttpResponse:
+def application_by_process(request: AuthenticatedRequest, process_pk: int) -> HttpResponse:
     """viewflow's task links name the process; the application page is the place to work."""
     application = get_object_or_404(FundingApplication, review_process_id=process_pk)
     if not (
-        access.may_view(request.user, application)
-        or access.may_declare(request.user, application)
+        access.may_view(request.user, application) or access.may_declare(request.user, application)
     ):
         raise Http404
     return redirect("application-detail", pk=application.pk)
@@ -177,7 +177,7 @@ def application_by_process(request: HttpRequest, process_pk: int) -> HttpRespons
 
 @login_required
 @require_POST
-def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def application_act(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404
     service, takes_reason, roles = ACTIONS[action]
@@ -195,7 +195,7 @@ def application_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment_upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _visible(request, pk)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -211,7 +211,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+def attachment_download(request: AuthenticatedRequest, pk: int, attachment_pk: int) -> FileResponse:
     application = _visible(request, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, application=application)
     return FileResponse(
@@ -222,7 +222,7 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
     )
 
 
-def _visible(request: HttpRequest, pk: int) -> FundingApplication:
+def _visible(request: AuthenticatedRequest, pk: int) -> FundingApplication:
     """The application if the access policy lets this user see it; 404 otherwise (so nobody
     learns that a request they may not see exists)."""
     application = selectors.visible_application(request.user, pk)
@@ -232,7 +232,7 @@ def _visible(request: HttpRequest, pk: int) -> FundingApplication:
 
 
 @login_required
-def audit_trail(request: HttpRequest) -> HttpResponse:
+def audit_trail(request: AuthenticatedRequest) -> HttpResponse:
     """The full audit trail, read-only, for auditors and administrators."""
     if not access.may_read_audit_trail(request.user):
         raise PermissionDenied

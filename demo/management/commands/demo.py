@@ -19,11 +19,11 @@ from django.utils import timezone
 from approvals import group_review, lead_review, meetings, rubric
 from approvals.assessment import assess
 from approvals.models import CheckItem
+from demo.data import ensure_call, ensure_demo_data
 from documents.models import Document, DocumentStatus
 from workflows import assignments, drafts, submission
 from workflows.audit import verify_chain
 from workflows.deadlines import DeadlineReport, process_deadlines
-from demo.data import ensure_call, ensure_demo_data
 from workflows.flows import ReviewFlow
 from workflows.models import (
     AuditEntry,
@@ -225,7 +225,9 @@ class Command(BaseCommand):
         chair = self.users["group_chair"]
         experts = [self.users[f"expert{n}"] for n in (1, 2, 3)]
         assignments.claim_task(application_id=pk, actor=chair)
-        group_review.assign_experts(application_id=pk, actor=chair, expert_ids=[e.pk for e in experts])
+        group_review.assign_experts(
+            application_id=pk, actor=chair, expert_ids=[e.pk for e in experts]
+        )
         if conflict:
             group_review.declare_interest(
                 application_id=pk,
