@@ -24,6 +24,7 @@ from workflows import permissions as rights
 from workflows.actors import Actor
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.models import FundingCall
+from workflows.review_path import Role
 
 from .models import MatchingPolicyVersion
 from .policy import (
@@ -89,7 +90,7 @@ def _ensure_administrator(actor: Actor | None) -> None:
     if actor is None or getattr(actor, "is_superuser", False):
         return
     profile = rights.profile_of(actor)
-    if profile is None or profile.role != "administrator":
+    if profile is None or profile.role != Role.ADMINISTRATOR:
         raise NotAllowed(_("只有管理员可以管理配套资金政策。"))
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from workflows.credit_code import check_character
 from workflows.models import Department, FundingCall, Organisation, Profile, SpecialProject
+from workflows.review_path import Role
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on purpose: demonstration logins only
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
@@ -80,7 +81,7 @@ def ensure_demo_data() -> list[Login]:
         logins.append(
             _user(
                 f"applicant_{kind}",
-                "applicant",
+                Role.APPLICANT,
                 organisation=organisation,
                 description=f"{organisation.get_kind_display()} · {name}",
             )
@@ -90,7 +91,7 @@ def ensure_demo_data() -> list[Login]:
         logins.append(
             _user(
                 f"officer_{department.code}",
-                "lead_officer",
+                Role.LEAD_OFFICER,
                 department=department,
                 description=f"牵头部门经办人 · {department.name}",
             )
@@ -98,20 +99,22 @@ def ensure_demo_data() -> list[Login]:
         logins.append(
             _user(
                 f"head_{department.code}",
-                "lead_officer",
+                Role.LEAD_OFFICER,
                 department=department,
                 head=True,
                 description=f"牵头部门负责人 · {department.name}",
             )
         )
-    logins.append(_user("group_chair", "group_chair", head=True, description="审核工作小组组长"))
+    logins.append(_user("group_chair", Role.GROUP_CHAIR, head=True, description="审核工作小组组长"))
     logins.extend(
-        _user(f"expert{n}", "group_member", description="审核工作小组专家") for n in range(1, 6)
+        _user(f"expert{n}", Role.GROUP_MEMBER, description="审核工作小组专家") for n in range(1, 6)
     )
-    logins.append(_user("secretary", "meeting_secretary", head=True, description="市联席会议秘书"))
-    logins.append(_user("auditor", "auditor", description="审计员"))
     logins.append(
-        _user("admin", "administrator", description="管理员（可进入 /admin/）", superuser=True)
+        _user("secretary", Role.MEETING_SECRETARY, head=True, description="市联席会议秘书")
+    )
+    logins.append(_user("auditor", Role.AUDITOR, description="审计员"))
+    logins.append(
+        _user("admin", Role.ADMINISTRATOR, description="管理员（可进入 /admin/）", superuser=True)
     )
     return logins
 

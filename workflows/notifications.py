@@ -21,7 +21,7 @@ from django.dispatch import receiver
 from django.utils import translation
 
 from .models import FundingApplication, Status
-from .review_path import APPLICANT, CURRENT_TIER, notices_for
+from .review_path import APPLICANT, CURRENT_TIER, Role, Tier, notices_for
 from .signals import application_transitioned
 
 log = logging.getLogger(__name__)
@@ -75,33 +75,33 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
 
 def recipients_for_tier(application: FundingApplication, tier: str) -> list[Any]:
     users = get_user_model()._default_manager.filter(is_active=True).exclude(email="")
-    if tier == "lead":
+    if tier == Tier.LEAD:
         return list(
             users.filter(
-                profile__role="lead_officer",
+                profile__role=Role.LEAD_OFFICER,
                 profile__department_id=application.special_project.lead_department_id,
             )
         )
-    if tier in ("group", "group_chair"):
-        return list(users.filter(profile__role="group_chair"))
-    if tier == "meeting":
-        return list(users.filter(profile__role="meeting_secretary"))
+    if tier == Tier.GROUP:
+        return list(users.filter(profile__role=Role.GROUP_CHAIR))
+    if tier == Tier.MEETING:
+        return list(users.filter(profile__role=Role.MEETING_SECRETARY))
     return []
 
 
 def tier_heads(application: FundingApplication, tier: str) -> list[Any]:
     users = get_user_model()._default_manager.filter(is_active=True).exclude(email="")
-    if tier == "group":
-        return list(users.filter(profile__role="group_chair"))
-    if tier == "lead":
+    if tier == Tier.GROUP:
+        return list(users.filter(profile__role=Role.GROUP_CHAIR))
+    if tier == Tier.LEAD:
         return list(
             users.filter(
-                profile__role="lead_officer",
+                profile__role=Role.LEAD_OFFICER,
                 profile__is_head=True,
                 profile__department_id=application.special_project.lead_department_id,
             )
         )
-    return list(users.filter(profile__role="meeting_secretary", profile__is_head=True))
+    return list(users.filter(profile__role=Role.MEETING_SECRETARY, profile__is_head=True))
 
 
 def applicant_users(application: FundingApplication) -> list[Any]:
@@ -109,7 +109,7 @@ def applicant_users(application: FundingApplication) -> list[Any]:
         get_user_model()
         ._default_manager.filter(
             is_active=True,
-            profile__role="applicant",
+            profile__role=Role.APPLICANT,
             profile__organisation_id=application.organisation_id,
         )
         .exclude(email="")

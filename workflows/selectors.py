@@ -153,7 +153,7 @@ def queue_summary(user: Actor, *, now: datetime.datetime | None = None) -> Queue
     tasks waiting to be given to another expert. One query, however long."""
     profile = rights.profile_of(user)
     tasks = queue_for(user).select_related("process__funding_application__call")
-    if profile is not None and profile.role == "group_member":
+    if profile is not None and profile.role == Role.GROUP_MEMBER:
         # A scoring task left by an expert with a conflict waits for the chair, not for them.
         tasks = tasks.filter(owner=user)
     elif profile is not None and profile.role == Role.GROUP_CHAIR:

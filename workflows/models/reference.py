@@ -191,11 +191,11 @@ class Profile(models.Model):
         verbose_name_plural = _("用户角色")
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(role="applicant") | models.Q(organisation__isnull=False),
+                condition=~models.Q(role=Role.APPLICANT) | models.Q(organisation__isnull=False),
                 name="applicant_belongs_to_an_organisation",
             ),
             models.CheckConstraint(
-                condition=~models.Q(role="lead_officer") | models.Q(department__isnull=False),
+                condition=~models.Q(role=Role.LEAD_OFFICER) | models.Q(department__isnull=False),
                 name="lead_officer_belongs_to_a_department",
             ),
         ]
