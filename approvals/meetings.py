@@ -4,6 +4,7 @@ is approved, deferred, returned or rejected at the joint meeting."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
@@ -207,6 +208,7 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
                 if missing
                 else _("决议中有不在议程上的项目或重复项目。")
             )
+        resolutions = [_with_amount(r) for r in resolutions]
         _check_budget(meeting.call, [r for r in resolutions if r.decision == "approve"])
         pool_draw = plan_pool_draw(
             call=meeting.call,
@@ -228,6 +230,13 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
         meeting.save(update_fields=["state", "resolved_at"])
         meeting_resolved.send(sender=Meeting, meeting=meeting)
     return meeting
+
+
+def _with_amount(resolution: Resolution) -> Resolution:
+    """The resolution with its amount read as yuan to the fen (InvalidInput if it is none)."""
+    if resolution.decision != "approve" or resolution.amount is None:
+        return resolution
+    return dataclasses.replace(resolution, amount=parse_money(resolution.amount))
 
 
 def _check_budget(call: FundingCall, approvals: list[Resolution]) -> None:
@@ -262,7 +271,9 @@ def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Actor, positio
         )
     except (InvalidInput, NotAllowed, TransitionConflict) as exc:
         colon = pgettext("before a value", "：")
-        raise type(exc)(f"{label}（{item.application_id}）{colon}{exc.message}") from exc
+        refused = type(exc)(f"{label}（{item.application_id}）{colon}{exc.message}")
+        refused.application_id = item.application_id  # the refused attempt names its request
+        raise refused from exc
     if transition == "approve":
         item.approved_amount = resolution.amount
     item.resolution = resolution.decision

@@ -17,6 +17,8 @@ class DomainError(Exception):
 
     def __init__(self, message: "StrOrPromise | None" = None) -> None:
         self.message: StrOrPromise = message if message is not None else self.default_message
+        # The request it was about, when the refused call named several (a meeting's batch).
+        self.application_id: int | None = None
         super().__init__(str(self.message))
 
 

@@ -54,7 +54,7 @@ def refusals_recorded(service: _Service) -> _Service:
                 raise
             record_refusal(
                 actor=actor,
-                application_id=kwargs.get("application_id"),
+                application_id=exc.application_id or kwargs.get("application_id"),
                 action=service.__name__,
                 message=exc.message,
             )

@@ -12,11 +12,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
-from tests.factories import FundingApplicationFactory, claim_open_task
-from workflows import assignments, services
-from workflows.flows import OPEN_TASKS_FOR_STATUS
+from approvals import group_review, lead_review, meetings
+from approvals.models import Meeting
+from tests.factories import (
+    CHECKS_FAILED,
+    CHECKS_PASSED,
+    FundingApplicationFactory,
+    claim_open_task,
+    make_user,
+)
+from workflows import assignments, selectors, submission
 from workflows.models import AuditEntry, FundingApplication
+from workflows.review_path import OPEN_TASKS_FOR_STATUS, STATUS_TIER, Tier
 
 APPROVED_AMOUNT = Decimal("5000000.00")
 
@@ -38,25 +47,99 @@ def application_at(state: str) -> FundingApplication:
     return FundingApplicationFactory(state=state, call__experts_required=1)
 
 
+RECOMMENDED_AMOUNT = Decimal("6000000.00")
+
+
 def _call(service: Callable[..., Any], **extra: Any) -> Callable[[int, Any], Any]:
     return lambda pk, user: service(application_id=pk, actor=user, **extra)
 
 
-# What each action does, given the application's id and the acting user.
+def _formal_check(decision: str) -> Callable[[int, Any], Any]:
+    """The lead department's formal check list with ``decision``: every item passed to accept,
+    the national approval missing to return or reject."""
+    return _call(
+        lead_review.record_formal_check,
+        decision=decision,
+        items=CHECKS_PASSED if decision == "accept" else CHECKS_FAILED,
+        reason=REASONS[decision],
+    )
+
+
+def _group_recommendation(decision: str) -> Callable[[int, Any], Any]:
+    return _call(
+        group_review.record_group_recommendation,
+        decision=decision,
+        amount=RECOMMENDED_AMOUNT if decision == "recommend" else None,
+        reason=REASONS[decision],
+    )
+
+
+def _meeting_resolution(decision: str) -> Callable[[int, Any], Any]:
+    """The acting user records ``decision`` at the planned meeting holding the application on
+    its agenda; when there is none, a secretary first schedules one with the application alone
+    on it (refused as InvalidInput when it is not waiting for the meeting)."""
+
+    def resolve(pk: int, user: Any) -> Any:
+        meeting = Meeting.objects.filter(
+            state=Meeting.State.PLANNED, items__application_id=pk
+        ).first()
+        if meeting is None:
+            application = FundingApplication.objects.get(pk=pk)
+            secretary = make_user("meeting_secretary")
+            meeting = meetings.create_meeting(
+                actor=secretary,
+                call_id=application.call_id,
+                held_on=timezone.localdate(),
+                place="市政府会议室",
+                chair="主管副市长",
+            )
+            meetings.build_agenda(meeting_id=meeting.pk, actor=secretary, application_ids=[pk])
+        return meetings.record_resolutions(
+            meeting_id=meeting.pk,
+            actor=user,
+            resolutions=[
+                meetings.Resolution(
+                    pk,
+                    decision,
+                    APPROVED_AMOUNT if decision == "approve" else None,
+                    REASONS[decision],
+                )
+            ],
+        )
+
+    return resolve
+
+
+def _at_its_tier(decision: str) -> Callable[[int, Any], Any]:
+    """Return or reject through the public service of the tier the application is at (the
+    lead department's when it is at none)."""
+    by_tier = {
+        Tier.LEAD: _formal_check(decision),
+        Tier.GROUP: _group_recommendation(decision),
+        Tier.MEETING: _meeting_resolution(decision),
+    }
+
+    def decide(pk: int, user: Any) -> Any:
+        status = FundingApplication.objects.values_list("status", flat=True).get(pk=pk)
+        return by_tier[STATUS_TIER.get(status, Tier.LEAD)](pk, user)
+
+    return decide
+
+
+# What each action does, given the application's id and the acting user: the applicant's steps
+# and claiming directly, every decision through its tier's one public service.
 ACTIONS: dict[str, Callable[[int, Any], Any]] = {
-    "submit": _call(services.submit_application),
+    "submit": _call(submission.submit_application),
     "claim": _call(assignments.claim_task),
     "release": _call(assignments.release_task),
-    "accept": _call(services.accept_for_review, reason=REASONS["accept"]),
-    "recommend": _call(services.recommend_application, reason=REASONS["recommend"]),
-    "approve": _call(
-        services.approve_application, amount=APPROVED_AMOUNT, reason=REASONS["approve"]
-    ),
-    "defer": _call(services.defer_application, reason=REASONS["defer"]),
-    "return": _call(services.return_application, reason=REASONS["return"]),
-    "reject": _call(services.reject_application, reason=REASONS["reject"]),
-    "resubmit": _call(services.resubmit_application),
-    "withdraw": _call(services.withdraw_application, reason=REASONS["withdraw"]),
+    "accept": _formal_check("accept"),
+    "recommend": _group_recommendation("recommend"),
+    "approve": _meeting_resolution("approve"),
+    "defer": _meeting_resolution("defer"),
+    "return": _at_its_tier("return"),
+    "reject": _at_its_tier("reject"),
+    "resubmit": _call(submission.resubmit_application),
+    "withdraw": _call(submission.withdraw_application, reason=REASONS["withdraw"]),
 }
 
 # The transition each action performs, as the audit trail names it (claim: at tier 1 only).
@@ -259,7 +342,7 @@ CLAIMS = [
 def open_tasks_of(application: FundingApplication) -> list:
     """The open tasks of the application's review process, oldest first."""
     fresh = FundingApplication.objects.get(pk=application.pk)
-    return services.open_tasks(fresh)
+    return selectors.open_tasks(fresh)
 
 
 def open_task_names(application: FundingApplication) -> list[str]:
@@ -294,7 +377,7 @@ class Snapshot:
             approved_amount=fresh.approved_amount,
             audit_entries=AuditEntry.objects.filter(application=fresh).count(),
             open_tasks=tuple(
-                (t.pk, t.flow_task.name, t.status, t.owner_id) for t in services.open_tasks(fresh)
+                (t.pk, t.flow_task.name, t.status, t.owner_id) for t in selectors.open_tasks(fresh)
             ),
         )
 

@@ -1,9 +1,19 @@
 """Claiming a review task: a reviewer claims before deciding, and a claimed task is theirs."""
 
+from decimal import Decimal
+
 import pytest
 
-from tests.factories import FundingApplicationFactory, make_user, score_by_experts
-from workflows import assignments, services
+from approvals import group_review, lead_review
+from tests.factories import (
+    CHECKS_FAILED,
+    CHECKS_PASSED,
+    FundingApplicationFactory,
+    make_user,
+    resolve_at_meeting,
+    score_by_experts,
+)
+from workflows import assignments
 from workflows.errors import NotAllowed, TransitionConflict
 from workflows.selectors import queue_for
 
@@ -21,6 +31,19 @@ def submitted():
 def colleague(submitted):
     """A second officer of the same lead department."""
     return make_user("lead_officer", department=submitted.special_project.lead_department)
+
+
+def _formal_check(decision, **extra):
+    items = CHECKS_PASSED if decision == "accept" else CHECKS_FAILED
+    return lambda pk, user: lead_review.record_formal_check(
+        application_id=pk, actor=user, decision=decision, items=items, **extra
+    )
+
+
+def _group_decision(decision, **extra):
+    return lambda pk, user: group_review.record_group_recommendation(
+        application_id=pk, actor=user, decision=decision, **extra
+    )
 
 
 def _claimed_by_lead_officer(application):
@@ -71,9 +94,9 @@ def test_claiming_at_tiers_2_and_3_changes_no_status_and_writes_no_audit_entry(s
 @pytest.mark.parametrize(
     "decide",
     [
-        lambda pk, user: services.recommend_application(application_id=pk, actor=user),
-        lambda pk, user: services.return_application(application_id=pk, actor=user, reason="补充"),
-        lambda pk, user: services.reject_application(application_id=pk, actor=user, reason="不符"),
+        _group_decision("recommend", amount=Decimal("6000000.00")),
+        _group_decision("return", reason="补充"),
+        _group_decision("reject", reason="不符"),
     ],
     ids=["recommend", "return", "reject"],
 )
@@ -88,25 +111,11 @@ def test_a_reviewer_must_claim_before_deciding(decide):
     assert Snapshot.of(application) == before
 
 
-def test_the_meeting_must_claim_before_approving():
-    application = FundingApplicationFactory(state="meeting_review")
-    before = Snapshot.of(application)
-
-    with pytest.raises(NotAllowed):
-        services.approve_application(
-            application_id=application.pk, actor=application.people.secretary, amount="1000000"
-        )
-
-    assert Snapshot.of(application) == before
-
-
-def test_the_meeting_may_claim_and_approve_in_one_step():
+def test_the_meeting_claims_and_approves_in_one_step():
     application = FundingApplicationFactory(state="meeting_review")
     secretary = application.people.secretary
 
-    services.approve_application(
-        application_id=application.pk, actor=secretary, amount="1000000", claim=True
-    )
+    resolve_at_meeting(application, application.people, "approve", amount=Decimal("1000000"))
 
     application.refresh_from_db()
     assert application.status == "approved"
@@ -120,12 +129,7 @@ def test_claiming_in_the_same_step_never_takes_a_task_another_secretary_holds():
     before = Snapshot.of(application)
 
     with pytest.raises(TransitionConflict):
-        services.approve_application(
-            application_id=application.pk,
-            actor=application.people.secretary,
-            amount="1000000",
-            claim=True,
-        )
+        resolve_at_meeting(application, application.people, "approve", amount=Decimal("1000000"))
 
     assert Snapshot.of(application) == before
 
@@ -136,7 +140,7 @@ def test_a_released_lead_task_must_be_claimed_again_before_deciding(submitted):
     assignments.release_task(application_id=submitted.pk, actor=officer)
 
     with pytest.raises(NotAllowed):
-        services.accept_for_review(application_id=submitted.pk, actor=officer)
+        _formal_check("accept")(submitted.pk, officer)
 
 
 def test_a_task_claimed_by_one_officer_cannot_be_claimed_by_another(submitted, colleague):
@@ -152,9 +156,9 @@ def test_a_task_claimed_by_one_officer_cannot_be_claimed_by_another(submitted, c
 @pytest.mark.parametrize(
     "decide",
     [
-        lambda pk, user: services.accept_for_review(application_id=pk, actor=user),
-        lambda pk, user: services.return_application(application_id=pk, actor=user, reason="补充"),
-        lambda pk, user: services.reject_application(application_id=pk, actor=user, reason="不符"),
+        _formal_check("accept"),
+        _formal_check("return", reason="补充"),
+        _formal_check("reject", reason="不符"),
     ],
     ids=["accept", "return", "reject"],
 )
@@ -191,7 +195,7 @@ def test_after_release_another_officer_of_the_department_claims_and_decides(subm
     assignments.release_task(application_id=submitted.pk, actor=submitted.people.lead_officer)
 
     assignments.claim_task(application_id=submitted.pk, actor=colleague)
-    services.accept_for_review(application_id=submitted.pk, actor=colleague)
+    _formal_check("accept")(submitted.pk, colleague)
 
     submitted.refresh_from_db()
     assert submitted.status == "group_review"

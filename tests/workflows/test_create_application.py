@@ -16,7 +16,7 @@ from tests.factories import (
     UserFactory,
     make_user,
 )
-from workflows import services
+from workflows import drafts
 from workflows.credit_code import validate_credit_code
 from workflows.errors import InvalidInput, NotAllowed
 from workflows.models import FundingApplication, Organisation
@@ -51,13 +51,13 @@ def data():
 def _refused(applicant, data, error=InvalidInput):
     before = FundingApplication.objects.count()
     with pytest.raises(error) as refusal:
-        services.create_application(actor=applicant, data=data)
+        drafts.create_application(actor=applicant, data=data)
     assert FundingApplication.objects.count() == before
     return refusal.value
 
 
 def test_an_applicant_creates_a_draft_for_their_own_organisation(applicant, data):
-    application = services.create_application(actor=applicant, data=data)
+    application = drafts.create_application(actor=applicant, data=data)
 
     assert application.status == "draft"
     assert application.organisation == applicant.profile.organisation
@@ -66,7 +66,7 @@ def test_an_applicant_creates_a_draft_for_their_own_organisation(applicant, data
 
 
 def test_creating_a_draft_writes_no_audit_entry_and_starts_no_review(applicant, data):
-    application = services.create_application(actor=applicant, data=data)
+    application = drafts.create_application(actor=applicant, data=data)
 
     assert not application.audit_entries.exists()
     assert application.review_process_id is None
@@ -105,7 +105,7 @@ def test_a_requested_amount_above_the_national_funding_is_refused(applicant, dat
 def test_a_requested_amount_equal_to_the_national_funding_is_accepted(applicant, data):
     data["requested_amount"] = data["national_funding"]
 
-    application = services.create_application(actor=applicant, data=data)
+    application = drafts.create_application(actor=applicant, data=data)
 
     assert application.requested_amount == data["national_funding"]
 
@@ -135,7 +135,7 @@ def test_a_period_of_exactly_72_months_is_accepted(applicant, data):
     start = datetime.date(timezone.localdate().year, 1, 1)
     data["period_start"], data["period_end"] = start, start.replace(year=start.year + 6)
 
-    application = services.create_application(actor=applicant, data=data)
+    application = drafts.create_application(actor=applicant, data=data)
 
     assert application.period_end == start.replace(year=start.year + 6)
 
@@ -170,7 +170,7 @@ def test_a_second_open_request_for_the_same_national_task_in_the_same_call_is_re
 
 
 def test_a_second_draft_for_the_same_national_task_in_the_same_call_is_refused(applicant, data):
-    services.create_application(actor=applicant, data=dict(data))
+    drafts.create_application(actor=applicant, data=dict(data))
 
     _refused(applicant, data)
 
@@ -188,7 +188,7 @@ def test_a_rejected_or_withdrawn_request_frees_the_national_tasks_place(data, st
     first = FundingApplicationFactory(state=state)
     data.update(call=first.call, national_task_code=first.national_task_code)
 
-    second = services.create_application(actor=first.people.applicant, data=data)
+    second = drafts.create_application(actor=first.people.applicant, data=data)
 
     assert second.pk != first.pk
 
@@ -205,7 +205,7 @@ def test_the_same_national_task_may_be_requested_in_another_call(data):
     first = FundingApplicationFactory(state="submitted")
     data.update(national_task_code=first.national_task_code)
 
-    second = services.create_application(actor=first.people.applicant, data=data)
+    second = drafts.create_application(actor=first.people.applicant, data=data)
 
     assert second.call != first.call
 

@@ -13,7 +13,7 @@ from workflows import assignments
 from workflows.deadlines import process_deadlines
 from workflows.errors import InvalidInput, NotAllowed
 from workflows.models import DeadlineNotice, Profile, RefusedAttempt
-from workflows.services import open_tasks
+from workflows.selectors import open_tasks
 
 pytestmark = pytest.mark.django_db
 

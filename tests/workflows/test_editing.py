@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import FundingApplicationFactory, OrganisationFactory, make_user
-from workflows import services
+from workflows import drafts
 from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
 from workflows.models import Attachment, FundingApplication
 
@@ -16,11 +16,11 @@ TINY_PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 def _edit(application, user, **data):
-    return services.update_application(application_id=application.pk, actor=user, data=data)
+    return drafts.update_application(application_id=application.pk, actor=user, data=data)
 
 
 def _attach(application, user, name="批复.pdf", content=TINY_PDF):
-    return services.add_attachment(
+    return drafts.add_attachment(
         application_id=application.pk,
         actor=user,
         kind="national_approval",

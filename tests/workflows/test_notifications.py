@@ -9,14 +9,16 @@ from django.core import mail
 from django.db import transaction
 from django.utils import translation
 
-from approvals import review
+from approvals import group_review
 from tests.factories import (
     FundingApplicationFactory,
     OrganisationFactory,
+    formal_check,
     make_user,
+    resolve_at_meeting,
     score_by_experts,
 )
-from workflows import assignments, services
+from workflows import assignments, submission
 from workflows.models import FundingApplication
 
 pytestmark = pytest.mark.django_db
@@ -34,19 +36,17 @@ APPLICANT_HEARS = {
 
 
 def _decide(application, decision):
-    pk, people = application.pk, application.people
-    if decision == "return":
-        services.return_application(application_id=pk, actor=people.lead_officer, reason=REASON)
-    elif decision == "reject":
-        services.reject_application(application_id=pk, actor=people.lead_officer, reason=REASON)
-    elif decision == "approve":
-        assignments.claim_task(application_id=pk, actor=people.secretary)
-        services.approve_application(
-            application_id=pk, actor=people.secretary, amount=Decimal("5000000.00"), reason=REASON
-        )
+    people = application.people
+    if decision in ("return", "reject"):
+        formal_check(application, people, decision, reason=REASON)
     else:
-        assignments.claim_task(application_id=pk, actor=people.secretary)
-        services.defer_application(application_id=pk, actor=people.secretary, reason=REASON)
+        resolve_at_meeting(
+            application,
+            people,
+            decision,
+            amount=Decimal("5000000.00") if decision == "approve" else None,
+            reason=REASON,
+        )
 
 
 def _to(address):
@@ -117,18 +117,18 @@ def test_only_the_applicant_organisation_hears_of_its_decision(django_capture_on
 
 
 def _submit(application):
-    services.submit_application(application_id=application.pk, actor=application.people.applicant)
+    submission.submit_application(application_id=application.pk, actor=application.people.applicant)
 
 
 def _accept(application):
-    services.accept_for_review(application_id=application.pk, actor=application.people.lead_officer)
+    formal_check(application, application.people, "accept")
 
 
 def _recommend(application):
     people = application.people
     score_by_experts(application, people)
     assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    review.record_group_recommendation(
+    group_review.record_group_recommendation(
         application_id=application.pk,
         actor=people.group_chair,
         decision="recommend",
@@ -179,7 +179,7 @@ def test_a_resubmission_is_announced_to_the_tier_that_returned_it(
     application = FundingApplicationFactory(state="returned_by_lead")
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.resubmit_application(
+        submission.resubmit_application(
             application_id=application.pk, actor=application.people.applicant
         )
 
@@ -199,7 +199,7 @@ def test_each_expert_is_asked_to_declare_and_score_when_assigned(
     assignments.claim_task(application_id=application.pk, actor=people.group_chair)
 
     with django_capture_on_commit_callbacks(execute=True):
-        review.assign_experts(
+        group_review.assign_experts(
             application_id=application.pk,
             actor=people.group_chair,
             expert_ids=[e.pk for e in people.experts],
@@ -215,14 +215,14 @@ def test_the_chair_is_told_to_reassign_when_an_expert_declares_a_conflict(
     application = FundingApplicationFactory(state="group_review")
     people = application.people
     assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    review.assign_experts(
+    group_review.assign_experts(
         application_id=application.pk,
         actor=people.group_chair,
         expert_ids=[e.pk for e in people.experts],
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        review.declare_interest(
+        group_review.declare_interest(
             application_id=application.pk,
             actor=people.experts[0],
             conflict=True,

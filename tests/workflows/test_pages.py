@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals.models import CheckItem, Meeting
 from tests.factories import (
     DepartmentFactory,
     FundingApplicationFactory,
@@ -26,7 +27,7 @@ from tests.factories import (
 from workflows.errors import TransitionConflict
 from workflows.models import Attachment, FundingApplication
 
-from .cases import behind_the_applications_back
+from .cases import Snapshot, behind_the_applications_back
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,41 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 def _act(client, application, action, **data):
     return client.post(reverse("application-act", args=[application.pk, action]), data)
+
+
+def _formal_check(client, application, decision="accept", **data):
+    """The lead department's formal check form, every item passed."""
+    items = {f"passed_{item}": "yes" for item in CheckItem.values}
+    return client.post(
+        reverse("approvals:formal-check", args=[application.pk]),
+        {"decision": decision, **items, **data},
+    )
+
+
+def _meeting_for(client, application) -> Meeting:
+    """The secretary schedules a meeting of the application's call and builds its agenda
+    through the meeting pages."""
+    response = client.post(
+        reverse("approvals:meetings"),
+        {
+            "call": application.call_id,
+            "held_on": timezone.localdate().isoformat(),
+            "place": "市政府会议室",
+            "chair": "主管副市长",
+        },
+    )
+    assert response.status_code == 302
+    meeting = Meeting.objects.get(call=application.call_id, state=Meeting.State.PLANNED)
+    assert client.post(reverse("approvals:build-agenda", args=[meeting.pk])).status_code == 302
+    return meeting
+
+
+def _resolve(client, meeting, application, decision, amount="", reason=""):
+    pk = application.pk
+    return client.post(
+        reverse("approvals:meeting", args=[meeting.pk]),
+        {f"decision_{pk}": decision, f"amount_{pk}": amount, f"reason_{pk}": reason},
+    )
 
 
 def _detail(client, application):
@@ -192,6 +228,7 @@ def test_an_oversized_attachment_is_refused_and_nothing_is_stored(
 
 
 def test_another_organisations_applicant_cannot_upload_to_a_draft(client_of, draft):
+    """The draft is not theirs to see: 404, as for any request they may not see."""
     outsider = make_user("applicant", organisation=OrganisationFactory())
 
     response = client_of(outsider).post(
@@ -199,7 +236,7 @@ def test_another_organisations_applicant_cannot_upload_to_a_draft(client_of, dra
         {"kind": "other", "file": SimpleUploadedFile("x.pdf", TINY_PDF)},
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert not Attachment.objects.exists()
 
 
@@ -219,27 +256,27 @@ def test_a_request_goes_from_the_form_to_a_downloadable_approval(
     assert _act(client, application, "submit").status_code == 302
     people = Reviewers(application)
 
-    # Tier 1: the lead department finds it in its queue, claims and accepts it.
+    # Tier 1: the lead department finds it in its queue, claims it and records the formal check.
     client.force_login(people.lead_officer)
     assert application.national_task_code in _page(client.get(reverse("home")))
     assert _act(client, application, "claim").status_code == 302
-    assert _act(client, application, "accept", reason="形式审查合格").status_code == 302
+    assert _formal_check(client, application, reason="形式审查合格").status_code == 302
     # Tier 2: the experts score (their own pages are tested with approvals); the chair decides.
     score_by_experts(application, people)
     client.force_login(people.group_chair)
     assert _act(client, application, "claim").status_code == 302
-    assert (
-        _act(client, application, "recommend", amount="6000000", reason="建议支持").status_code
-        == 302
+    response = client.post(
+        reverse("approvals:recommendation", args=[application.pk]),
+        {"decision": "recommend", "amount": "6000000", "reason": "建议支持"},
     )
-    # Tier 3: the meeting's secretary records the approval; its document renders after commit.
+    assert response.status_code == 302
+    # Tier 3: the secretary schedules a meeting, builds its agenda and records the approval; its
+    # document renders after commit.
     client.force_login(people.secretary)
-    assert _act(client, application, "claim").status_code == 302
+    meeting = _meeting_for(client, application)
     with django_capture_on_commit_callbacks(execute=True):
-        assert (
-            _act(client, application, "approve", amount="5000000", reason="审议通过").status_code
-            == 302
-        )
+        response = _resolve(client, meeting, application, "approve", "5000000", "审议通过")
+    assert response.status_code == 302
 
     client.force_login(applicant)
     page = _page(_detail(client, application))
@@ -315,9 +352,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page():
 def test_deciding_on_an_already_decided_application_answers_409_with_the_message(client_of):
     application = FundingApplicationFactory(state="approved")
 
-    response = _act(
-        client_of(application.people.secretary), application, "approve", amount="5000000"
-    )
+    response = _formal_check(client_of(application.people.lead_officer), application)
 
     assert response.status_code == 409
     assert str(TransitionConflict.default_message) in _page(response)
@@ -337,23 +372,28 @@ def test_a_reviewer_whose_colleague_holds_the_task_gets_409_on_claiming(client_o
 
 def test_a_role_that_may_not_decide_gets_403_and_nothing_changes(client_of):
     application = FundingApplicationFactory(state="lead_review")
-    expert = make_user("group_member")
+    auditor = make_user("auditor")  # reads every request, decides none
 
-    response = _act(client_of(expert), application, "accept")
+    response = _formal_check(client_of(auditor), application)
 
     assert response.status_code == 403
     application.refresh_from_db()
     assert application.status == "lead_review"
 
 
-def test_an_approval_without_an_amount_is_refused_with_400(client_of):
-    application = FundingApplicationFactory(state="meeting_review")
-    application = claim_open_task(application)
+def test_an_approval_without_an_amount_is_refused_with_a_form_error_and_nothing_changes(
+    client_of,
+):
+    application = claim_open_task(FundingApplicationFactory(state="meeting_review"))
+    client = client_of(application.people.secretary)
+    meeting = _meeting_for(client, application)
+    before = Snapshot.of(application)
 
-    response = _act(client_of(application.people.secretary), application, "approve")
+    response = _resolve(client, meeting, application, "approve")
 
-    assert response.status_code == 400
-    assert "请填写批复金额" in _page(response)
+    assert response.status_code == 200
+    assert "须填写批准金额" in _page(response)
+    assert Snapshot.of(application) == before
 
 
 def test_an_unknown_action_is_404(client_of):
@@ -364,11 +404,34 @@ def test_an_unknown_action_is_404(client_of):
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("state", "action"),
+    [
+        ("lead_review", "accept"),
+        ("lead_review", "return"),
+        ("lead_review", "reject"),
+        ("group_review", "recommend"),
+        ("meeting_review", "approve"),
+        ("meeting_review", "defer"),
+    ],
+)
+def test_the_action_endpoint_takes_no_tiers_decision_and_nothing_changes(client_of, state, action):
+    """Decisions go through their tier's page; the old action names are unknown here."""
+    application = claim_open_task(FundingApplicationFactory(state=state))
+    reviewer = application.people.at_tier(application.current_tier)
+    before = Snapshot.of(application)
+
+    response = _act(client_of(reviewer), application, action, amount="5000000", reason="理由")
+
+    assert response.status_code == 404
+    assert Snapshot.of(application) == before
+
+
 def test_an_action_must_be_posted(client_of):
     application = FundingApplicationFactory(state="lead_review")
 
     response = client_of(application.people.lead_officer).get(
-        reverse("application-act", args=[application.pk, "accept"])
+        reverse("application-act", args=[application.pk, "release"])
     )
 
     assert response.status_code == 405

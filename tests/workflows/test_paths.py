@@ -5,8 +5,15 @@ from decimal import Decimal
 import pytest
 from viewflow.workflow.status import PROCESS
 
-from tests.factories import PATHS, FundingApplicationFactory, claim_open_task, perform
-from workflows import services
+from tests.factories import (
+    PATHS,
+    FundingApplicationFactory,
+    claim_open_task,
+    formal_check,
+    perform,
+    resolve_at_meeting,
+)
+from workflows import drafts, submission
 from workflows.audit import verify_chain
 from workflows.errors import InvalidInput
 from workflows.models import ApplicationRevision, FundingApplication
@@ -68,9 +75,7 @@ def test_the_audit_chain_is_intact_after_the_happy_path():
 def test_a_deferred_request_comes_back_to_the_meeting_and_is_approved():
     application = claim_open_task(FundingApplicationFactory(state="deferred"))
 
-    services.approve_application(
-        application_id=application.pk, actor=application.people.secretary, amount=Decimal("6000000")
-    )
+    resolve_at_meeting(application, application.people, "approve", amount=Decimal("6000000"))
 
     application = _fresh(application)
     assert application.status == "approved"
@@ -88,7 +93,7 @@ def test_a_deferred_request_waits_in_the_meetings_queue_unclaimed():
 def test_a_request_may_be_deferred_more_than_once():
     application = claim_open_task(FundingApplicationFactory(state="deferred"))
 
-    services.defer_application(application_id=application.pk, actor=application.people.secretary)
+    resolve_at_meeting(application, application.people, "defer")
 
     application = _fresh(application)
     assert application.status == "deferred"
@@ -123,7 +128,9 @@ def test_a_resubmission_goes_back_to_the_tier_that_returned_it(
 ):
     application = FundingApplicationFactory(state=state)
 
-    services.resubmit_application(application_id=application.pk, actor=application.people.applicant)
+    submission.resubmit_application(
+        application_id=application.pk, actor=application.people.applicant
+    )
 
     application = _fresh(application)
     assert application.status == status_after
@@ -135,7 +142,9 @@ def test_a_resubmission_goes_back_to_the_tier_that_returned_it(
 def test_a_resubmission_increments_the_revision(state, tier, status_after, task_after):
     application = FundingApplicationFactory(state=state)
 
-    services.resubmit_application(application_id=application.pk, actor=application.people.applicant)
+    submission.resubmit_application(
+        application_id=application.pk, actor=application.people.applicant
+    )
 
     assert _fresh(application).revision == 2
 
@@ -144,7 +153,9 @@ def test_a_resubmission_increments_the_revision(state, tier, status_after, task_
 def test_each_submission_leaves_a_snapshot_of_its_revision(state, tier, status_after, task_after):
     application = FundingApplicationFactory(state=state)
 
-    services.resubmit_application(application_id=application.pk, actor=application.people.applicant)
+    submission.resubmit_application(
+        application_id=application.pk, actor=application.people.applicant
+    )
 
     assert list(application.revisions.values_list("number", flat=True)) == [1, 2]
 
@@ -152,7 +163,9 @@ def test_each_submission_leaves_a_snapshot_of_its_revision(state, tier, status_a
 def test_a_resubmitted_task_waits_for_a_reviewer_to_claim_it_again():
     application = FundingApplicationFactory(state="returned_by_group")
 
-    services.resubmit_application(application_id=application.pk, actor=application.people.applicant)
+    submission.resubmit_application(
+        application_id=application.pk, actor=application.people.applicant
+    )
 
     assert open_task_names(application) == ["assign_experts"]
     assert holder(application, "assign_experts") is None
@@ -160,13 +173,15 @@ def test_a_resubmitted_task_waits_for_a_reviewer_to_claim_it_again():
 
 def test_the_snapshot_of_a_resubmission_holds_the_revised_content():
     application = FundingApplicationFactory(state="returned_by_lead")
-    services.update_application(
+    drafts.update_application(
         application_id=application.pk,
         actor=application.people.applicant,
         data={"title": "修改后的课题名称", "requested_amount": Decimal("7000000")},
     )
 
-    services.resubmit_application(application_id=application.pk, actor=application.people.applicant)
+    submission.resubmit_application(
+        application_id=application.pk, actor=application.people.applicant
+    )
 
     first, second = ApplicationRevision.objects.filter(application=application)
     assert first.content["title"] == "高端通用芯片研发与产业化"
@@ -182,7 +197,7 @@ def test_a_request_returned_twice_reaches_its_third_revision_and_third_snapshot(
     people = application.people
     for step in ["resubmit", "claim_lead", "return_lead", "resubmit"]:
         if step == "resubmit":
-            services.resubmit_application(application_id=application.pk, actor=people.applicant)
+            submission.resubmit_application(application_id=application.pk, actor=people.applicant)
         else:
             perform(step, application, people)
 
@@ -194,7 +209,7 @@ def test_a_request_returned_twice_reaches_its_third_revision_and_third_snapshot(
 def test_a_resubmitted_request_continues_to_approval():
     application = FundingApplicationFactory(state="returned_by_meeting")
     people = application.people
-    services.resubmit_application(application_id=application.pk, actor=people.applicant)
+    submission.resubmit_application(application_id=application.pk, actor=people.applicant)
     for step in ["claim_meeting", "approve"]:
         perform(step, application, people)
 
@@ -211,7 +226,7 @@ def test_a_resubmission_with_data_made_invalid_meanwhile_is_refused():
     before = Snapshot.of(application)
 
     with pytest.raises(InvalidInput):
-        services.resubmit_application(
+        submission.resubmit_application(
             application_id=application.pk, actor=application.people.applicant
         )
 
@@ -249,9 +264,7 @@ def test_a_rejection_records_the_tier_that_decided_it(state, tier):
 def test_a_deferred_request_may_be_rejected():
     application = claim_open_task(FundingApplicationFactory(state="deferred"))
 
-    services.reject_application(
-        application_id=application.pk, actor=application.people.secretary, reason="资金不足"
-    )
+    resolve_at_meeting(application, application.people, "reject", reason="资金不足")
 
     application = _fresh(application)
     assert application.status == "rejected"
@@ -275,7 +288,9 @@ WITHDRAWABLE = [
 def test_withdrawal_closes_every_open_task_and_the_process(state):
     application = FundingApplicationFactory(state=state)
 
-    services.withdraw_application(application_id=application.pk, actor=application.people.applicant)
+    submission.withdraw_application(
+        application_id=application.pk, actor=application.people.applicant
+    )
 
     application = _fresh(application)
     assert application.status == "withdrawn"
@@ -286,7 +301,9 @@ def test_withdrawal_closes_every_open_task_and_the_process(state):
 def test_withdrawal_of_a_claimed_task_closes_it_too():
     application = claim_open_task(FundingApplicationFactory(state="group_review"))
 
-    services.withdraw_application(application_id=application.pk, actor=application.people.applicant)
+    submission.withdraw_application(
+        application_id=application.pk, actor=application.people.applicant
+    )
 
     assert open_task_names(application) == []
 
@@ -294,7 +311,7 @@ def test_withdrawal_of_a_claimed_task_closes_it_too():
 def test_withdrawal_records_the_time_and_the_reason():
     application = FundingApplicationFactory(state="lead_review")
 
-    services.withdraw_application(
+    submission.withdraw_application(
         application_id=application.pk, actor=application.people.applicant, reason="项目调整"
     )
 
@@ -314,17 +331,15 @@ def test_every_factory_state_leaves_an_intact_audit_chain(state):
 # --- cost -----------------------------------------------------------------------------------
 
 
-def test_a_tier_decision_with_its_audit_entry_document_and_next_task_takes_twenty_queries(
+def test_a_tier_decision_with_its_check_list_audit_entry_document_and_next_task_takes_21_queries(
     django_assert_max_num_queries,
 ):
     application = FundingApplicationFactory(state="lead_review")
 
     # The row lock, the open task, the reviewer's past involvement, the status; three for the
     # audit chain; five for the numbered document (three more for the year's first number);
-    # three for the flow's tasks; and the savepoint around them all.
-    with django_assert_max_num_queries(20):
-        services.accept_for_review(
-            application_id=application.pk, actor=application.people.lead_officer
-        )
+    # three for the flow's tasks; the formal check list; and the savepoint around them all.
+    with django_assert_max_num_queries(21):
+        formal_check(application, application.people, "accept")
 
     assert _fresh(application).status == "group_review"

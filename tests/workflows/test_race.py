@@ -11,8 +11,9 @@ from functools import partial
 import pytest
 from django.db import connection
 
-from tests.factories import FundingApplicationFactory, make_user
-from workflows import assignments, services
+from approvals import lead_review
+from tests.factories import CHECKS_FAILED, CHECKS_PASSED, FundingApplicationFactory, make_user
+from workflows import assignments
 from workflows.audit import verify_chain
 from workflows.errors import TransitionConflict
 from workflows.models import AuditEntry, FundingApplication
@@ -53,6 +54,16 @@ def _race(calls) -> Counter:
     return Counter(outcomes)
 
 
+def _formal_check(pk, officer, decision) -> None:
+    lead_review.record_formal_check(
+        application_id=pk,
+        actor=officer,
+        decision=decision,
+        items=CHECKS_PASSED if decision == "accept" else CHECKS_FAILED,
+        reason="请补充材料" if decision == "return" else "",
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_identical_decisions_let_exactly_one_win_each_round():
     for _ in range(ROUNDS):
@@ -60,7 +71,7 @@ def test_concurrent_identical_decisions_let_exactly_one_win_each_round():
         officer = application.people.lead_officer
         entries_before = AuditEntry.objects.filter(application=application).count()
 
-        accept = partial(services.accept_for_review, application_id=application.pk, actor=officer)
+        accept = partial(_formal_check, application.pk, officer, "accept")
 
         outcomes = _race([accept] * THREADS)
 
@@ -97,10 +108,8 @@ def test_a_return_racing_an_acceptance_lets_exactly_one_of_them_win():
     for _ in range(CLAIM_ROUNDS):
         application = FundingApplicationFactory(state="lead_review")
         officer, pk = application.people.lead_officer, application.pk
-        accept = partial(services.accept_for_review, application_id=pk, actor=officer)
-        give_back = partial(
-            services.return_application, application_id=pk, actor=officer, reason="请补充材料"
-        )
+        accept = partial(_formal_check, pk, officer, "accept")
+        give_back = partial(_formal_check, pk, officer, "return")
 
         outcomes = _race([accept, give_back] * (THREADS // 2))
 

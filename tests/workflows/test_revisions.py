@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import FundingApplicationFactory
-from workflows import services
+from workflows import drafts, submission
 from workflows.selectors import revision_changes
 
 pytestmark = pytest.mark.django_db
@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db
 def _returned_then_resubmitted(**changes):
     application = FundingApplicationFactory(state="returned_by_lead")
     applicant = application.people.applicant
-    services.update_application(application_id=application.pk, actor=applicant, data=changes)
-    services.resubmit_application(application_id=application.pk, actor=applicant)
+    drafts.update_application(application_id=application.pk, actor=applicant, data=changes)
+    submission.resubmit_application(application_id=application.pk, actor=applicant)
     return application
 
 

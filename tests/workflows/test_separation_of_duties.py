@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
-from approvals import review
-from tests.factories import FundingApplicationFactory, make_user, score_by_experts
-from workflows import assignments, services
+from approvals import group_review, lead_review, meetings, rubric
+from tests.factories import CHECKS_PASSED, FundingApplicationFactory, make_user, score_by_experts
+from workflows import access, assignments, submission
 from workflows import permissions as rights
 from workflows.errors import NotAllowed
 from workflows.models import FundingApplication, Profile, RefusedAttempt
@@ -33,12 +34,15 @@ def _claim(application, user):
 
 
 def _decide(application, user):
-    """The decision that moves the application on from its current tier."""
+    """The decision that moves the application on from its current tier, through its tier's
+    public service (at the meeting: a meeting with the application alone on its agenda)."""
     pk = application.pk
     if application.status == "lead_review":
-        services.accept_for_review(application_id=pk, actor=user, reason="同意受理")
+        lead_review.record_formal_check(
+            application_id=pk, actor=user, decision="accept", items=CHECKS_PASSED, reason="同意受理"
+        )
     elif application.status == "group_review":
-        review.record_group_recommendation(
+        group_review.record_group_recommendation(
             application_id=pk,
             actor=user,
             decision="recommend",
@@ -46,8 +50,19 @@ def _decide(application, user):
             reason="建议支持",
         )
     else:
-        services.approve_application(
-            application_id=pk, actor=user, amount=Decimal("5000000.00"), reason="审议通过"
+        secretary = make_user("meeting_secretary")
+        meeting = meetings.create_meeting(
+            actor=secretary,
+            call_id=application.call_id,
+            held_on=timezone.localdate(),
+            place="市政府会议室",
+            chair="主管副市长",
+        )
+        meetings.build_agenda(meeting_id=meeting.pk, actor=secretary, application_ids=[pk])
+        meetings.record_resolutions(
+            meeting_id=meeting.pk,
+            actor=user,
+            resolutions=[meetings.Resolution(pk, "approve", Decimal("5000000.00"), "审议通过")],
         )
 
 
@@ -56,9 +71,9 @@ SERVICE_NAME = {
     ("claim", "lead"): "claim_task",
     ("claim", "group"): "claim_task",
     ("claim", "meeting"): "claim_task",
-    ("decide", "lead"): "accept_for_review",
+    ("decide", "lead"): "record_formal_check",
     ("decide", "group"): "record_group_recommendation",
-    ("decide", "meeting"): "approve_application",
+    ("decide", "meeting"): "record_resolutions",
 }
 
 
@@ -81,10 +96,19 @@ def _unchanged(application: FundingApplication) -> bool:
     return FundingApplication.objects.get(pk=application.pk).status == application.status
 
 
+def _why(message: str) -> str:
+    """A refusal's reason, without the agenda item a meeting's refusal begins with
+    ("第1项（12）：…")."""
+    return message.rsplit("：", 1)[-1]
+
+
 def _refusals(user):
-    return list(
-        RefusedAttempt.objects.filter(actor=user).values_list("application_id", "action", "message")
-    )
+    return [
+        (application_id, action, _why(message))
+        for application_id, action, message in RefusedAttempt.objects.filter(
+            actor=user
+        ).values_list("application_id", "action", "message")
+    ]
 
 
 # --- nobody acts at two tiers of one application ---------------------------------------------
@@ -116,7 +140,7 @@ def test_a_person_who_acted_at_an_earlier_tier_cannot_act_at_a_later_one(acted_a
     with pytest.raises(NotAllowed) as refused:
         ACTIONS[action](application, person)
 
-    assert refused.value.message == ACTED_AT_ANOTHER_TIER
+    assert _why(refused.value.message) == ACTED_AT_ANOTHER_TIER
     assert _unchanged(application)
 
 
@@ -137,11 +161,19 @@ def test_acting_at_a_second_tier_is_kept_as_a_refused_attempt(acted_as, tier, ac
 def test_the_same_reviewer_may_act_again_at_their_own_tier():
     """The rule is about two tiers: the officer who returned a request takes the resubmission."""
     application = FundingApplicationFactory(state="returned_by_lead")
-    services.resubmit_application(application_id=application.pk, actor=application.people.applicant)
+    submission.resubmit_application(
+        application_id=application.pk, actor=application.people.applicant
+    )
     officer = application.people.lead_officer
     _claim(application, officer)
 
-    services.accept_for_review(application_id=application.pk, actor=officer, reason="已补正")
+    lead_review.record_formal_check(
+        application_id=application.pk,
+        actor=officer,
+        decision="accept",
+        items=CHECKS_PASSED,
+        reason="已补正",
+    )
 
     assert FundingApplication.objects.get(pk=application.pk).status == "group_review"
 
@@ -166,7 +198,7 @@ def test_a_reviewer_from_the_applicant_organisation_can_neither_claim_nor_decide
     with pytest.raises(NotAllowed) as refused:
         ACTIONS[action](application, insider)
 
-    assert refused.value.message == OWN_ORGANISATION
+    assert _why(refused.value.message) == OWN_ORGANISATION
     assert _unchanged(application)
     assert _refusals(insider) == [(application.pk, SERVICE_NAME[action, tier], OWN_ORGANISATION)]
 
@@ -187,12 +219,12 @@ def conflicted():
     application = FundingApplicationFactory(state="group_review")
     people = application.people
     assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    review.assign_experts(
+    group_review.assign_experts(
         application_id=application.pk,
         actor=people.group_chair,
         expert_ids=[e.pk for e in people.experts],
     )
-    review.declare_interest(
+    group_review.declare_interest(
         application_id=application.pk,
         actor=people.experts[0],
         conflict=True,
@@ -203,10 +235,10 @@ def conflicted():
 
 def test_an_expert_with_a_declared_conflict_is_refused_scoring(conflicted):
     expert = conflicted.people.experts[0]
-    scores = {c.code: (90, "很好") for c in review.rubric_for(conflicted.call)}
+    scores = {c.code: (90, "很好") for c in rubric.rubric_for(conflicted.call)}
 
     with pytest.raises(NotAllowed) as refused:
-        review.submit_scores(application_id=conflicted.pk, actor=expert, scores=scores)
+        group_review.submit_scores(application_id=conflicted.pk, actor=expert, scores=scores)
 
     assert refused.value.message == CONFLICT_DECLARED
     assert _refusals(expert) == [(conflicted.pk, "submit_scores", CONFLICT_DECLARED)]
@@ -223,15 +255,15 @@ def test_an_expert_with_a_declared_conflict_cannot_claim_the_group_decision_as_c
     """Even if they chair the group later, the conflict keeps them away from this request."""
     people = conflicted.people
     replacement = make_user("group_member")
-    review.replace_expert(
+    group_review.replace_expert(
         application_id=conflicted.pk, actor=people.group_chair, expert_id=replacement.pk
     )
     for expert in [*people.experts[1:], replacement]:
-        review.declare_interest(application_id=conflicted.pk, actor=expert, conflict=False)
-        review.submit_scores(
+        group_review.declare_interest(application_id=conflicted.pk, actor=expert, conflict=False)
+        group_review.submit_scores(
             application_id=conflicted.pk,
             actor=expert,
-            scores={c.code: (80, "论证充分") for c in review.rubric_for(conflicted.call)},
+            scores={c.code: (80, "论证充分") for c in rubric.rubric_for(conflicted.call)},
         )
     chair = _becomes(people.experts[0], "group_chair")
 
@@ -250,15 +282,15 @@ def test_an_expert_with_a_declared_conflict_cannot_claim_the_group_decision_as_c
     [
         ("applicant", False),
         ("anonymous", False),
-        ("lead_officer", True),
-        ("group_member", True),
+        ("lead_officer", False),
+        ("group_member", False),  # experts never see each other
         ("group_chair", True),
         ("meeting_secretary", True),
         ("auditor", True),
         ("administrator", True),
     ],
 )
-def test_only_reviewers_and_auditors_see_the_experts_names(who, sees):
+def test_only_the_chair_the_secretariat_and_auditors_see_the_experts_names(who, sees):
     if who == "anonymous":
         user = AnonymousUser()
     else:
@@ -269,4 +301,4 @@ def test_only_reviewers_and_auditors_see_the_experts_names(who, sees):
             else make_user(who, department=application.special_project.lead_department)
         )
 
-    assert rights.sees_experts(user) is sees
+    assert access.sees_expert_identities(user) is sees

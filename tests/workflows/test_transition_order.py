@@ -6,8 +6,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.factories import FundingApplicationFactory, FundingCallFactory, actor, claim_open_task
-from workflows import services
+from approvals import group_review, lead_review
+from tests.factories import (
+    CHECKS_FAILED,
+    CHECKS_PASSED,
+    FundingApplicationFactory,
+    FundingCallFactory,
+    actor,
+    claim_open_task,
+    resolve_at_meeting,
+)
+from workflows import submission
 from workflows.errors import InvalidInput, NotFound, TransitionConflict
 from workflows.models import ApplicationRevision, FundingApplication
 
@@ -63,9 +72,14 @@ OUT_OF_ORDER = [
     for action in ACTIONS
     if action not in legal and (state, action) not in NOT_HIS_TIER
 ]
+# The joint meeting decides only on its agenda, and a request not waiting for the meeting is
+# refused a place on it: its decisions out of order are refused as invalid input.
+AT_THE_MEETING = {"approve", "defer"}
 
 
-@pytest.mark.parametrize(("state", "action"), OUT_OF_ORDER)
+@pytest.mark.parametrize(
+    ("state", "action"), [p for p in OUT_OF_ORDER if p.values[1] not in AT_THE_MEETING]
+)
 def test_an_action_out_of_order_is_refused_as_a_conflict(state, action):
     application = application_at(state)
     before = Snapshot.of(application)
@@ -76,16 +90,25 @@ def test_an_action_out_of_order_is_refused_as_a_conflict(state, action):
     assert Snapshot.of(application) == before
 
 
+@pytest.mark.parametrize(
+    ("state", "action"), [p for p in OUT_OF_ORDER if p.values[1] in AT_THE_MEETING]
+)
+def test_a_meeting_decision_out_of_order_is_refused_a_place_on_the_agenda(state, action):
+    application = application_at(state)
+    before = Snapshot.of(application)
+
+    with pytest.raises(InvalidInput):
+        ACTIONS[action](application.pk, actor(ACTOR_FOR[action], application))
+
+    assert Snapshot.of(application) == before
+
+
 def test_approving_while_the_lead_department_reviews_leaves_status_and_audit_trail_unchanged():
     application = FundingApplicationFactory(state="lead_review")
     trail = list(application.audit_entries.values_list("entry_hash", flat=True))
 
-    with pytest.raises(TransitionConflict):
-        services.approve_application(
-            application_id=application.pk,
-            actor=application.people.secretary,
-            amount=Decimal("1000000"),
-        )
+    with pytest.raises(InvalidInput):
+        resolve_at_meeting(application, application.people, "approve", amount=Decimal("1000000"))
 
     application.refresh_from_db()
     assert application.status == "lead_review"
@@ -96,28 +119,50 @@ def test_a_decision_on_an_application_that_does_not_exist_is_refused_as_not_foun
     application = FundingApplicationFactory(state="lead_review")
 
     with pytest.raises(NotFound):
-        services.accept_for_review(
-            application_id=application.pk + 1000, actor=application.people.lead_officer
+        lead_review.record_formal_check(
+            application_id=application.pk + 1000,
+            actor=application.people.lead_officer,
+            decision="accept",
+            items=CHECKS_PASSED,
         )
 
 
 # --- reasons ----------------------------------------------------------------------------------
 
 
+def _decide(application, decision, reason):
+    """Return or reject at the application's tier through its public service, with ``reason``
+    (at tier 1 with every check item passed, so that no failed item supplies one)."""
+    people = application.people
+    if application.current_tier == "lead":
+        return lead_review.record_formal_check(
+            application_id=application.pk,
+            actor=people.lead_officer,
+            decision=decision,
+            items=CHECKS_PASSED,
+            reason=reason,
+        )
+    if application.current_tier == "group":
+        return group_review.record_group_recommendation(
+            application_id=application.pk,
+            actor=people.group_chair,
+            decision=decision,
+            reason=reason,
+        )
+    return resolve_at_meeting(application, people, decision, reason=reason)
+
+
 @pytest.mark.parametrize("reason", ["", "   \n\t"], ids=["empty", "blank"])
-@pytest.mark.parametrize(
-    "decide", [services.return_application, services.reject_application], ids=["return", "reject"]
-)
+@pytest.mark.parametrize("decision", ["return", "reject"])
 @pytest.mark.parametrize("state", ["lead_review", "group_review", "meeting_review"])
-def test_a_return_or_rejection_without_a_reason_is_refused(decide, reason, state):
+def test_a_return_or_rejection_without_a_reason_is_refused(decision, reason, state):
     application = application_at(state)
     if state != "lead_review":
         application = claim_open_task(application)
     before = Snapshot.of(application)
-    reviewer = application.people.at_tier(application.current_tier)
 
     with pytest.raises(InvalidInput):
-        decide(application_id=application.pk, actor=reviewer, reason=reason)
+        _decide(application, decision, reason)
 
     assert Snapshot.of(application) == before
 
@@ -125,9 +170,11 @@ def test_a_return_or_rejection_without_a_reason_is_refused(decide, reason, state
 def test_the_reason_is_recorded_without_surrounding_whitespace():
     application = FundingApplicationFactory(state="lead_review")
 
-    services.return_application(
+    lead_review.record_formal_check(
         application_id=application.pk,
         actor=application.people.lead_officer,
+        decision="return",
+        items=CHECKS_FAILED,
         reason="  请补充预算书\n",
     )
 
@@ -140,6 +187,14 @@ def test_the_reason_is_recorded_without_surrounding_whitespace():
 @pytest.fixture
 def at_meeting():
     return claim_open_task(FundingApplicationFactory(state="meeting_review"))
+
+
+def _approve(application, amount):
+    """The meeting approves ``amount``, with a reason (so that an amount above the group's
+    recommendation is refused only for what else is wrong with it)."""
+    return resolve_at_meeting(
+        application, application.people, "approve", amount=amount, reason="市联席会议审议通过"
+    )
 
 
 @pytest.mark.parametrize(
@@ -158,40 +213,30 @@ def test_an_approval_amount_above_the_request_or_not_positive_is_refused(at_meet
     before = Snapshot.of(at_meeting)
 
     with pytest.raises(InvalidInput):
-        services.approve_application(
-            application_id=at_meeting.pk, actor=at_meeting.people.secretary, amount=Decimal(amount)
-        )
+        _approve(at_meeting, Decimal(amount))
 
     assert Snapshot.of(at_meeting) == before
 
 
-@pytest.mark.parametrize("amount", ["abc", None, "NaN"])
+@pytest.mark.parametrize("amount", ["abc", None, Decimal("NaN")], ids=["abc", "none", "nan"])
 def test_an_approval_amount_that_is_not_a_number_is_refused(at_meeting, amount):
     before = Snapshot.of(at_meeting)
 
     with pytest.raises(InvalidInput):
-        services.approve_application(
-            application_id=at_meeting.pk, actor=at_meeting.people.secretary, amount=amount
-        )
+        _approve(at_meeting, amount)
 
     assert Snapshot.of(at_meeting) == before
 
 
 def test_an_approval_of_exactly_the_requested_amount_is_accepted(at_meeting):
-    services.approve_application(
-        application_id=at_meeting.pk,
-        actor=at_meeting.people.secretary,
-        amount=at_meeting.requested_amount,
-    )
+    _approve(at_meeting, at_meeting.requested_amount)
 
     at_meeting.refresh_from_db()
     assert at_meeting.approved_amount == at_meeting.requested_amount
 
 
 def test_an_approval_records_the_amount_rounded_to_the_cent(at_meeting):
-    services.approve_application(
-        application_id=at_meeting.pk, actor=at_meeting.people.secretary, amount="1234567.891"
-    )
+    _approve(at_meeting, Decimal("1234567.891"))
 
     at_meeting.refresh_from_db()
     assert at_meeting.approved_amount == Decimal("1234567.89")
@@ -203,9 +248,10 @@ def test_a_recommended_amount_above_the_request_not_positive_or_not_a_number_is_
     before = Snapshot.of(application)
 
     with pytest.raises(InvalidInput):
-        services.recommend_application(
+        group_review.record_group_recommendation(
             application_id=application.pk,
             actor=application.people.group_chair,
+            decision="recommend",
             amount=Decimal(amount),
         )
 
@@ -238,7 +284,7 @@ def test_submission_outside_the_calls_window_is_refused(window):
     before = Snapshot.of(application)
 
     with pytest.raises(InvalidInput):
-        services.submit_application(
+        submission.submit_application(
             application_id=application.pk, actor=application.people.applicant
         )
 
@@ -250,7 +296,7 @@ def test_submission_outside_the_calls_window_is_refused(window):
 def test_submission_inside_the_calls_window_starts_the_review():
     application = _draft_in_call()
 
-    services.submit_application(application_id=application.pk, actor=application.people.applicant)
+    submission.submit_application(application_id=application.pk, actor=application.people.applicant)
 
     application.refresh_from_db()
     assert application.status == "submitted"
