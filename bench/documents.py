@@ -12,9 +12,10 @@ storage. Measured after warm-up, on a throwaway SQLite database with the demo wo
   of three alternating trials (other work on the machine only ever slows a trial down);
 * the minutes of a joint meeting with 50 agenda items.
 
-The decisions are recorded through the services; to keep the set-up short the 50 requests on
-the agenda are written in bulk at the meeting tier (``tests.factories.bulk_awaiting``) and the
-approvals' group recommendations are written directly with a policy assessment.
+The decisions are recorded through the services (the approvals as one joint meeting's
+resolutions); to keep the set-up short the requests on the agendas are written in bulk at the
+meeting tier (``tests.factories.bulk_awaiting``) and the approvals' group recommendations are
+written directly with a policy assessment.
 Targets (issue 5): one-page decision < 150 ms and < 150 KB; two workers ≥ 1.7× one; 50-item
 minutes < 2 s.
 """
@@ -72,15 +73,22 @@ def set_up(documents: int) -> tuple[list[int], int]:
 
 
 def _approvals(count: int) -> list[int]:
+    import datetime
+
+    from approvals import meetings
+    from approvals.meetings import Resolution
     from approvals.models import GroupRecommendation
     from documents.models import Document
     from tests.factories import FundingCallFactory, bulk_awaiting, make_user
-    from workflows import assignments, services
+    from workflows.models import SpecialProject
 
     call = FundingCallFactory(total_budget=Decimal("10000000000.00"))
     secretary = make_user("meeting_secretary")
     chair = make_user("group_chair")
-    ids = bulk_awaiting("meeting_review", count, call=call)
+    # A special project of the demo world: the meeting draws the approvals on the demo policy's
+    # pool, which assesses only the projects it knows.
+    project = SpecialProject.objects.get(code="ZX01")
+    ids = bulk_awaiting("meeting_review", count, call=call, special_project=project)
     GroupRecommendation.objects.bulk_create(
         GroupRecommendation(
             application_id=pk,
@@ -94,11 +102,19 @@ def _approvals(count: int) -> list[int]:
         )
         for pk in ids
     )
-    for pk in ids:
-        assignments.claim_task(application_id=pk, actor=secretary)
-        services.approve_application(
-            application_id=pk, actor=secretary, amount=AMOUNT, reason="审议通过"
-        )
+    meeting = meetings.create_meeting(
+        actor=secretary,
+        call_id=call.pk,
+        held_on=datetime.date(2026, 11, 1),
+        place="市政府第一会议室",
+        chair="分管副市长",
+    )
+    meetings.build_agenda(meeting_id=meeting.pk, actor=secretary)
+    meetings.record_resolutions(
+        meeting_id=meeting.pk,
+        actor=secretary,
+        resolutions=[Resolution(pk, "approve", AMOUNT, "审议通过") for pk in ids],
+    )
     return list(
         Document.objects.filter(kind="approval", application_id__in=ids).values_list(
             "pk", flat=True

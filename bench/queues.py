@@ -5,7 +5,8 @@ batch of 50 resolutions.
     .venv/bin/python bench/queues.py sqlite     # one database
 
 The 10,000 waiting applications are bulk-inserted with their review processes and open tasks
-(``tests.factories.bulk_awaiting``: no history, enough for a read benchmark), spread over the
+(``tests.factories.bulk_awaiting``: no history but the audit entry of their arrival at the
+group or the meeting, ``tests.approvals.bulk``; enough for a read benchmark), spread over the
 special projects and the three tiers. The queue page is the home view rendered through Django's
 test client, as a lead-department officer and as the meeting secretary (median of 20 after a
 warm-up). The batch is ``record_resolutions`` on 50 applications brought to the meeting through
@@ -137,14 +138,16 @@ def page(client):
 
 def seed_waiting(projects) -> None:
     """APPLICATIONS waiting applications in a call of their own (so they stay off the batch's
-    agenda), spread over the special projects and the tiers."""
+    agenda), spread over the special projects and the tiers, each with the audit entry of its
+    arrival at the group or the meeting (whose reviewers see only what reached them)."""
+    from tests.approvals.bulk import record_arrival
     from tests.factories import FundingCallFactory, bulk_awaiting
 
     call = FundingCallFactory(title="基准测试批次（批量数据）")
     for task, share in SPREAD.items():
         per_project = int(APPLICATIONS * share) // len(projects)
         for project in projects:
-            bulk_awaiting(task, per_project, call=call, special_project=project)
+            record_arrival(bulk_awaiting(task, per_project, call=call, special_project=project))
 
 
 def time_batch(users, project, round_number: int) -> tuple[float, float]:
@@ -184,14 +187,15 @@ def to_meeting(users, project, call, code: str):
     """One request from draft to the joint meeting's queue, through the real services."""
     from django.utils import timezone
 
-    from approvals import review
-    from workflows import assignments, services
+    from approvals import group_review, lead_review, rubric
+    from tests.factories import CHECKS_PASSED
+    from workflows import assignments, drafts, submission
 
     applicant = users["applicant_enterprise"]
     officer = users[f"officer_{project.lead_department.code}"]
     chair = users["group_chair"]
     experts = [users[f"expert{n}"] for n in (1, 2, 3)]
-    application = services.create_application(
+    application = drafts.create_application(
         actor=applicant,
         data={
             "call": call,
@@ -208,19 +212,25 @@ def to_meeting(users, project, call, code: str):
         },
     )
     pk = application.pk
-    services.submit_application(application_id=pk, actor=applicant)
+    submission.submit_application(application_id=pk, actor=applicant)
     assignments.claim_task(application_id=pk, actor=officer)
-    services.accept_for_review(application_id=pk, actor=officer, reason="形式审查合格")
+    lead_review.record_formal_check(
+        application_id=pk,
+        actor=officer,
+        decision="accept",
+        items=CHECKS_PASSED,
+        reason="形式审查合格",
+    )
     assignments.claim_task(application_id=pk, actor=chair)
-    review.assign_experts(application_id=pk, actor=chair, expert_ids=[e.pk for e in experts])
-    rubric = review.rubric_for(call)
+    group_review.assign_experts(application_id=pk, actor=chair, expert_ids=[e.pk for e in experts])
+    criteria = rubric.rubric_for(call)
     for expert in experts:
-        review.declare_interest(application_id=pk, actor=expert, conflict=False)
-        review.submit_scores(
-            application_id=pk, actor=expert, scores={c.code: (80, "论证充分") for c in rubric}
+        group_review.declare_interest(application_id=pk, actor=expert, conflict=False)
+        group_review.submit_scores(
+            application_id=pk, actor=expert, scores={c.code: (80, "论证充分") for c in criteria}
         )
     assignments.claim_task(application_id=pk, actor=chair)
-    review.record_group_recommendation(
+    group_review.record_group_recommendation(
         application_id=pk,
         actor=chair,
         decision="recommend",

@@ -34,7 +34,7 @@ from tests.factories import (
     make_user,
     perform,
 )
-from workflows import assignments, drafts, submission
+from workflows import assignments, drafts
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +144,7 @@ SEES_REQUEST = ("applicant", "officer", "chair", "expert_declared", *STAFF_READE
 
 def request_page(seen: str, **exceptions: str) -> dict[str, str]:
     """A page of the request: ``seen`` for those who see it, hidden from everybody else."""
-    return signed_in(HIDDEN, **{**{role: seen for role in SEES_REQUEST}, **exceptions})
+    return signed_in(HIDDEN, **{**dict.fromkeys(SEES_REQUEST, seen), **exceptions})
 
 
 def _check_items() -> dict[str, str]:
@@ -177,9 +177,7 @@ MATRIX: dict[str, Row] = {
     "password_reset_complete": Row(lambda w: {}, everyone(OK), everyone(METHOD)),
     "set_language": Row(lambda w: {}, everyone(OK), everyone(OK), lambda w: {"language": "en"}),
     "document-verify": Row(lambda w: {}, everyone(OK), everyone(OK)),
-    "document-download": Row(
-        lambda w: {"pk": w.document.pk}, request_page(OK), request_page(OK)
-    ),
+    "document-download": Row(lambda w: {"pk": w.document.pk}, request_page(OK), request_page(OK)),
     # The reviewers' queue.
     "approvals:queue": Row(
         lambda w: {},

@@ -1,6 +1,7 @@
 """The walking skeleton in a real browser: headless Chromium (Debian's ``chromium`` and
 ``chromium-driver``) against the live server, through the pages' own forms and buttons, from the
-applicant's new request to the applicant downloading the approval PDF.
+applicant's new request, through the joint meeting's agenda and resolutions, to the applicant
+downloading the approval PDF.
 
 Run by ``make test-browser`` (``pytest -m browser``, which installs the two packages) and by
 ``.ci/run``; deselected from ``make test``.
@@ -14,10 +15,11 @@ import urllib.request
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from approvals import review
+from approvals import rubric
 from documents.models import Document
 from tests.factories import FundingApplicationFactory
 from workflows.models import FundingApplication
@@ -171,13 +173,13 @@ def test_a_request_goes_through_the_three_tiers_in_the_browser_to_an_approval_pd
         chair.press("指派")
         chair.sees("专家评分")
 
-    rubric = review.rubric_for(call)
+    criteria = rubric.rubric_for(call)
     for expert in people.experts:
         with Person(browser, live_server, expert) as scorer:
             scorer.open(page)  # the declaration of interest comes first
             scorer.choose("conflict", "no")
             scorer.press("提交声明")
-            for criterion in rubric:
+            for criterion in criteria:
                 scorer.fill(
                     **{f"score_{criterion.code}": "85", f"comment_{criterion.code}": "可行"}
                 )
@@ -192,14 +194,31 @@ def test_a_request_goes_through_the_three_tiers_in_the_browser_to_an_approval_pd
         chair.press("记录意见")
         chair.sees("待市联席会议审议")
 
+    application = FundingApplication.objects.get(national_task_code="2026ZX03099")
     with Person(browser, live_server, people.secretary) as secretary:
+        secretary.open(reverse("approvals:meetings"))
+        secretary.fill(
+            call=call.pk,
+            held_on=timezone.localdate().isoformat(),
+            place="市政府第一会议室",
+            chair="分管副市长",
+        )
+        secretary.press("创建")
+        secretary.press("生成议程")
+        pk = application.pk
+        secretary.fill(
+            **{
+                f"decision_{pk}": "approve",
+                f"amount_{pk}": "5000000.00",
+                f"reason_{pk}": "联席会议审议通过",
+            }
+        )
+        secretary.press("记录全部决议")
+        secretary.sees("会议决议已记录")
         secretary.open(page)
-        secretary.press("认领任务")
-        secretary.fill(amount="5000000.00", reason="联席会议审议通过")
-        secretary.press("批准")
         secretary.sees("已批复")
 
-    application = FundingApplication.objects.get(national_task_code="2026ZX03099")
+    application.refresh_from_db()
     approval = Document.objects.get(application=application, kind="approval")
     with Person(browser, live_server, people.applicant) as applicant:
         applicant.open(page)

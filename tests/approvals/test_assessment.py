@@ -24,7 +24,7 @@ from tests.factories import (
     OrganisationFactory,
     SpecialProjectFactory,
 )
-from workflows import services
+from workflows import drafts, submission
 from workflows.errors import InvalidInput
 from workflows.models import FundingApplication
 
@@ -139,7 +139,7 @@ def test_an_attached_approval_document_counts_as_the_national_approval(call, spe
     application = FundingApplicationFactory(
         call=call, special_project=special_project, national_approval_number=""
     )
-    services.add_attachment(
+    drafts.add_attachment(
         application_id=application.pk,
         actor=application.created_by,
         kind="national_approval",
@@ -286,7 +286,7 @@ def test_the_preview_shows_an_ineligible_draft_why(call):
 
 def _submitted(call, special_project, **fields):
     application = FundingApplicationFactory(call=call, special_project=special_project, **fields)
-    services.submit_application(application_id=application.pk, actor=application.created_by)
+    submission.submit_application(application_id=application.pk, actor=application.created_by)
     return application
 
 
@@ -306,7 +306,7 @@ def test_the_what_if_leaves_out_drafts_and_closed_applications(call, special_pro
     active_policy()
     _submitted(call, special_project)
     withdrawn = _submitted(call, special_project)
-    services.withdraw_application(application_id=withdrawn.pk, actor=withdrawn.created_by)
+    submission.withdraw_application(application_id=withdrawn.pk, actor=withdrawn.created_by)
 
     simulation = simulate(load_policy_text(policy_text(version="t.2")), call=call)
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from approvals import meetings, review
+from approvals import group_review, meetings
 from approvals.meetings import Resolution
 from approvals.models import Meeting
 from documents.models import Document
@@ -18,7 +18,7 @@ from tests.factories import (
 from workflows import assignments
 from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
 from workflows.models import AuditEntry, FundingApplication
-from workflows.services import open_tasks
+from workflows.selectors import open_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def _awaiting_meeting(call, *, score=80, recommended=RECOMMENDED):
     people = application.people
     score_by_experts(application, people, value=score)
     assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    review.record_group_recommendation(
+    group_review.record_group_recommendation(
         application_id=application.pk,
         actor=people.group_chair,
         decision="recommend",

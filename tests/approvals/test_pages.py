@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals import meetings, review
+from approvals import group_review, meetings, rubric
 from approvals.models import (
     AgendaItem,
     CheckItem,
@@ -33,7 +33,7 @@ from tests.factories import (
 from workflows import assignments
 from workflows.flows import ReviewFlow
 from workflows.models import FundingApplication
-from workflows.services import open_tasks
+from workflows.selectors import open_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,7 @@ def _experts_assigned():
     application = FundingApplicationFactory(state="group_review")
     people = application.people
     assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    review.assign_experts(
+    group_review.assign_experts(
         application_id=application.pk,
         actor=people.group_chair,
         expert_ids=[e.pk for e in people.experts],
@@ -84,18 +84,18 @@ def _experts_assigned():
 
 
 def _declared(application, expert):
-    review.declare_interest(application_id=application.pk, actor=expert, conflict=False)
+    group_review.declare_interest(application_id=application.pk, actor=expert, conflict=False)
 
 
 def _scored_with(application, values: list[int]) -> None:
     """Each expert declares no conflict and scores every criterion with their own value."""
-    rubric = review.rubric_for(application.call)
+    criteria = rubric.rubric_for(application.call)
     for expert, value in zip(application.people.experts, values, strict=True):
         _declared(application, expert)
-        review.submit_scores(
+        group_review.submit_scores(
             application_id=application.pk,
             actor=expert,
-            scores={c.code: (value, "评语") for c in rubric},
+            scores={c.code: (value, "评语") for c in criteria},
         )
 
 
@@ -303,7 +303,8 @@ def test_expert_cannot_score_before_declaring(client):
     application = _experts_assigned()
     client.force_login(application.people.experts[0])
     response = client.post(reverse("approvals:scores", args=[application.pk]), _scores())
-    assert response.status_code == 409
+    # Before declaring, the expert may see only the declaration: the request is not found.
+    assert response.status_code == 404
     assert not CriterionScore.objects.exists()
 
 
@@ -313,7 +314,7 @@ def test_expert_cannot_score_before_declaring(client):
 def test_chair_replaces_an_expert_who_declared_a_conflict(client):
     application = _experts_assigned()
     people = application.people
-    review.declare_interest(
+    group_review.declare_interest(
         application_id=application.pk, actor=people.experts[0], conflict=True, reason="亲属任职"
     )
     newcomer = make_user("group_member")
@@ -378,7 +379,7 @@ def test_applicants_page_never_names_experts_or_shows_their_scores(client):
     _scored_with(application, [61, 73, 97])
     people = application.people
     assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    review.record_group_recommendation(
+    group_review.record_group_recommendation(
         application_id=application.pk,
         actor=people.group_chair,
         decision="recommend",
@@ -574,7 +575,7 @@ def test_experts_queue_shows_their_scoring_task_without_the_title(client):
 def test_chairs_queue_lists_a_scoring_task_waiting_for_another_expert(client):
     application = _experts_assigned()
     people = application.people
-    review.declare_interest(
+    group_review.declare_interest(
         application_id=application.pk, actor=people.experts[0], conflict=True, reason="亲属任职"
     )
     response = _page(client, people.group_chair, reverse("approvals:queue"))

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from approvals import meetings, review
+from approvals import group_review, meetings
 from approvals.meetings import Resolution
 from approvals.models import (
     AgendaItem,
@@ -56,7 +56,7 @@ def at_group_decision(call, special_project):
 
 
 def recommend(application, **kwargs):
-    return review.record_group_recommendation(
+    return group_review.record_group_recommendation(
         application_id=application.pk,
         actor=application.people.group_chair,
         decision=kwargs.pop("decision", "recommend"),

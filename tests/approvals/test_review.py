@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from approvals import review
+from approvals import group_review, lead_review, rubric
 from approvals.models import CheckItem, CriterionScore, ExpertAssignment, FormalCheck
 from tests.factories import (
     DepartmentFactory,
@@ -21,13 +21,14 @@ from tests.factories import (
 from workflows import assignments
 from workflows.errors import DomainError, InvalidInput, NotAllowed, TransitionConflict
 from workflows.models import AuditEntry, FundingApplication
-from workflows.selectors import queue_for
-from workflows.services import open_tasks
+from workflows.selectors import open_tasks, queue_for
+
+from .bulk import record_arrival
 
 pytestmark = pytest.mark.django_db
 
 ALL_PASSED = {item: {"passed": True, "note": ""} for item in CheckItem.values}
-DEFAULT_CODES = [code for code, *_ in review.DEFAULT_RUBRIC]
+DEFAULT_CODES = [code for code, *_ in rubric.DEFAULT_RUBRIC]
 
 
 def _reloaded(application):
@@ -64,7 +65,7 @@ def at_lead_review():
 def test_the_formal_check_is_stored_with_the_decision(at_lead_review, decision, items, status):
     officer = at_lead_review.people.lead_officer
 
-    review.record_formal_check(
+    lead_review.record_formal_check(
         application_id=at_lead_review.pk,
         actor=officer,
         decision=decision,
@@ -86,7 +87,7 @@ def test_accepting_with_a_failed_check_item_is_refused(at_lead_review):
     entries = AuditEntry.objects.count()
 
     with pytest.raises(InvalidInput):
-        review.record_formal_check(
+        lead_review.record_formal_check(
             application_id=at_lead_review.pk,
             actor=at_lead_review.people.lead_officer,
             decision="accept",
@@ -105,7 +106,7 @@ def test_a_return_carries_the_failed_items_as_structured_reasons(at_lead_review)
         "amounts_consistent": {"passed": False, "note": ""},
     }
 
-    review.record_formal_check(
+    lead_review.record_formal_check(
         application_id=at_lead_review.pk,
         actor=at_lead_review.people.lead_officer,
         decision="return",
@@ -121,7 +122,7 @@ def test_a_return_carries_the_failed_items_as_structured_reasons(at_lead_review)
 
 def test_an_unknown_check_item_is_refused(at_lead_review):
     with pytest.raises(InvalidInput):
-        review.record_formal_check(
+        lead_review.record_formal_check(
             application_id=at_lead_review.pk,
             actor=at_lead_review.people.lead_officer,
             decision="accept",
@@ -180,7 +181,7 @@ def test_a_queue_takes_the_same_two_queries_however_many_applications_wait(
     task, count, django_assert_num_queries
 ):
     project = SpecialProjectFactory()
-    bulk_awaiting(task, count, special_project=project)
+    record_arrival(bulk_awaiting(task, count, special_project=project))
     reviewer = get_user_model().objects.get(pk=_queue_owner(task, project).pk)  # nothing cached
 
     # One query for the reviewer's profile, one for the queue with everything the home page
@@ -236,21 +237,21 @@ def test_an_invalid_rubric_is_refused_and_the_call_keeps_its_criteria(criteria):
     admin = make_user("administrator")
 
     with pytest.raises(InvalidInput):
-        review.set_rubric(call_id=call.pk, actor=admin, criteria=criteria)
+        rubric.set_rubric(call_id=call.pk, actor=admin, criteria=criteria)
 
-    assert [c.code for c in review.rubric_for(call)] == DEFAULT_CODES
+    assert [c.code for c in rubric.rubric_for(call)] == DEFAULT_CODES
 
 
 def test_a_valid_rubric_becomes_the_calls_criteria():
     call = FundingCallFactory()
 
-    review.set_rubric(
+    rubric.set_rubric(
         call_id=call.pk,
         actor=make_user("administrator"),
         criteria=_criteria(60, 40, codes=["market", "feasibility"]),
     )
 
-    assert [(c.code, c.weight) for c in review.rubric_for(call)] == [
+    assert [(c.code, c.weight) for c in rubric.rubric_for(call)] == [
         ("market", 60),
         ("feasibility", 40),
     ]
@@ -260,7 +261,7 @@ def test_only_an_administrator_may_set_a_rubric():
     call = FundingCallFactory()
 
     with pytest.raises(NotAllowed):
-        review.set_rubric(
+        rubric.set_rubric(
             call_id=call.pk, actor=make_user("group_chair"), criteria=_criteria(60, 40)
         )
 
@@ -268,12 +269,12 @@ def test_only_an_administrator_may_set_a_rubric():
 
 
 def test_a_call_without_a_rubric_is_scored_on_the_programmes_default_criteria():
-    rubric = review.rubric_for(FundingCallFactory())
+    criteria = rubric.rubric_for(FundingCallFactory())
 
-    assert [(c.code, c.weight) for c in rubric] == [
-        (code, w) for code, *_, w in review.DEFAULT_RUBRIC
+    assert [(c.code, c.weight) for c in criteria] == [
+        (code, w) for code, *_, w in rubric.DEFAULT_RUBRIC
     ]
-    assert sum(c.weight for c in rubric) == 100
+    assert sum(c.weight for c in criteria) == 100
 
 
 # --- tier 2: assigning experts --------------------------------------------------------------
@@ -289,7 +290,7 @@ def _claim_assignment(application):
 
 
 def _assign(application, experts=None):
-    return review.assign_experts(
+    return group_review.assign_experts(
         application_id=application.pk,
         actor=application.people.group_chair,
         expert_ids=[e.pk for e in (experts or application.people.experts)],
@@ -305,21 +306,21 @@ def with_experts(at_group_review):
 
 
 def _declare(application, expert, conflict=False, reason=""):
-    review.declare_interest(
+    group_review.declare_interest(
         application_id=application.pk, actor=expert, conflict=conflict, reason=reason
     )
 
 
 def _score(application, expert, values=(80, 80, 80, 80)):
     _declare(application, expert)
-    review.submit_scores(application_id=application.pk, actor=expert, scores=_scores(*values))
+    group_review.submit_scores(application_id=application.pk, actor=expert, scores=_scores(*values))
 
 
 def test_a_group_member_cannot_assign_experts(at_group_review):
     member = at_group_review.people.experts[0]
 
     with pytest.raises(NotAllowed):
-        review.assign_experts(
+        group_review.assign_experts(
             application_id=at_group_review.pk,
             actor=member,
             expert_ids=[e.pk for e in at_group_review.people.experts],
@@ -412,7 +413,7 @@ def test_the_chairs_decision_before_every_expert_has_scored_is_refused(with_expe
         _score(with_experts, expert)
 
     with pytest.raises(TransitionConflict):
-        review.record_group_recommendation(
+        group_review.record_group_recommendation(
             application_id=with_experts.pk,
             actor=with_experts.people.group_chair,
             decision="recommend",
@@ -459,7 +460,7 @@ def test_an_expert_who_declared_a_conflict_can_no_longer_score(conflicted):
     expert = conflicted.people.experts[0]
 
     with pytest.raises(DomainError):
-        review.submit_scores(
+        group_review.submit_scores(
             application_id=conflicted.pk, actor=expert, scores=_scores(90, 90, 90, 90)
         )
 
@@ -497,7 +498,7 @@ def test_the_chair_gives_the_handed_back_task_to_a_replacement_expert(conflicted
     task = _handed_back(conflicted)
     replacement = make_user("group_member")
 
-    review.replace_expert(
+    group_review.replace_expert(
         application_id=conflicted.pk, actor=conflicted.people.group_chair, expert_id=replacement.pk
     )
 
@@ -507,7 +508,7 @@ def test_the_chair_gives_the_handed_back_task_to_a_replacement_expert(conflicted
 
 def test_the_group_decision_still_waits_for_the_replacement_expert(conflicted):
     replacement = make_user("group_member")
-    review.replace_expert(
+    group_review.replace_expert(
         application_id=conflicted.pk, actor=conflicted.people.group_chair, expert_id=replacement.pk
     )
     for expert in conflicted.people.experts[1:]:
@@ -520,7 +521,7 @@ def test_the_group_decision_still_waits_for_the_replacement_expert(conflicted):
 
 def test_the_chair_cannot_give_the_task_back_to_the_expert_who_declared_the_conflict(conflicted):
     with pytest.raises(InvalidInput):
-        review.replace_expert(
+        group_review.replace_expert(
             application_id=conflicted.pk,
             actor=conflicted.people.group_chair,
             expert_id=conflicted.people.experts[0].pk,
@@ -558,7 +559,7 @@ def test_invalid_scores_are_refused_and_nothing_is_kept(with_experts, scores):
     _declare(with_experts, expert)
 
     with pytest.raises(InvalidInput):
-        review.submit_scores(application_id=with_experts.pk, actor=expert, scores=scores)
+        group_review.submit_scores(application_id=with_experts.pk, actor=expert, scores=scores)
 
     assert not CriterionScore.objects.exists()
     assert ExpertAssignment.objects.get(expert=expert).state == "declared"
@@ -569,7 +570,7 @@ def test_an_expert_must_declare_their_interests_before_scoring(with_experts):
     expert = with_experts.people.experts[0]
 
     with pytest.raises(TransitionConflict):
-        review.submit_scores(
+        group_review.submit_scores(
             application_id=with_experts.pk, actor=expert, scores=_scores(80, 80, 80, 80)
         )
 
@@ -593,7 +594,7 @@ def scored(with_experts):
 
 
 def test_each_experts_weighted_score_follows_the_rubrics_weights(scored):
-    summary = review.group_summary(scored)
+    summary = group_review.group_summary(scored)
 
     assert sorted(score for _, score in summary.by_expert) == [
         Decimal("60.00"),
@@ -604,16 +605,16 @@ def test_each_experts_weighted_score_follows_the_rubrics_weights(scored):
 
 def test_the_group_score_is_the_mean_of_the_experts_weighted_scores(scored):
     # (76.50 + 60.00 + 85.50) / 3 = 74.00
-    assert review.group_summary(scored).weighted_score == Decimal("74.00")
+    assert group_review.group_summary(scored).weighted_score == Decimal("74.00")
 
 
 def test_the_spread_is_the_highest_minus_the_lowest_experts_weighted_score(scored):
     # 85.50 − 60.00
-    assert review.group_summary(scored).spread == Decimal("25.50")
+    assert group_review.group_summary(scored).spread == Decimal("25.50")
 
 
 def test_the_summary_gives_each_criterions_mean_over_the_experts(scored):
-    means = {c.code: c.mean for c in review.group_summary(scored).criteria}
+    means = {c.code: c.mean for c in group_review.group_summary(scored).criteria}
 
     # district_fit (80+60+100)/3, market (70+60+90)/3, feasibility (90+60+80)/3, highlights
     # (60+60+70)/3
@@ -628,7 +629,7 @@ def test_the_summary_gives_each_criterions_mean_over_the_experts(scored):
 def test_the_summary_counts_only_experts_who_have_scored(with_experts):
     _score(with_experts, with_experts.people.experts[0], KNOWN_SCORES[0])
 
-    summary = review.group_summary(with_experts)
+    summary = group_review.group_summary(with_experts)
 
     assert (summary.experts, summary.weighted_score, summary.spread) == (
         1,
@@ -649,7 +650,7 @@ def test_a_recommended_amount_that_is_not_a_number_is_refused_as_input(with_expe
         _score(with_experts, expert)
     assignments.claim_task(application_id=with_experts.pk, actor=with_experts.people.group_chair)
     with pytest.raises(InvalidInput):
-        review.record_group_recommendation(
+        group_review.record_group_recommendation(
             application_id=with_experts.pk,
             actor=with_experts.people.group_chair,
             decision="recommend",

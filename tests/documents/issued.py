@@ -11,17 +11,19 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
-from approvals import meetings, review
+from approvals import group_review, lead_review, meetings
 from approvals.meetings import Resolution
+from approvals.models import GroupRecommendation
 from documents.models import Document
 from tests.factories import (
+    CHECKS_PASSED,
     FundingApplicationFactory,
     FundingCallFactory,
-    claim_open_task,
     make_user,
+    resolve_at_meeting,
     score_by_experts,
 )
-from workflows import assignments, services
+from workflows import assignments
 from workflows.models import FundingApplication
 
 APPROVED = Decimal("5000000.00")
@@ -89,32 +91,53 @@ def embedded_record(document: Document) -> dict:
 # --- decisions -------------------------------------------------------------------------------
 
 
-def accepted(capture, **application_fields) -> FundingApplication:
+def check_list(reasons: list[dict] | None = None) -> dict[str, dict]:
+    """The formal check list with every item passed, but for each of ``reasons``
+    (``{"item": ..., "text": ...}``), whose item failed with the text as its note."""
+    items = {item: dict(result) for item, result in CHECKS_PASSED.items()}
+    for reason in reasons or []:
+        items[reason["item"]] = {"passed": False, "note": reason["text"]}
+    return items
+
+
+def accepted(capture, *, reason: str = "", **application_fields) -> FundingApplication:
+    """An application the lead officer accepted for review (with ``reason`` as remarks)."""
     application = FundingApplicationFactory(state="lead_review", **application_fields)
     with capture(execute=True):
-        services.accept_for_review(
-            application_id=application.pk, actor=application.people.lead_officer
+        lead_review.record_formal_check(
+            application_id=application.pk,
+            actor=application.people.lead_officer,
+            decision="accept",
+            items=CHECKS_PASSED,
+            reason=reason,
         )
     return application
 
 
 def returned_by_lead(capture, *, reasons: list[dict], reason: str = "", **fields):
+    """An application the lead officer returned, the check list failing on ``reasons``."""
     application = FundingApplicationFactory(state="lead_review", **fields)
     with capture(execute=True):
-        services.return_application(
+        lead_review.record_formal_check(
             application_id=application.pk,
             actor=application.people.lead_officer,
+            decision="return",
+            items=check_list(reasons),
             reason=reason,
-            reasons=reasons,
         )
     return application
 
 
 def rejected_by_lead(capture, *, reason: str, **fields) -> FundingApplication:
+    """An application the lead officer rejected with ``reason``, every check item passed."""
     application = FundingApplicationFactory(state="lead_review", **fields)
     with capture(execute=True):
-        services.reject_application(
-            application_id=application.pk, actor=application.people.lead_officer, reason=reason
+        lead_review.record_formal_check(
+            application_id=application.pk,
+            actor=application.people.lead_officer,
+            decision="reject",
+            items=CHECKS_PASSED,
+            reason=reason,
         )
     return application
 
@@ -129,20 +152,24 @@ def decided_by_group(
     scores: int = 80,
     **fields,
 ) -> FundingApplication:
-    """The review group's chair records ``decision`` after every expert scored ``scores``."""
+    """The review group's chair records ``decision`` after every expert scored ``scores``.
+
+    With ``assessment``, the recommendation is stored as if a matching-fund policy had
+    assessed it so (written before the documents are rendered, after the commit)."""
     application = FundingApplicationFactory(state="group_review", **fields)
     people = application.people
     score_by_experts(application, people, value=scores)
     assignments.claim_task(application_id=application.pk, actor=people.group_chair)
     with capture(execute=True):
-        review.record_group_recommendation(
+        recommendation = group_review.record_group_recommendation(
             application_id=application.pk,
             actor=people.group_chair,
             decision=decision,
             amount=amount if decision == "recommend" else None,
             reason=reason,
-            assessment=assessment,
         )
+        if assessment is not None:
+            GroupRecommendation.objects.filter(pk=recommendation.pk).update(assessment=assessment)
     return application
 
 
@@ -150,7 +177,7 @@ def approved(
     capture, *, amount: Decimal = APPROVED, reason: str = "", assessment=None, **fields
 ) -> FundingApplication:
     """An application recommended by the group (with ``assessment``, if any) and approved by
-    the meeting's secretary."""
+    a joint meeting with it alone on the agenda."""
     if assessment is None:
         application = FundingApplicationFactory(state="meeting_review", **fields)
     else:
@@ -158,16 +185,10 @@ def approved(
             capture, "recommend", assessment=assessment, amount=amount, **fields
         )
     people = application.people
+    with capture(execute=True):
+        resolve_at_meeting(application, people, "approve", amount=amount, reason=reason)
     application = FundingApplication.objects.get(pk=application.pk)
     application.people = people
-    application = claim_open_task(application)
-    with capture(execute=True):
-        services.approve_application(
-            application_id=application.pk,
-            actor=application.people.secretary,
-            amount=amount,
-            reason=reason,
-        )
     return application
 
 

@@ -25,8 +25,7 @@ import pytest
 from django.db import connection
 
 from documents.models import Document, DocumentStatus
-from tests.factories import FundingApplicationFactory
-from workflows import services
+from tests.factories import FundingApplicationFactory, formal_check
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -173,9 +172,7 @@ def twenty_decisions(tasks_go_to_redis):
     notice each), committed one by one."""
     applications = [FundingApplicationFactory(state="lead_review") for _ in range(DECISIONS)]
     for application in applications:
-        services.accept_for_review(
-            application_id=application.pk, actor=application.people.lead_officer
-        )
+        formal_check(application, application.people, "accept")
     return applications
 
 
@@ -206,7 +203,7 @@ def _wait_for_stalled_render(folder: Path, worker: subprocess.Popen) -> int:
 @pytest.fixture
 def one_decision(tasks_go_to_redis):
     application = FundingApplicationFactory(state="lead_review")
-    services.accept_for_review(application_id=application.pk, actor=application.people.lead_officer)
+    formal_check(application, application.people, "accept")
     return application
 
 

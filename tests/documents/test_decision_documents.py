@@ -12,12 +12,19 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from approvals import meetings
+from approvals.meetings import Resolution
 from documents import services as document_services
 from documents.models import Document
 from documents.numerals import amount_in_chinese_capitals, format_yuan
 from documents.render import RenderError
-from tests.factories import FundingApplicationFactory, claim_open_task
-from workflows import services
+from tests.factories import (
+    FundingApplicationFactory,
+    claim_open_task,
+    formal_check,
+    resolve_at_meeting,
+)
+from workflows import submission
 from workflows.errors import InvalidInput
 from workflows.models import FundingApplication
 
@@ -30,22 +37,15 @@ HOSTILE = '<img src="file:///etc/passwd">'
 
 
 def approve(application):
-    application = claim_open_task(application)
-    services.approve_application(
-        application_id=application.pk, actor=application.people.secretary, amount=AMOUNT
-    )
+    resolve_at_meeting(application, application.people, "approve", amount=AMOUNT)
 
 
 def give_back(application):
-    services.return_application(
-        application_id=application.pk, actor=application.people.lead_officer, reason=RETURN_REASON
-    )
+    formal_check(application, application.people, "return", reason=RETURN_REASON)
 
 
 def reject(application):
-    services.reject_application(
-        application_id=application.pk, actor=application.people.lead_officer, reason=REJECT_REASON
-    )
+    formal_check(application, application.people, "reject", reason=REJECT_REASON)
 
 
 # kind, the state the decision is taken in, the decision, the title printed on the document
@@ -188,7 +188,9 @@ def test_submitting_receiving_deferring_and_withdrawing_issue_no_document(state)
 def test_a_resubmission_issues_no_document():
     application = FundingApplicationFactory(state="returned_by_lead")
 
-    services.resubmit_application(application_id=application.pk, actor=application.people.applicant)
+    submission.resubmit_application(
+        application_id=application.pk, actor=application.people.applicant
+    )
 
     assert not Document.objects.filter(audit_entry__transition="resubmit").exists()
 
@@ -271,7 +273,7 @@ def test_numbers_are_gapless_and_unique_across_many_decisions():
         people = application.people
         for _ in range(3):  # returned, resubmitted, claimed again: three return notices
             give_back(application)
-            services.resubmit_application(application_id=application.pk, actor=people.applicant)
+            submission.resubmit_application(application_id=application.pk, actor=people.applicant)
             application = claim_open_task(application)
         reject(application)
     for _ in range(3):
@@ -291,18 +293,30 @@ def test_numbers_are_gapless_and_unique_across_many_decisions():
 
 
 def test_a_refused_decision_consumes_no_number():
-    first = FundingApplicationFactory(state="meeting_review")
-    approve(first)
-    refused = claim_open_task(FundingApplicationFactory(state="meeting_review"))
+    approve(FundingApplicationFactory(state="meeting_review"))
+    refused = FundingApplicationFactory(state="meeting_review")
+    secretary = refused.people.secretary
+    meeting = meetings.create_meeting(
+        actor=secretary,
+        call_id=refused.call_id,
+        held_on=timezone.localdate(),
+        place="市政府会议室",
+        chair="主管副市长",
+    )
+    meetings.build_agenda(meeting_id=meeting.pk, actor=secretary, application_ids=[refused.pk])
     with pytest.raises(InvalidInput):
-        services.approve_application(
-            application_id=refused.pk,
-            actor=refused.people.secretary,
-            amount=refused.requested_amount + 1,
+        meetings.record_resolutions(
+            meeting_id=meeting.pk,
+            actor=secretary,
+            resolutions=[
+                Resolution(refused.pk, "approve", refused.requested_amount + 1, "超出申请金额")
+            ],
         )
 
-    services.approve_application(
-        application_id=refused.pk, actor=refused.people.secretary, amount=AMOUNT
+    meetings.record_resolutions(
+        meeting_id=meeting.pk,
+        actor=secretary,
+        resolutions=[Resolution(refused.pk, "approve", AMOUNT)],
     )
 
     approvals = Document.objects.filter(kind="approval", translation_of__isnull=True)
@@ -319,11 +333,7 @@ def test_markup_in_the_applicants_title_and_in_a_reason_is_printed_as_text(
     application = FundingApplicationFactory(state="lead_review", title=f"课题{HOSTILE}")
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.reject_application(
-            application_id=application.pk,
-            actor=application.people.lead_officer,
-            reason=f"理由{HOSTILE}",
-        )
+        formal_check(application, application.people, "reject", reason=f"理由{HOSTILE}")
 
     document = _documents(application).get()
     text = _text(document)

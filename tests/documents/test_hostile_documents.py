@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from workflows import services
+from approvals.models import CheckItem
 
 from .hostile import hostile_vectors
 from .issued import (
@@ -61,15 +61,7 @@ def test_markup_in_the_title_is_printed_literally_on_an_acceptance_notice(
 def test_markup_in_the_acceptance_remarks_is_printed_literally(
     listener, django_capture_on_commit_callbacks
 ):
-    from tests.factories import FundingApplicationFactory
-
-    application = FundingApplicationFactory(state="lead_review")
-    with django_capture_on_commit_callbacks(execute=True):
-        services.accept_for_review(
-            application_id=application.pk,
-            actor=application.people.lead_officer,
-            reason=_reason(listener.port),
-        )
+    application = accepted(django_capture_on_commit_callbacks, reason=_reason(listener.port))
 
     assert (
         _printed_literally(pdf_text(the_document(application, "acceptance")), listener.port) == []
@@ -80,9 +72,11 @@ def test_markup_in_the_acceptance_remarks_is_printed_literally(
 def test_markup_in_structured_return_reasons_is_printed_literally(
     listener, django_capture_on_commit_callbacks
 ):
+    # Every item of the check list fails, its note carrying a share of the vectors.
+    vectors = list(hostile_vectors(listener.port).values())
+    items = CheckItem.values
     reasons = [
-        {"item": "attachments_complete", "text": vector}
-        for vector in hostile_vectors(listener.port).values()
+        {"item": item, "text": "\n".join(vectors[i :: len(items)])} for i, item in enumerate(items)
     ]
     application = returned_by_lead(
         django_capture_on_commit_callbacks, reasons=reasons, title=_title(listener.port)

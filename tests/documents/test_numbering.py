@@ -11,8 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from documents.models import Document
-from tests.factories import FundingApplicationFactory
-from workflows import services
+from tests.factories import FundingApplicationFactory, formal_check
 
 from .issued import accepted, decided_by_group, the_document
 
@@ -56,9 +55,7 @@ def test_numbering_starts_again_at_one_in_a_new_year(
     monkeypatch.setattr(timezone, "now", lambda: new_year)  # the clock
 
     with django_capture_on_commit_callbacks(execute=False):
-        services.accept_for_review(
-            application_id=application.pk, actor=application.people.lead_officer
-        )
+        formal_check(application, application.people, "accept")
 
     document = the_document(application, "acceptance")
     assert (document.year, document.serial, document.number) == (2031, 1, "京科配受〔2031〕1号")
@@ -74,9 +71,7 @@ def test_the_date_of_issue_is_the_day_of_the_decision_in_beijing(
     monkeypatch.setattr(timezone, "now", lambda: late)
 
     with django_capture_on_commit_callbacks(execute=False):
-        services.accept_for_review(
-            application_id=application.pk, actor=application.people.lead_officer
-        )
+        formal_check(application, application.people, "accept")
 
     assert the_document(application, "acceptance").issued_on == datetime.date(2031, 1, 1)
 
@@ -93,9 +88,7 @@ def test_numbers_stay_unique_and_gapless_when_many_decisions_are_recorded_at_onc
     def decide(application):
         barrier.wait()
         try:
-            services.accept_for_review(
-                application_id=application.pk, actor=application.people.lead_officer
-            )
+            formal_check(application, application.people, "accept")
         except Exception as error:  # reported below; a thread cannot fail the test itself
             errors.append(error)
         finally:

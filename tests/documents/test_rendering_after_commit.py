@@ -18,8 +18,7 @@ from documents.receivers import enqueue_render
 from documents.render import RenderError
 from documents.services import render_document
 from documents.tasks import backoff_seconds, render_document_task
-from tests.factories import FundingApplicationFactory, make_user
-from workflows import services
+from tests.factories import FundingApplicationFactory, formal_check, make_user
 from workflows.models import FundingApplication
 
 from .issued import accepted, the_document
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _accept(application):
-    services.accept_for_review(application_id=application.pk, actor=application.people.lead_officer)
+    formal_check(application, application.people, "accept")
 
 
 @pytest.fixture
