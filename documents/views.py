@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.access_log import record_read
 from workflows import permissions as rights
 from workflows import selectors
 
@@ -43,6 +44,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     document = documents_visible_to(request.user).filter(pk=pk).first()
     if document is None:
         raise Http404
+    record_read(request, document)
     suffix = "" if document.translation_of_id is None else f"-{document.language}"
     return FileResponse(
         document.file.open("rb"),

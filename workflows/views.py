@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.access_log import record_read
+
 from . import assignments, pages, selectors, services
 from . import permissions as rights
 from .errors import InvalidInput
@@ -96,6 +98,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     gated = pages.gate(request, application)
     if gated is not None:
         return gated
+    record_read(request, application)
     task = selectors.open_task_of(application)
     user = request.user
     is_reviewer = rights.acts_at_current_tier(application, user)
@@ -196,6 +199,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     application = _visible(request, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, application=application)
+    record_read(request, attachment)
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
