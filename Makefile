@@ -47,7 +47,7 @@ system-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy workflows approvals documents demo config
+	$(VENV)/bin/mypy workflows approvals documents demo config accounts
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -88,7 +88,7 @@ def record_read(request: HttpRequest, obj: FundingApplication | Attachment | Doc
             application=obj.application,
             target=obj.original_name,
         )
-    else:
+    elif isinstance(obj, Document):
         record(
             AccessKind.READ_DOCUMENT,
             request=request,

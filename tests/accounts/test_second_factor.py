@@ -1,10 +1,10 @@
 """Staff confirm each login with a second factor (TOTP or a backup code) when it is required."""
 
 import io
-from base64 import b32encode
 import os
 import subprocess
 import sys
+from base64 import b32encode
 
 import pytest
 from django.conf import settings as django_settings
@@ -235,7 +235,7 @@ def test_the_second_factor_is_required_by_default_under_production_settings():
     env.pop("DJANGO_DEBUG", None)
     env.pop("STAFF_2FA_REQUIRED", None)
 
-    result = subprocess.run(  # noqa: S603 - our own interpreter and settings
+    result = subprocess.run(
         [sys.executable, "-c", "from config import settings; print(settings.STAFF_2FA_REQUIRED)"],
         cwd=django_settings.BASE_DIR,
         env=env,
