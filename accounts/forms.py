@@ -50,7 +50,7 @@ class AccessLogFilter(forms.Form):
         if data.get("application"):
             value = data["application"].strip()
             match = Q(application__national_task_code=value)
-            if value.isdigit() and len(value) <= 18:
+            if value.isascii() and value.isdigit() and len(value) <= 18:
                 match |= Q(application_id=int(value))
             events = events.filter(match)
         if data.get("kind"):

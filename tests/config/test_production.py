@@ -43,7 +43,7 @@ def _free_port() -> int:
 
 
 def _get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         conn.request("GET", path, headers={"X-Forwarded-Proto": "https"})
         response = conn.getresponse()
@@ -53,7 +53,7 @@ def _get(port: int, path: str) -> tuple[int, bytes]:
 
 
 def _wait_until_listening(server: subprocess.Popen, port: int) -> None:
-    for _ in range(300):
+    for _ in range(1200):
         if server.poll() is not None:
             raise AssertionError(f"gunicorn exited: {server.stderr.read().decode()}")
         try:
@@ -74,7 +74,17 @@ def test_gunicorn_serves_the_stylesheet_under_production_settings(tmp_path):
     )
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"],
+        # --preload: the application is loaded before the port is bound, so a listening port
+        # means a server ready to answer.
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--preload",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
