@@ -8,10 +8,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test test-redis test-browser install system-deps lint format bench demo lock messages
+.PHONY: run test test-redis test-browser install static system-deps lint format bench demo lock messages
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py createcachetable
 	$(DEV_ENV) $(PY) manage.py loaddemo
 	@echo "Serving on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
@@ -27,7 +28,11 @@ test-browser: install
 	@scripts/system-deps.sh browser
 	$(VENV)/bin/pytest -m browser
 
-install: system-deps $(STAMP)
+install: system-deps $(STAMP) static
+
+# The static files WhiteNoise serves in production (var/static, from the apps and static/).
+static: $(STAMP)
+	$(DEV_ENV) $(PY) manage.py collectstatic --noinput -v 0
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: set PYTHON=python3.11")'
@@ -42,7 +47,7 @@ system-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy workflows approvals documents demo config
+	$(VENV)/bin/mypy workflows approvals documents demo config accounts
 	$(VENV)/bin/lint-imports
 
 format: install
@@ -59,6 +64,7 @@ bench: install
 
 demo: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py createcachetable
 	$(DEV_ENV) $(PY) manage.py demo --out demo-out
 
 # Refresh the pinned versions after changing dependencies in pyproject.toml.

@@ -11,3 +11,8 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The suite logs users in with force_login; the second-factor tests turn this on themselves.
+STAFF_2FA_REQUIRED = False
+# Static files straight from the apps' folders (the suite does not run collectstatic).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from workflows import access
 from workflows.actors import Viewer
+from workflows.signals import object_read
 
 from . import throttle
 from .content import issuer
@@ -36,6 +37,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     document = documents_visible_to(request.user).filter(pk=pk).first()
     if document is None:
         raise Http404
+    object_read.send(sender=Document, request=request, obj=document)
     suffix = "" if document.translation_of_id is None else f"-{document.language}"
     return FileResponse(
         document.file.open("rb"),

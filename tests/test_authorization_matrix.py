@@ -178,6 +178,20 @@ MATRIX: dict[str, Row] = {
     "set_language": Row(lambda w: {}, everyone(OK), everyone(OK), lambda w: {"language": "en"}),
     "document-verify": Row(lambda w: {}, everyone(OK), everyone(OK)),
     "document-download": Row(lambda w: {"pk": w.document.pk}, request_page(OK), request_page(OK)),
+    # Signing in with a second factor (off in the tests' settings), and the access log.
+    "second-factor": Row(lambda w: {}, signed_in(OK), signed_in(OK)),
+    "second-factor-setup": Row(lambda w: {}, signed_in(OK), signed_in(OK)),
+    "second-factor-backup-codes": Row(lambda w: {}, signed_in(OK), signed_in(OK)),
+    "access-log": Row(
+        lambda w: {},
+        signed_in(DENIED, auditor=OK, administrator=OK),
+        signed_in(DENIED, auditor=OK, administrator=OK),
+    ),
+    "access-log-export": Row(
+        lambda w: {},
+        signed_in(DENIED, auditor=OK, administrator=OK),
+        signed_in(DENIED, auditor=OK, administrator=OK),
+    ),
     # The reviewers' queue.
     "approvals:queue": Row(
         lambda w: {},

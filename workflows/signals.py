@@ -9,3 +9,7 @@ application_transitioned = Signal()
 # that must commit or roll back with the decision (a decision document's number, say).
 # kwargs: application, transition, audit_entry
 transition_recorded = Signal()
+
+# Sent by the pages when somebody reads a request's detail, an attachment or a document, for
+# the access log (which lives in an app above this one). kwargs: request, obj
+object_read = Signal()

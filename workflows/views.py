@@ -23,6 +23,7 @@ from .errors import InvalidInput, TransitionConflict
 from .forms import ApplicationForm, AttachmentForm, ReasonForm
 from .models import Attachment, FundingApplication
 from .review_path import APPLICANT_EDITS, FINAL, Role
+from .signals import object_read
 
 # Who takes a task from a tier's queue (experts are given theirs).
 CLAIMING = (Role.LEAD_OFFICER, Role.GROUP_CHAIR, Role.MEETING_SECRETARY)
@@ -109,6 +110,7 @@ def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     gated = pages.gate(request, application)
     if gated is not None:
         return gated
+    object_read.send(sender=FundingApplication, request=request, obj=application)
     task = selectors.open_task_of(application)
     user = request.user
     is_reviewer = rights.acts_at_current_tier(application, user)
@@ -214,6 +216,7 @@ def attachment_upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def attachment_download(request: AuthenticatedRequest, pk: int, attachment_pk: int) -> FileResponse:
     application = _visible(request, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, application=application)
+    object_read.send(sender=Attachment, request=request, obj=attachment)
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

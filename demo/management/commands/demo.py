@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -82,6 +83,11 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, default=36, help="requests to drive (≥ 30)")
 
     def handle(self, *args: Any, out: str, count: int, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError(
+                "demo fills the database with made-up requests and logins: "
+                "run it only for a demonstration, with DJANGO_DEBUG=1."
+            )
         if count < 1:
             raise CommandError("--count must be at least 1")
         out_dir = Path(out)
