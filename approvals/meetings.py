@@ -15,7 +15,7 @@ from django.utils.translation import pgettext
 
 from workflows import permissions as rights
 from workflows import services as workflow
-from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
+from workflows.errors import InvalidInput, NotAllowed, NotFound, TransitionConflict
 from workflows.models import FundingApplication, FundingCall, Status
 from workflows.services import refusals_recorded
 
@@ -30,6 +30,13 @@ def _secretary(actor: Any) -> None:
     profile = rights.profile_of(actor)
     if profile is None or profile.role != "meeting_secretary":
         raise NotAllowed(_("只有联席会议秘书可以办理会议事项。"))
+
+
+def _locked_meeting(meetings: QuerySet[Meeting], meeting_id: int) -> Meeting:
+    meeting = meetings.select_for_update().filter(pk=meeting_id).first()
+    if meeting is None:
+        raise NotFound(_("会议不存在。"))
+    return meeting
 
 
 def create_meeting(
@@ -79,7 +86,7 @@ def build_agenda(*, meeting_id: int, actor: Any) -> list[AgendaItem]:
     meeting (deferred ones included), ranked by score. Rebuilding replaces the agenda."""
     _secretary(actor)
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        meeting = _locked_meeting(Meeting.objects.all(), meeting_id)
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("会议已形成决议，不能再调整议程。"))
         meeting.items.all().delete()
@@ -171,7 +178,7 @@ def record_resolutions(*, meeting_id: int, actor: Any, resolutions: list[Resolut
     in the same transaction."""
     _secretary(actor)
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().select_related("call").get(pk=meeting_id)
+        meeting = _locked_meeting(Meeting.objects.select_related("call"), meeting_id)
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("该会议的决议已经记录。"))
         items = {i.application_id: i for i in meeting.items.all()}

@@ -7,4 +7,9 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("申报与审批流程")
 
     def ready(self) -> None:
-        from . import notifications  # noqa: F401  (connects the messenger to transitions)
+        from . import (
+            converters,
+            notifications,  # noqa: F401  (connects the messenger to transitions)
+        )
+
+        converters.register()  # <id:…> in every app's URLs

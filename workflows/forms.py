@@ -1,4 +1,3 @@
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -7,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import AttachmentKind, FundingApplication, FundingCall
+from .money import money_form_field
 from .services import EDITABLE_FIELDS
 
 if TYPE_CHECKING:
@@ -41,13 +41,7 @@ class DecisionForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    amount = forms.DecimalField(
-        label=_("金额(元)"),
-        required=False,
-        min_value=Decimal("0.01"),
-        max_digits=16,
-        decimal_places=2,
-    )
+    amount = money_form_field(_("金额(元)"), required=False)
 
 
 class AttachmentForm(forms.Form):
