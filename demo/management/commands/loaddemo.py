@@ -1,11 +1,10 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from demo.data import DEMO_PASSWORD, ensure_demo_data
+from workflows.management.base import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Load the reference catalogue and demonstration logins (idempotent), and print them."
 
     def handle(self, *args: Any, **options: Any) -> None:
