@@ -2,10 +2,11 @@
 parameters, query parameters and form fields: never a server error, and a refused request
 (4xx) leaves every stored row as it was.
 
-Bounded for the suite: every URL gets one GET and one POST with hostile values (a sweep),
-then ``FUZZ_EXAMPLES`` random requests (default 30 per role; ``FUZZ_EXAMPLES=500`` for a
-longer hunt).
-Runs on SQLite and, with ``DATABASE_URL`` naming PostgreSQL, on PostgreSQL.
+Bounded for the suite: a sweep first visits every URL (a GET to the real objects with
+hostile query parameters, GETs with each hostile path segment, a POST to the real objects
+with every form field hostile and one to an id that does not exist), then Hypothesis sends
+``FUZZ_EXAMPLES`` random requests per role (default 30; ``FUZZ_EXAMPLES=500`` for a longer
+hunt). Runs on SQLite and, with ``DATABASE_URL`` naming PostgreSQL, on PostgreSQL.
 """
 
 from __future__ import annotations
