@@ -3,8 +3,7 @@ the rules themselves (who may, how much, in which state) stay in the services.""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -12,20 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from workflows.models import FundingCall
+from workflows.money import money_form_field
 
 from .meetings import Resolution
 from .models import AgendaItem, CheckItem, RubricCriterion
 
 YES_NO = (("yes", _("通过")), ("no", _("未通过")))
 
-
-class _MoneyOptions(TypedDict):
-    max_digits: int
-    decimal_places: int
-    min_value: Decimal
-
-
-MONEY: _MoneyOptions = {"max_digits": 16, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -199,7 +191,7 @@ class RecommendationForm(forms.Form):
             ("reject", pgettext_lazy("decision", "不予推荐")),
         ),
     )
-    amount = forms.DecimalField(label=_("建议配套金额(元)"), required=False, **MONEY)
+    amount = money_form_field(_("建议配套金额(元)"), required=False)
     reason = forms.CharField(
         label=_("意见/理由"),
         required=False,
@@ -245,8 +237,8 @@ class ResolutionsForm(forms.Form):
             self.fields[f"decision_{pk}"] = forms.ChoiceField(
                 label=_("决议"), choices=self.DECISIONS
             )
-            self.fields[f"amount_{pk}"] = forms.DecimalField(
-                label=_("批准金额(元)"), required=False, initial=item.recommended_amount, **MONEY
+            self.fields[f"amount_{pk}"] = money_form_field(
+                _("批准金额(元)"), required=False, initial=item.recommended_amount
             )
             self.fields[f"reason_{pk}"] = forms.CharField(
                 label=_("理由"),

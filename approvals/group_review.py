@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workflows import permissions as rights
-from workflows.amounts import parse_money
 from workflows.assignments import reassign_task
 from workflows.audit import record_event
 from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
 from workflows.flow_tasks import actor_task, complete_people_task, hand_back_task
 from workflows.models import FundingApplication, Status
+from workflows.money import parse_money
 from workflows.notifications import notify_after_commit, tier_heads
 from workflows.review_path import Role, Tier
 from workflows.selectors import open_tasks

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from workflows import access
-from workflows.amounts import parse_money
 from workflows.errors import InvalidInput, NotAllowed, NotFound, TransitionConflict
 from workflows.models import FundingApplication, FundingCall, Status
+from workflows.money import parse_money
 from workflows.review_path import Role, Tier
 from workflows.transitions import perform, refusals_recorded
 
@@ -33,6 +33,13 @@ AWAITING_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)
 def _secretary(actor: Actor) -> None:
     if access.role_of(actor) != Role.MEETING_SECRETARY:
         raise NotAllowed(_("只有联席会议秘书可以办理会议事项。"))
+
+
+def _locked_meeting(meetings: QuerySet[Meeting], meeting_id: int) -> Meeting:
+    meeting = meetings.select_for_update().filter(pk=meeting_id).first()
+    if meeting is None:
+        raise NotFound(_("会议不存在。"))
+    return meeting
 
 
 def create_meeting(
@@ -87,9 +94,7 @@ def build_agenda(
     the agenda. Refused for a request named that is not waiting for this call's meeting."""
     _secretary(actor)
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().filter(pk=meeting_id).first()
-        if meeting is None:
-            raise NotFound(_("会议不存在。"))
+        meeting = _locked_meeting(Meeting.objects.all(), meeting_id)
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("会议已形成决议，不能再调整议程。"))
         waiting = awaiting_meeting(meeting.call)
@@ -189,11 +194,7 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
     in the same transaction."""
     _secretary(actor)
     with transaction.atomic():
-        meeting = (
-            Meeting.objects.select_for_update().select_related("call").filter(pk=meeting_id).first()
-        )
-        if meeting is None:
-            raise NotFound(_("会议不存在。"))
+        meeting = _locked_meeting(Meeting.objects.select_related("call"), meeting_id)
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("该会议的决议已经记录。"))
         items = {i.application_id: i for i in meeting.items.all()}

@@ -6,13 +6,13 @@ app_name = "approvals"
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
-    path("applications/<int:pk>/formal-check/", views.formal_check, name="formal-check"),
-    path("applications/<int:pk>/experts/", views.assign_experts, name="assign-experts"),
-    path("applications/<int:pk>/declaration/", views.declaration, name="declaration"),
-    path("applications/<int:pk>/scores/", views.scores, name="scores"),
-    path("applications/<int:pk>/replace-expert/", views.replace_expert, name="replace-expert"),
-    path("applications/<int:pk>/recommendation/", views.recommendation, name="recommendation"),
+    path("applications/<id:pk>/formal-check/", views.formal_check, name="formal-check"),
+    path("applications/<id:pk>/experts/", views.assign_experts, name="assign-experts"),
+    path("applications/<id:pk>/declaration/", views.declaration, name="declaration"),
+    path("applications/<id:pk>/scores/", views.scores, name="scores"),
+    path("applications/<id:pk>/replace-expert/", views.replace_expert, name="replace-expert"),
+    path("applications/<id:pk>/recommendation/", views.recommendation, name="recommendation"),
     path("meetings/", views.meeting_list, name="meetings"),
-    path("meetings/<int:pk>/", views.meeting_detail, name="meeting"),
-    path("meetings/<int:pk>/agenda/", views.build_agenda, name="build-agenda"),
+    path("meetings/<id:pk>/", views.meeting_detail, name="meeting"),
+    path("meetings/<id:pk>/agenda/", views.build_agenda, name="build-agenda"),
 ]

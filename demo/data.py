@@ -47,6 +47,9 @@ def ensure_reference_data() -> None:
         call_command("loaddata", "reference", verbosity=0)
 
 
+DEMO_CALL_BUDGET = Decimal("500000000.00")
+
+
 def ensure_call(year: int | None = None) -> FundingCall:
     year = year or timezone.localdate().year
     call, created = FundingCall.objects.get_or_create(
@@ -55,7 +58,7 @@ def ensure_call(year: int | None = None) -> FundingCall:
         defaults={
             "opens_at": datetime.datetime(year, 1, 1, tzinfo=BEIJING),
             "closes_at": datetime.datetime(year, 12, 31, 23, 59, 59, tzinfo=BEIJING),
-            "total_budget": Decimal("500000000.00"),
+            "total_budget": DEMO_CALL_BUDGET,
         },
     )
     if created:

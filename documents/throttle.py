@@ -9,11 +9,12 @@ numbers as fast as it can, which is all this page needs.
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 WINDOW_SECONDS = 60
 
@@ -38,3 +39,41 @@ def allow(request: HttpRequest, *, scope: str, limit: int) -> bool:
         cache.set(key, 1, timeout=WINDOW_SECONDS)
         count = 1
     return count <= limit
+
+
+ViewCheck = Callable[[HttpRequest], HttpResponse | None]
+_View = TypeVar("_View", bound=Callable[..., HttpResponse])
+
+
+def before_parsing(check: ViewCheck) -> Callable[[_View], _View]:
+    """Marks a view whose request limit ``check`` must run before anything reads the request's
+    body: ``ThrottleMiddleware`` calls it ahead of the CSRF check (which parses a form), so a
+    client over its limit costs no upload parsing at all. ``check`` returns the refusal, or
+    ``None`` to let the request through."""
+
+    def mark(view: _View) -> _View:
+        view.throttle_before_parsing = check  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+class ThrottleMiddleware:
+    """Runs the request limit of views marked with ``before_parsing``. Listed before
+    ``CsrfViewMiddleware``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., HttpResponse],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        check: ViewCheck | None = getattr(view, "throttle_before_parsing", None)
+        return check(request) if check is not None else None

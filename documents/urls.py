@@ -4,5 +4,5 @@ from . import views
 
 urlpatterns = [
     path("verify/", views.verify, name="document-verify"),
-    path("<int:pk>/download/", views.download, name="document-download"),
+    path("<id:pk>/download/", views.download, name="document-download"),
 ]

@@ -63,6 +63,8 @@ OUTCOME_MESSAGES = {
 
 def verify_number(number: str) -> Verification:
     """Look the number up and check the stored file: its hash and, if signed, its signature."""
+    if "\x00" in number:  # no number has one, and PostgreSQL refuses it in a query
+        return Verification(False, "unknown_number")
     document = (
         Document.objects.filter(number=(number or "").strip(), translation_of__isnull=True)
         .order_by("id")

@@ -57,19 +57,37 @@ class VerifyUploadForm(forms.Form):
         return upload
 
 
+def _number_asked(request: HttpRequest) -> str:
+    return request.GET.get("number", "").strip()[:64]
+
+
+def _verify_limit(request: HttpRequest) -> HttpResponse | None:
+    """The per-address limit of lookups and uploads, checked before an upload is parsed."""
+    if not (_number_asked(request) or request.method == "POST"):
+        return None
+    if throttle.allow(request, scope="verify", limit=settings.DOCUMENT_VERIFY_RATE_LIMIT):
+        return None
+    context = {
+        "form": VerifyUploadForm(),
+        "number": _number_asked(request),
+        "issuer": issuer(get_language()),
+        "throttled": True,
+    }
+    response = render(request, "documents/verify.html", context, status=429)
+    response["Retry-After"] = str(throttle.WINDOW_SECONDS)
+    return response
+
+
+@throttle.before_parsing(_verify_limit)
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     """Anybody, without logging in: is the document with this number, or this file, genuine?
-    Shows only the number, kind, date and issuing body. Limited per client address."""
-    number = request.GET.get("number", "").strip()[:64]
+    Shows only the number, kind, date and issuing body. Limited per client address, before the
+    upload is read (``throttle.ThrottleMiddleware``)."""
+    number = _number_asked(request)
     form = VerifyUploadForm(request.POST or None, request.FILES or None)
     context = {"form": form, "number": number, "result": None, "issuer": issuer(get_language())}
     if number or request.method == "POST":
-        if not throttle.allow(request, scope="verify", limit=settings.DOCUMENT_VERIFY_RATE_LIMIT):
-            response = render(request, "documents/verify.html", {**context, "throttled": True})
-            response.status_code = 429
-            response["Retry-After"] = str(throttle.WINDOW_SECONDS)
-            return response
         result: Verification | None = None
         if request.method == "POST":
             if form.is_valid():

@@ -7,4 +7,6 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("申报与审批流程")
 
     def ready(self) -> None:
-        from . import notifications, permissions  # noqa: F401  (the messenger; the rights)
+        from . import converters, notifications, permissions  # noqa: F401  (the messenger; the rights)
+
+        converters.register()  # <id:…> in every app's URLs

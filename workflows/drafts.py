@@ -8,7 +8,6 @@ import json
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, cast
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,7 +19,7 @@ from .errors import InvalidInput, NotAllowed, TransitionConflict
 from .models import ApplicationRevision, Attachment, FundingApplication, Status
 from .review_path import Role
 from .transitions import locked_application
-from .uploads import ALLOWED_UPLOADS
+from .uploads import checked_content_type
 
 if TYPE_CHECKING:
     from .actors import Actor
@@ -94,16 +93,7 @@ def add_attachment(*, application_id: int, actor: Actor, kind: str, upload: Any)
     """The applicant attaches a PDF, image or Office file to a draft or returned request.
     Refused for other file types (by name and by content), for files over the size limit,
     and in any other state."""
-    suffix = PurePath(upload.name or "").suffix.lower()
-    allowed = ALLOWED_UPLOADS.get(suffix)
-    if allowed is None:
-        raise InvalidInput(_("只能上传 PDF、图片（PNG/JPEG）或 Office 文件。"))
-    if upload.size > settings.ATTACHMENT_MAX_BYTES:
-        raise InvalidInput(_("文件过大。"))
-    head = upload.read(8)
-    upload.seek(0)
-    if not any(head.startswith(magic) for magic in allowed[1]):
-        raise InvalidInput(_("文件内容与扩展名不符。"))
+    content_type = checked_content_type(upload)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -118,7 +108,7 @@ def add_attachment(*, application_id: int, actor: Actor, kind: str, upload: Any)
             application=application,
             kind=kind,
             original_name=PurePath(upload.name).name[:200],
-            content_type=allowed[0],
+            content_type=content_type,
             size=upload.size,
             sha256=digest.hexdigest(),
             uploaded_by=actor,

@@ -5,21 +5,19 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("applications/new/", views.application_create, name="application-create"),
-    path("applications/<int:pk>/", views.application_detail, name="application-detail"),
-    path("applications/<int:pk>/edit/", views.application_edit, name="application-edit"),
-    path("applications/<int:pk>/act/<slug:action>/", views.application_act, name="application-act"),
-    path("applications/<int:pk>/attachments/", views.attachment_upload, name="attachment-upload"),
+    path("applications/<id:pk>/", views.application_detail, name="application-detail"),
+    path("applications/<id:pk>/edit/", views.application_edit, name="application-edit"),
+    path("applications/<id:pk>/act/<slug:action>/", views.application_act, name="application-act"),
+    path("applications/<id:pk>/attachments/", views.attachment_upload, name="attachment-upload"),
     path(
-        "applications/<int:pk>/attachments/<int:attachment_pk>/",
+        "applications/<id:pk>/attachments/<id:attachment_pk>/",
         views.attachment_download,
         name="attachment-download",
     ),
-    path(
-        "applications/<int:pk>/reassign/", views.application_reassign, name="application-reassign"
-    ),
+    path("applications/<id:pk>/reassign/", views.application_reassign, name="application-reassign"),
     path("audit/", views.audit_trail, name="audit-trail"),
     path(
-        "process/<int:process_pk>/",
+        "process/<id:process_pk>/",
         views.application_by_process,
         name="application-detail-by-process",
     ),

@@ -1,10 +1,11 @@
 """Joint meetings (市联席会议), their agendas and resolutions."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from workflows.money import MONEY
 
 
 class Meeting(models.Model):
@@ -48,12 +49,10 @@ class AgendaItem(models.Model):
     )
     position = models.PositiveIntegerField()
     weighted_score = models.DecimalField(max_digits=6, decimal_places=2, null=True)
-    requested_amount = models.DecimalField(max_digits=16, decimal_places=2)
-    recommended_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+    requested_amount = models.DecimalField(**MONEY)
+    recommended_amount = models.DecimalField(null=True, **MONEY)
     resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
-    approved_amount = models.DecimalField(
-        max_digits=16, decimal_places=2, null=True, validators=[MinValueValidator(0)]
-    )
+    approved_amount = models.DecimalField(null=True, **MONEY)
     reason = models.TextField(blank=True)
 
     class Meta:

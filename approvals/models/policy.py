@@ -9,29 +9,15 @@ does too. Changing a used policy means loading a new version.
 """
 
 import datetime
-from collections.abc import Callable, Sequence
-from decimal import Decimal
-from typing import Any, NoReturn, TypedDict
+from typing import Any, NoReturn
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class _MoneyOptions(TypedDict):
-    max_digits: int
-    decimal_places: int
-    validators: Sequence[Callable[[Any], None]]
-
-
-MONEY: _MoneyOptions = {
-    "max_digits": 16,
-    "decimal_places": 2,
-    "validators": [MinValueValidator(Decimal("0"))],
-}
+from workflows.money import MONEY
 
 
 class PolicyVersionInUseError(Exception):

@@ -1,13 +1,13 @@
 """What the review tiers record besides the status: the lead department's formal check, the
 scoring rubric, the experts and their scores, and the review group's recommendation."""
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from workflows.money import MONEY
 
 
 class CheckItem(models.TextChoices):
@@ -149,13 +149,7 @@ class GroupRecommendation(models.Model):
     decision = models.CharField(max_length=16, choices=Decision.choices)
     weighted_score = models.DecimalField(max_digits=6, decimal_places=2)
     score_spread = models.DecimalField(max_digits=6, decimal_places=2)
-    recommended_amount = models.DecimalField(
-        max_digits=16,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal("0"))],
-    )
+    recommended_amount = models.DecimalField(null=True, blank=True, **MONEY)
     assessment = models.JSONField(
         default=dict, blank=True, help_text="the policy evaluation behind the amount, if any"
     )

@@ -107,9 +107,18 @@ def parse_policy_document(text: str) -> Any:
             )
         return yaml.load(text, Loader=_PolicyYamlLoader)  # noqa: S506 - a SafeLoader subclass
     except (yaml.YAMLError, ValueError) as exc:
+        reason = _parse_error(exc)
         raise PolicyValidationError(
-            [PolicyProblem("(document)", f"无法解析：{exc}", f"cannot be parsed: {exc}")]
+            [PolicyProblem("(document)", f"无法解析：{reason}", f"cannot be parsed: {reason}")]
         ) from None
+
+
+def _parse_error(exc: Exception) -> str:
+    """The parser's complaint in one line: where, and what (without its excerpt of the text)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    return " ".join(str(exc).split())
 
 
 def canonical_json(value: Any) -> str:

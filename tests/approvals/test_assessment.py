@@ -17,6 +17,7 @@ from approvals import assessment
 from approvals.models import PoolBalance
 from approvals.policy import load_policy_text
 from approvals.simulation import simulate
+from tests import files
 from tests.approvals.test_policy_store import active_policy, policy_text
 from tests.factories import (
     FundingApplicationFactory,
@@ -143,7 +144,7 @@ def test_an_attached_approval_document_counts_as_the_national_approval(call, spe
         application_id=application.pk,
         actor=application.created_by,
         kind="national_approval",
-        upload=SimpleUploadedFile("批复.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+        upload=SimpleUploadedFile("批复.pdf", files.PDF, "application/pdf"),
     )
 
     assert assessment.facts_for(application).has_national_approval

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests import files
 from tests.factories import FundingApplicationFactory, OrganisationFactory, make_user
 from workflows import drafts
 from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
@@ -12,7 +13,7 @@ from workflows.models import Attachment, FundingApplication
 
 pytestmark = pytest.mark.django_db
 
-TINY_PDF = b"%PDF-1.4\n%%EOF\n"
+TINY_PDF = files.PDF
 
 
 def _edit(application, user, **data):

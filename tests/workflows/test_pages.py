@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import CheckItem, Meeting
+from tests import files
 from tests.factories import (
     DepartmentFactory,
     FundingApplicationFactory,
@@ -31,8 +32,8 @@ from .cases import Snapshot, behind_the_applications_back
 
 pytestmark = pytest.mark.django_db
 
-TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+TINY_PDF = files.PDF
+PNG = files.PNG
 
 
 def _act(client, application, action, **data):
@@ -221,7 +222,7 @@ def test_an_oversized_attachment_is_refused_and_nothing_is_stored(
         {"kind": "plan", "file": SimpleUploadedFile("方案.pdf", big)},
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "1 MB" in _page(response)
     assert not Attachment.objects.exists()
     assert _stored_files(private_storage) == []

@@ -5,13 +5,13 @@ that go with the move; they do not save, audit or notify: ``workflows.transition
 """
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from ..errors import InvalidInput
+from ..money import MONEY
 from ..review_path import STATUS_TIER, TIER_STATUS, UNDER_REVIEW, Status, Tier
 from .reference import District, FundingCall, Organisation, SpecialProject
 
@@ -26,17 +27,6 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class _MoneyOptions(TypedDict):
-    max_digits: int
-    decimal_places: int
-    validators: Sequence[Callable[[Any], None]]
-
-
-MONEY: _MoneyOptions = {
-    "max_digits": 16,
-    "decimal_places": 2,
-    "validators": [MinValueValidator(Decimal("0"))],
-}
 MAX_PROJECT_MONTHS = 72
 
 

@@ -1,7 +1,6 @@
 """Reference data: organisations, municipal departments, special projects, funding calls."""
 
 import datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..credit_code import validate_credit_code
+from ..money import MONEY
 from ..review_path import Role
 
 
@@ -110,12 +110,7 @@ class FundingCall(models.Model):
     title = models.CharField(_("名称"), max_length=200)
     opens_at = models.DateTimeField(_("开始受理"))
     closes_at = models.DateTimeField(_("截止受理"))
-    total_budget = models.DecimalField(
-        _("总预算(元)"),
-        max_digits=16,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0"))],
-    )
+    total_budget = models.DecimalField(_("总预算(元)"), **MONEY)
     special_projects = models.ManyToManyField(
         SpecialProject, related_name="calls", verbose_name=_("覆盖的专项"), blank=True
     )

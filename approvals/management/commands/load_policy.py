@@ -3,21 +3,22 @@
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from approvals.policy import PolicyValidationError
 from approvals.policy_store import load_policy
 from workflows.errors import DomainError
+from workflows.management.base import ProjectCommand
 
 
 def refusal_for(path: str, exc: PolicyValidationError) -> CommandError:
-    """Every problem of the document, the first line saying what to fix first."""
+    """One line saying what to fix first; below it every problem, when there are several."""
     problems = exc.problems
     first = problems[0]
     lines = [
         f"{path}: fix {len(problems)} problem(s) in the policy, starting with "
         f"{first.location} — {first.message_en} / {first.message_zh}; nothing was stored.",
-        *(f"  - {p}" for p in problems),
+        *(f"  - {p}" for p in problems if len(problems) > 1),
     ]
     return CommandError("\n".join(lines))
 
@@ -29,7 +30,7 @@ def read_policy_file(path: str) -> str:
         raise CommandError(f"{path}: cannot read the policy file ({exc})") from exc
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Validate a matching-fund policy document (YAML or JSON) and store it as a version; "
         "--activate puts it in force for its effective period. A version used by a decision "

@@ -2,16 +2,17 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from approvals.management.commands.load_policy import read_policy_file, refusal_for
 from approvals.policy import PolicyValidationError, load_policy_text
 from approvals.simulation import OPEN_STATUSES, format_simulation, simulate
 from workflows.errors import DomainError
+from workflows.management.base import ProjectCommand
 from workflows.models import FundingCall
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Evaluate every open application (submitted … deferred) of a call under a draft policy "
         "beside the policy in force, and print per application the old and new amount and "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
+import tempfile
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import Sum
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -20,16 +21,18 @@ from django.utils import timezone
 from approvals import group_review, lead_review, meetings, rubric
 from approvals.assessment import assess
 from approvals.models import CheckItem
-from demo.data import ensure_call, ensure_demo_data
+from demo.data import DEMO_CALL_BUDGET, ensure_call, ensure_demo_data
 from documents.models import Document, DocumentStatus
 from workflows import assignments, drafts, submission
 from workflows.audit import verify_chain
 from workflows.deadlines import DeadlineReport, process_deadlines
 from workflows.flows import ReviewFlow
+from workflows.management.base import ProjectCommand
 from workflows.models import (
     AuditEntry,
     District,
     FundingApplication,
+    FundingCall,
     Organisation,
     SpecialProject,
     Status,
@@ -71,7 +74,46 @@ DISTRICTS = [d for d in District.values if d != District.OUTSIDE_BEIJING]
 CHECKS_PASSED = {item: {"passed": True, "note": ""} for item in CheckItem.values}
 
 
-class Command(BaseCommand):
+def writable_folder(out: str) -> Path:
+    """The folder for the PDFs, made if missing, once a file could be written into it."""
+    if not out.strip():
+        raise CommandError("--out is empty: name a folder for the decision PDFs (--out demo-out)")
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise CommandError(f"--out {out} is a file: name a folder for the decision PDFs")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise CommandError(
+            f"cannot write the decision PDFs into {out} ({exc.strerror}): name a folder you may "
+            "write to; nothing was stored",
+            returncode=2,
+        ) from exc
+    return folder
+
+
+def call_of_this_run() -> FundingCall:
+    """The demonstration call while no request was filed under it; then, on every later run,
+    a call of the run's own (same period and special projects, a fresh budget), so that each
+    run has the whole budget and pooled balances to itself however often the demo is run."""
+    call = ensure_call()
+    if not call.applications.exists():
+        return call
+    runs = FundingCall.objects.filter(year=call.year, title__startswith=call.title).count()
+    own = FundingCall.objects.create(
+        year=call.year,
+        title=f"{call.title}（演示第 {runs + 1} 轮）",
+        opens_at=call.opens_at,
+        closes_at=call.closes_at,
+        total_budget=DEMO_CALL_BUDGET,
+    )
+    own.special_projects.set(call.special_projects.all())
+    return own
+
+
+class Command(ProjectCommand):
     help = (
         "Load the demo data if needed, drive a batch of requests through the three tiers "
         "(experts, a conflict of interest, two joint meetings with deferrals, an escalation), "
@@ -90,11 +132,10 @@ class Command(BaseCommand):
             )
         if count < 1:
             raise CommandError("--count must be at least 1")
-        out_dir = Path(out)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir = writable_folder(out)  # before anything is stored
         ensure_demo_data()
         self.users = {u.username: u for u in get_user_model().objects.filter(profile__isnull=False)}
-        self.call = ensure_call()
+        self.call = call_of_this_run()
         started = timezone.now()
         names = list(SCENARIOS)
         plans: dict[int, str] = {}

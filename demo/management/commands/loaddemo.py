@@ -1,12 +1,13 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from demo.data import DEMO_PASSWORD, ensure_demo_data
+from workflows.management.base import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Load the reference catalogue and demonstration logins (idempotent), and print them."
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -5,12 +5,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from documents.signing import make_demo_certificate
+from workflows.management.base import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Create a self-signed certificate and key (PKCS#12) for signing decision documents in a "
         "demonstration, and print the settings that turn signing on. Not for production: "

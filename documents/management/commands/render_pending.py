@@ -4,15 +4,18 @@ every failed one, with a fresh round of attempts)."""
 import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from documents.models import Document, DocumentStatus
 from documents.receivers import enqueue_render
 from documents.services import requeue_failed
+from workflows.management.base import ProjectCommand
+
+MAX_AGE_SECONDS = 10 * 366 * 24 * 3600  # ten years: older than any document
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Queue the rendering of pending decision documents (left pending by a broker outage, "
         "a lost task or a transient failure). Rendering is idempotent: a document whose task "
@@ -34,6 +37,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, failed: bool, older_than: int, **options: Any) -> None:
+        if not 0 <= older_than <= MAX_AGE_SECONDS:
+            raise CommandError(f"--older-than must be between 0 and {MAX_AGE_SECONDS} seconds")
         cutoff = timezone.now() - datetime.timedelta(seconds=older_than)
         documents = Document.objects.filter(created_at__lte=cutoff)
         reset = 0

@@ -1,11 +1,10 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from workflows.deadlines import process_deadlines
+from workflows.management.base import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Remind overdue tasks and escalate those still open after the escalation delay "
         "(the same job Celery beat runs hourly). Idempotent."

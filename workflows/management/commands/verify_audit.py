@@ -1,11 +1,12 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from workflows.audit import verify_chain
+from workflows.management.base import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Verify the hash chain of the audit trail; exit non-zero naming the first bad entry."
 
     def handle(self, *args: Any, **options: Any) -> None:

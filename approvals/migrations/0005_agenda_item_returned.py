@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0003_policy_version_frozen_once_used'),
+        ('approvals', '0004_money_at_most_fifteen_digits'),
     ]
 
     operations = [
