@@ -11,3 +11,7 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The test runner empties its database with flush between transactional tests.
+AUDIT_ALLOW_FLUSH = True
+# No checkpoint key unless a test configures one (a demonstration key in var/ is not used).
+AUDIT_CHECKPOINT_KEY = ""

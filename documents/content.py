@@ -23,6 +23,7 @@ from django.utils import formats, timezone, translation
 
 from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
 from approvals.review import group_summary, rubric_for
+from workflows.audit_checkpoints import document_proof
 from workflows.models import AuditEntry, FundingApplication, Tier
 
 from .models import Document, DocumentKind
@@ -129,6 +130,7 @@ def document_context(document: Document) -> dict[str, Any]:
         reasons=structured_reasons(entry),
         reason_note=_reason_note(entry),
         special_project_name=_special_project_name(application),
+        audit_proof=document_proof(entry),
     )
     if document.kind == DocumentKind.REVIEW_OPINION:
         context.update(review_context(application, entry))

@@ -7,4 +7,6 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("申报与审批流程")
 
     def ready(self) -> None:
-        from . import notifications  # noqa: F401  (connects the messenger to transitions)
+        from . import audit_guard, notifications  # noqa: F401  (connects the messenger)
+
+        audit_guard.connect()

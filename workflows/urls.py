@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import audit_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,16 @@ urlpatterns = [
         "applications/<int:pk>/reassign/", views.application_reassign, name="application-reassign"
     ),
     path("audit/", views.audit_trail, name="audit-trail"),
+    path(
+        "audit/verifications/",
+        audit_views.audit_verification_start,
+        name="audit-verification-start",
+    ),
+    path(
+        "audit/verifications/<int:pk>/",
+        audit_views.audit_verification,
+        name="audit-verification",
+    ),
     path(
         "process/<int:process_pk>/",
         views.application_by_process,

@@ -213,16 +213,13 @@ def _visible(request: HttpRequest, pk: int) -> FundingApplication:
 
 @login_required
 def audit_trail(request: HttpRequest) -> HttpResponse:
-    """The full audit trail, read-only, for auditors and administrators."""
-    profile = rights.profile_of(request.user)
-    if not (
-        request.user.is_superuser or (profile and profile.role in ("auditor", "administrator"))
-    ):
-        raise PermissionDenied
+    """The full audit trail, read-only, for auditors and administrators, with the latest
+    verification run (started from here, run in the background)."""
+    from .audit_views import ensure_auditor, latest_verification
 
-    from .audit import verify_chain
-
+    ensure_auditor(request)
     entries = selectors.all_audit_entries()
     page = Paginator(entries, 100).get_page(request.GET.get("page"))
-    verification = verify_chain() if request.GET.get("verify") else None
-    return render(request, "workflows/audit.html", {"page": page, "verification": verification})
+    return render(
+        request, "workflows/audit.html", {"page": page, "verification": latest_verification()}
+    )

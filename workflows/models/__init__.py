@@ -9,7 +9,16 @@ from .application import (
     Tier,
 )
 from .attachment import Attachment, AttachmentKind
-from .audit import AppendOnlyError, AuditChainHead, AuditEntry, DeadlineNotice, RefusedAttempt
+from .audit import (
+    AppendOnlyError,
+    AuditChainHead,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditTreeNode,
+    AuditVerification,
+    DeadlineNotice,
+    RefusedAttempt,
+)
 from .reference import (
     Department,
     District,
@@ -32,6 +41,9 @@ __all__ = [
     "Attachment",
     "AttachmentKind",
     "AuditChainHead",
+    "AuditCheckpoint",
+    "AuditTreeNode",
+    "AuditVerification",
     "AuditEntry",
     "DeadlineNotice",
     "Department",
