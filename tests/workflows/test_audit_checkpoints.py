@@ -17,7 +17,7 @@ from workflows.audit_checkpoints import (
     seal_checkpoint,
     signing_key,
 )
-from workflows.models import AuditCheckpoint, AuditEntry
+from workflows.models import AuditCheckpoint, AuditEntry, AuditTreeNode
 
 from .audit_attacks import forged_copy, rebuild_chain
 from .cases import behind_the_applications_back
@@ -257,3 +257,17 @@ def test_verify_document_offline_refuses_a_proof_under_another_key(acceptance, t
 
     with pytest.raises(CommandError, match="not signed by the programme's key"):
         call_command("verify_document", str(pdf), offline=True, public_key=other)
+
+
+@pytest.mark.parametrize("table", ["workflows_auditcheckpoint", "workflows_audittreenode"])
+def test_the_database_refuses_to_rewrite_the_checkpoint_tables(checkpoint_dir, table):
+    from django.db import DatabaseError, connection, transaction
+
+    FundingApplicationFactory(state="submitted")
+    seal_checkpoint()
+    AuditTreeNode.objects.create(level=8, index=10**6, digest="00" * 32, first_seq=1)
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET id = id")  # noqa: S608
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
