@@ -211,12 +211,12 @@ def record_transition(
 
 
 _TABLE = AuditEntry._meta.db_table
-_COLUMNS = [
-    f.column
+_FIELDS = [
+    f
     for f in AuditEntry._meta.concrete_fields
     if f.attname not in ("id", "seq")  # drawn by the database
 ]
-_ATTNAMES = [f.attname for f in AuditEntry._meta.concrete_fields if f.attname not in ("id", "seq")]
+_COLUMNS = [f.column for f in _FIELDS]
 # Written out once rather than built by the ORM on every decision; nothing goes into them but
 # the model's own table and column names.
 _LAST_OF_CHAIN = (
@@ -241,10 +241,7 @@ _INSERT_SQLITE = (
 
 
 def _insert(connection: Any, entry: AuditEntry) -> None:
-    fields = [AuditEntry._meta.get_field(name) for name in _ATTNAMES]
-    values = [
-        field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields
-    ]
+    values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _FIELDS]
     sql = _INSERT_POSTGRES if connection.vendor == "postgresql" else _INSERT_SQLITE
     with connection.cursor() as cursor:
         cursor.execute(sql, values)

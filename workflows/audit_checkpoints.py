@@ -187,7 +187,9 @@ def _committed_end() -> int:
     return int(end)
 
 
-def _extend(previous: AuditCheckpoint | None, last_seq: int, key: Ed25519PrivateKey) -> AuditCheckpoint:
+def _extend(
+    previous: AuditCheckpoint | None, last_seq: int, key: Ed25519PrivateKey
+) -> AuditCheckpoint:
     frontier: merkle.Frontier = (
         [(int(level), bytes.fromhex(digest)) for level, digest in previous.frontier]
         if previous
@@ -217,7 +219,9 @@ def _extend(previous: AuditCheckpoint | None, last_seq: int, key: Ed25519Private
     for seq, digest in rows:
         if size % BLOCK == 0:
             block_starts[size >> KEPT_LEVEL] = seq
-        merkle.append(frontier, merkle.leaf_hash(bytes.fromhex(digest)), size=size, on_complete=keep)
+        merkle.append(
+            frontier, merkle.leaf_hash(bytes.fromhex(digest)), size=size, on_complete=keep
+        )
         size += 1
     AuditTreeNode.objects.bulk_create(nodes, batch_size=500)
     root = merkle.root_of(frontier).hex()
@@ -316,7 +320,9 @@ def _subtree(start: int, end: int) -> bytes:
     kept = {
         (level, index): bytes.fromhex(digest)
         for level, index, digest in AuditTreeNode.objects.filter(
-            level__gte=KEPT_LEVEL, level__in={p[0] for p in pieces}, index__in={p[1] for p in pieces}
+            level__gte=KEPT_LEVEL,
+            level__in={p[0] for p in pieces},
+            index__in={p[1] for p in pieces},
         ).values_list("level", "index", "digest")
     }
     digests = []

@@ -40,7 +40,7 @@ def connect() -> None:
 @contextmanager
 def flushing(connection: Any) -> Iterator[None]:
     """Let the triggers pass the deletes and truncations of a flush, for its duration."""
-    global _flushing  # noqa: PLW0603  (one flag read by every SQLite connection's function)
+    global _flushing
     postgres = connection.vendor == "postgresql"
     _flushing = True
     try:

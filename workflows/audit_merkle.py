@@ -36,17 +36,16 @@ def append(
     on_complete: Callable[[int, int, bytes], None] | None = None,
 ) -> None:
     """Add one leaf hash to ``frontier`` (the complete subtrees left to right, like the bits of
-    a binary counter). ``on_complete(level, index, digest)`` is told of every complete subtree
-    of level ≥ 1 that the leaf closes; ``size`` is the number of leaves before this one."""
-    frontier.append((0, leaf))
-    count = size + 1
-    while len(frontier) > 1 and frontier[-1][0] == frontier[-2][0]:
-        level, right = frontier.pop()
-        _, left = frontier.pop()
-        merged = node_hash(left, right)
-        frontier.append((level + 1, merged))
+    a binary counter: ``size``, the number of leaves before this one, says how many subtrees
+    the leaf closes). ``on_complete(level, index, digest)`` is told of each closed subtree."""
+    digest, level = leaf, 0
+    while size & 1:
+        digest = sha256(NODE + frontier.pop()[1] + digest).digest()
+        level += 1
+        size >>= 1
         if on_complete is not None:
-            on_complete(level + 1, (count >> (level + 1)) - 1, merged)
+            on_complete(level, size, digest)
+    frontier.append((level, digest))
 
 
 def root_of(frontier: Sequence[tuple[int, bytes]]) -> bytes:

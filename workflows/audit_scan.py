@@ -36,7 +36,9 @@ _DETAILS = {"postgresql": "details::text", "sqlite": "details"}
 
 def select_sql(vendor: str, *, placeholder: str = "%s", percent: str = "%%") -> str:
     """The rows of one stretch; ``placeholder`` and ``percent`` as the driver spells them."""
-    columns = _COLUMNS.format(at_us=_AT_US[vendor].format(percent=percent), details=_DETAILS[vendor])
+    columns = _COLUMNS.format(
+        at_us=_AT_US[vendor].format(percent=percent), details=_DETAILS[vendor]
+    )
     return (
         f"SELECT {columns} FROM workflows_auditentry "  # noqa: S608
         f"WHERE seq >= {placeholder} AND seq < {placeholder} ORDER BY seq"

@@ -173,7 +173,7 @@ def _scan_all(
     if multiprocessing.current_process().daemon:  # a Celery prefork worker has no children
         workers = 1
     done: list[audit_scan.Stretch] = []
-    if in_transaction or database["vendor"] != "postgresql" and not _on_disk(database):
+    if in_transaction or (database["vendor"] != "postgresql" and not _on_disk(database)):
         # Uncommitted rows are visible to this connection only.
         for job in jobs:
             done.append(_scan_here(job))
@@ -238,8 +238,7 @@ _WHY = {
     "altered": "entry #{seq} was altered after it was written",
     "out of order": "entry #{seq} does not follow application {application}'s previous entry "
     "(an entry before it is missing)",
-    "unlinked": "entry #{seq} does not follow its predecessor in application {application}'s "
-    "chain",
+    "unlinked": "entry #{seq} does not follow its predecessor in application {application}'s chain",
 }
 
 

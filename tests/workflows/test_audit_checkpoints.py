@@ -246,7 +246,9 @@ def test_verify_document_offline_checks_the_proof_with_the_public_key_only(
 
     call_command("verify_document", str(pdf), offline=True, public_key=pub)
 
-    assert f"checkpoint {_record(acceptance)['audit_proof']['checkpoint']}" in capsys.readouterr().out
+    assert (
+        f"checkpoint {_record(acceptance)['audit_proof']['checkpoint']}" in capsys.readouterr().out
+    )
 
 
 def test_verify_document_offline_refuses_a_proof_under_another_key(acceptance, tmp_path):

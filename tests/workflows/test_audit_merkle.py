@@ -43,7 +43,11 @@ def test_the_tree_head_is_the_rfc_6962_merkle_tree_hash(n):
     assert merkle.root_of_leaves([merkle.leaf_hash(d) for d in data]) == _rfc_root(data)
 
 
-@given(st.integers(min_value=1, max_value=120).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1))))
+@given(
+    st.integers(min_value=1, max_value=120).flatmap(
+        lambda n: st.tuples(st.just(n), st.integers(0, n - 1))
+    )
+)
 def test_an_inclusion_proof_leads_from_its_leaf_to_the_root(case):
     n, index = case
     data = _leaves(n)
@@ -79,7 +83,9 @@ def test_an_entry_altered_in_a_later_stretch_is_reported(tmp_path):
     applications = [FundingApplicationFactory(state="group_review") for _ in range(3)]
     target = applications[-1].audit_entries.order_by("seq").last().seq
     with behind_the_applications_back() as cursor:
-        cursor.execute("UPDATE workflows_auditentry SET reason = %s WHERE seq = %s", ["改写", target])
+        cursor.execute(
+            "UPDATE workflows_auditentry SET reason = %s WHERE seq = %s", ["改写", target]
+        )
 
     assert verify_chain(chunk=2).first_bad_seq == target
 

@@ -26,7 +26,6 @@ from tests.factories import (
 from workflows.errors import TransitionConflict
 from workflows.models import Attachment, FundingApplication
 
-
 pytestmark = pytest.mark.django_db
 
 TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

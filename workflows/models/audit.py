@@ -1,6 +1,6 @@
 """The append-only audit trail of state changes. Hashing and verification live in ``audit.py``."""
 
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -43,7 +43,10 @@ ACTION_LABELS = {
 }
 
 
-class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class AppendOnlyQuerySet(models.QuerySet[_Row]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit entries are append-only")
 
@@ -51,10 +54,11 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
         raise AppendOnlyError("audit entries are append-only")
 
 
+AuditEntryQuerySet = AppendOnlyQuerySet
+
+
 class AppendOnlyModel(models.Model):
     """Rows written once and never changed or removed through the ORM."""
-
-    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -107,6 +111,8 @@ class AuditEntry(AppendOnlyModel):
     state_digest = models.CharField(_("决定字段摘要"), max_length=64, blank=True)
     prev_hash = models.CharField(_("前一条哈希"), max_length=64)
     entry_hash = models.CharField(_("本条哈希"), max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet["AuditEntry"].as_manager()
 
     class Meta:
         verbose_name = _("审计记录")
@@ -172,6 +178,8 @@ class AuditCheckpoint(AppendOnlyModel):
     signature = models.CharField(_("签名"), max_length=128)
     frontier = models.JSONField(default=list)
 
+    objects = AppendOnlyQuerySet["AuditCheckpoint"].as_manager()
+
     class Meta:
         verbose_name = _("审计检查点")
         verbose_name_plural = _("审计检查点")
@@ -190,6 +198,8 @@ class AuditTreeNode(AppendOnlyModel):
     index = models.PositiveBigIntegerField()
     digest = models.CharField(max_length=64)
     first_seq = models.PositiveBigIntegerField()
+
+    objects = AppendOnlyQuerySet["AuditTreeNode"].as_manager()
 
     class Meta:
         default_permissions = ("view",)
@@ -243,6 +253,8 @@ class RefusedAttempt(AppendOnlyModel):
     action = models.CharField(_("操作"), max_length=60)
     message = models.TextField(_("拒绝原因"))
     at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    objects = AppendOnlyQuerySet["RefusedAttempt"].as_manager()
 
     class Meta:
         verbose_name = _("被拒绝的操作")

@@ -70,7 +70,7 @@ class Command(BaseCommand):
     def _proof(self, content: bytes, options: dict[str, Any], *, required: bool) -> str:
         record = _record(content)
         proof = record.get("audit_proof") if record else None
-        if not proof:
+        if not record or not proof:
             if required:
                 raise CommandError("the file carries no audit proof", returncode=1)
             return ""

@@ -20,12 +20,16 @@ FUNCTION = "workflows_audit_append_only()"
 
 
 class Command(BaseCommand):
-    help = "Set up the PostgreSQL owner and application roles that keep the audit trail append-only."
+    help = (
+        "Set up the PostgreSQL owner and application roles that keep the audit trail append-only."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--owner", required=True, help="role that owns the audit tables")
         parser.add_argument("--app", required=True, help="role the application connects as")
-        parser.add_argument("--app-password", default="", help="set the application role's password")
+        parser.add_argument(
+            "--app-password", default="", help="set the application role's password"
+        )
 
     def handle(self, *args: Any, owner: str, app: str, app_password: str, **options: Any) -> None:
         if connection.vendor != "postgresql":
@@ -44,7 +48,9 @@ class Command(BaseCommand):
                         sql.Identifier(app), sql.Literal(app_password)
                     )
                 )
-            cursor.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(owner), sql.Identifier(app)))
+            cursor.execute(
+                sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(owner), sql.Identifier(app))
+            )
             for statement in self._statements(owner, app):
                 cursor.execute(statement)
         self.stdout.write(
@@ -66,7 +72,9 @@ class Command(BaseCommand):
         statements = [
             sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(database, a),
             sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(a),
-            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(a),
+            sql.SQL(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}"
+            ).format(a),
             sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(a),
         ]
         for name in AUDIT_TABLES:
