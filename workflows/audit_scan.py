@@ -13,6 +13,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _quote  # JSON's own string quoting
 from typing import Any
 
 from .audit_merkle import Frontier, append, leaf_hash, root_of
@@ -97,10 +98,36 @@ def scan(job: tuple[dict[str, Any], int, int, int, list[int]]) -> Stretch:
         conn.close()
 
 
+def chain_bytes(
+    application: int,
+    app_seq: int,
+    transition: str,
+    source: str,
+    target: str,
+    actor: int | None,
+    actor_name: str,
+    actor_role: str,
+    tier: str,
+    at_us: int,
+    reason: str,
+    details: str,
+    content: str,
+    state: str,
+    prev: str,
+) -> bytes:
+    """What a version-2 entry's hash covers: exactly ``audit.chain_hash``'s JSON array, built
+    here without the general encoder (the verifier's inner loop)."""
+    q = _quote
+    return (
+        f"[2,{application},{app_seq},{q(transition)},{q(source)},{q(target)},"
+        f"{'null' if actor is None else actor},{q(actor_name)},{q(actor_role)},{q(tier)},"
+        f"{at_us},{q(reason)},{q(details)},{q(content)},{q(state)},{q(prev)}]"
+    ).encode()
+
+
 def verify_rows(rows: Any, start: int, sizes: list[int]) -> Stretch:
     result = Stretch(start=start)
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    loads, canonical = json.loads, _canonical
+    loads, canonical, encoded = json.loads, _canonical, chain_bytes
     sha256 = hashlib.sha256
     frontier: Frontier = []
     wanted = set(sizes)
@@ -113,9 +140,10 @@ def verify_rows(rows: Any, start: int, sizes: list[int]) -> Stretch:
         if version != 1:
             if details != "{}":
                 details = canonical(loads(details))
-            fields = [2, application, app_seq, transition, source, target, actor, actor_name,
-                      actor_role, tier, at_us, reason, details, content, state, prev]  # fmt: skip
-            if sha256(encode(fields).encode()).hexdigest() != digest:
+            data = encoded(application, app_seq, transition, source, target, actor,
+                           actor_name, actor_role, tier, at_us, reason, details, content,
+                           state, prev)  # fmt: skip
+            if sha256(data).hexdigest() != digest:
                 bad.append((seq, application, "altered"))
         piece = pieces.get(application)
         if piece is None:

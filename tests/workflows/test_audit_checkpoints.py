@@ -273,3 +273,27 @@ def test_the_database_refuses_to_rewrite_the_checkpoint_tables(checkpoint_dir, t
         cursor.execute(f"UPDATE {table} SET id = id")  # noqa: S608
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+
+
+def test_verify_audit_with_the_applicants_copy_alone_catches_a_removed_tail(
+    acceptance, tmp_path, public_key
+):
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    (copies / "acceptance.pdf").write_bytes(pdf_bytes(acceptance))
+    covered = _record(acceptance)["audit_proof"]["checkpoint"]
+    with behind_the_applications_back() as cursor:
+        cursor.execute("DELETE FROM documents_document_applications")
+        cursor.execute("DELETE FROM documents_document")
+        cursor.execute("DELETE FROM workflows_audittreenode")
+        cursor.execute("DELETE FROM workflows_auditcheckpoint")
+        cursor.execute(
+            "DELETE FROM workflows_auditentry WHERE id = %s", [acceptance.audit_entry_id]
+        )
+    pub = tmp_path / "audit.pub"
+    from workflows.audit_checkpoints import public_pem
+
+    pub.write_bytes(public_pem(public_key))
+
+    with pytest.raises(CommandError, match=f"checkpoint {covered} \\(acceptance.pdf\\)"):
+        call_command("verify_audit", documents=copies, public_key=pub)

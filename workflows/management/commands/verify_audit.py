@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from workflows.audit import verify_chain
 from workflows.audit_checkpoints import (
     CheckpointError,
+    SignedHead,
     checkpoints_enabled,
     load_public_key,
     read_checkpoint_dir,
@@ -35,6 +36,11 @@ class Command(BaseCommand):
             type=Path,
             help="the checkpoints' Ed25519 public key (PEM); by default the configured key's",
         )
+        parser.add_argument(
+            "--documents",
+            type=Path,
+            help="a directory of decision documents (PDF): their checkpoints count as well",
+        )
         parser.add_argument("--workers", type=int, default=None, help="processes to verify with")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -56,11 +62,15 @@ class Command(BaseCommand):
                 heads = read_checkpoint_dir(options["checkpoints"])
             except ValueError as exc:
                 raise CommandError(str(exc), returncode=2) from exc
-            if key is None:
-                raise CommandError(
-                    "checking checkpoint files needs their public key: give --public-key",
-                    returncode=2,
-                )
+        if options["documents"] is not None:
+            if not options["documents"].is_dir():
+                raise CommandError(f"no such directory: {options['documents']}", returncode=2)
+            heads = (heads or []) + documents_checkpoints(options["documents"])
+        if heads is not None and key is None:
+            raise CommandError(
+                "checking checkpoint files needs their public key: give --public-key",
+                returncode=2,
+            )
         result = verify_chain(workers=options["workers"], checkpoints=heads, public_key=key)
         if not result.intact:
             altered = ", ".join(str(pk) for pk in result.altered_applications)
@@ -76,3 +86,23 @@ class Command(BaseCommand):
                 f"({result.seconds:.2f} s, {rate:,.0f} entries/s)"
             )
         )
+
+
+def documents_checkpoints(directory: Path) -> list[SignedHead]:
+    """The checkpoints that the decision documents in ``directory`` were issued under."""
+    import io
+    import json
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    heads = []
+    for path in sorted(directory.glob("*.pdf")):
+        try:
+            data = PdfReader(io.BytesIO(path.read_bytes())).attachments.get("decision.json")
+            proof = json.loads(data[0]).get("audit_proof") if data else None
+        except (PdfReadError, ValueError, OSError) as exc:
+            raise CommandError(f"{path} is not a readable decision document: {exc}") from exc
+        if proof:
+            heads.append(SignedHead.from_json(proof, source=path.name))
+    return heads
