@@ -3,6 +3,7 @@
     .venv/bin/python bench/audit.py                 # SQLite and, when reachable, PostgreSQL
     .venv/bin/python bench/audit.py postgres        # one database
     BENCH_AUDIT_ENTRIES=200000 .venv/bin/python bench/audit.py sqlite
+    BENCH_AUDIT_KEEP=1 .venv/bin/python bench/audit.py postgres   # reuse the log built last time
 
 The log is written straight into the table (50,000 applications, 20 entries each, interleaved
 as decisions on many applications are), with the hashes ``record_transition`` would give them,
@@ -30,7 +31,16 @@ PER_APPLICATION = 20
 def run(database: str) -> None:
     import _django
 
-    _django.setup(database)
+    keep = database == "postgres" and os.environ.get("BENCH_AUDIT_KEEP")
+    if keep:  # the database as the last run left it
+        os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", _django.PG_URL)
+        os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-0123456789-abc")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        import django
+
+        django.setup()
+    else:
+        _django.setup(database)
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
@@ -39,7 +49,7 @@ def run(database: str) -> None:
     from workflows.audit import content_digest, state_digest
     from workflows.audit_checkpoints import audit_proof, make_key, seal_checkpoint
     from workflows.audit_verify import verify
-    from workflows.models import AuditEntry, SpecialProject
+    from workflows.models import AuditEntry, FundingApplication, SpecialProject
 
     key = Path(tempfile.mkdtemp(prefix="bench-audit-")) / "key.pem"
     make_key(key)
@@ -47,11 +57,13 @@ def run(database: str) -> None:
     settings.AUDIT_CHECKPOINT_DIR = key.parent / "checkpoints"
 
     started = time.perf_counter()
-    applications = _applications(
-        ENTRIES // PER_APPLICATION, ensure_call(), SpecialProject.objects.first()
-    )
-    rows = _entries(applications, content_digest, state_digest, timezone.now())
-    _write(connection, rows)
+    if keep and AuditEntry.objects.count() >= ENTRIES:
+        applications = list(FundingApplication.objects.all())
+    else:
+        applications = _applications(
+            ENTRIES // PER_APPLICATION, ensure_call(), SpecialProject.objects.first()
+        )
+        _write(connection, _entries(applications, content_digest, state_digest, timezone.now()))
     count = AuditEntry.objects.count()
     print(
         f"[{database}] built {count:,} entries over {len(applications):,} applications "

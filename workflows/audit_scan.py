@@ -75,7 +75,7 @@ def connect(database: dict[str, Any]) -> Any:
     if database["vendor"] == "postgresql":
         import psycopg
 
-        return psycopg.connect(database["dsn"], autocommit=True)
+        return psycopg.connect(database["dsn"])  # a named cursor needs a transaction
     return sqlite3.connect(database["path"])
 
 
