@@ -33,6 +33,7 @@ def run(database: str) -> None:
 
     keep = database == "postgres" and os.environ.get("BENCH_AUDIT_KEEP")
     if keep:  # the database as the last run left it
+        sys.path.insert(0, str(_django.ROOT))
         os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", _django.PG_URL)
         os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-0123456789-abc")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
