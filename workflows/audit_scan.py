@@ -29,7 +29,8 @@ _COLUMNS = (
 _AT_US = {
     "postgresql": "(EXTRACT(EPOCH FROM at) * 1000000)::bigint",
     # Django keeps SQLite times as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC.
-    "sqlite": "CAST(strftime('{percent}s', at) AS INTEGER) * 1000000"
+    # (seconds read without their fraction: SQLite rounds times to milliseconds)
+    "sqlite": "CAST(strftime('{percent}s', substr(at, 1, 19)) AS INTEGER) * 1000000"
     " + CAST(substr(at, 21, 6) AS INTEGER)",
 }
 _DETAILS = {"postgresql": "details::text", "sqlite": "details"}

@@ -71,3 +71,19 @@ def test_an_old_entry_removed_from_the_end_of_the_old_chain_is_reported(old_log)
     result = verify_chain()
     assert not result.intact
     assert "old chain ends at #3 but 4" in " ".join(result.problems)
+
+
+def test_an_entry_written_in_the_last_millisecond_of_a_second_verifies():
+    import datetime
+
+    from .audit_attacks import rebuild_chain
+
+    application = FundingApplicationFactory(state="submitted")
+
+    def late(entries):
+        entries[0].at = datetime.datetime(2026, 3, 1, 8, 0, 59, 999600, tzinfo=datetime.UTC)
+        return entries
+
+    rebuild_chain(application, late)
+
+    assert verify_chain().intact
