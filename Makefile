@@ -7,15 +7,19 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1
+# The demonstration key that signs the audit checkpoints (made by `make run` when missing).
+AUDIT_KEY ?= var/audit-checkpoint-key.pem
+RUN_ENV := $(DEV_ENV) AUDIT_CHECKPOINT_KEY=$(AUDIT_KEY)
 
 .PHONY: run test test-redis test-browser install static system-deps lint format bench demo lock messages
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py createcachetable
-	$(DEV_ENV) $(PY) manage.py loaddemo
+	$(DEV_ENV) $(PY) manage.py make_audit_key $(AUDIT_KEY) --if-missing
+	$(RUN_ENV) $(PY) manage.py loaddemo
 	@echo "Serving on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
-	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(VENV)/bin/pytest -n 2
@@ -61,6 +65,8 @@ bench: install
 	$(PY) bench/documents.py
 	$(PY) bench/queues.py
 	$(PY) bench/policy_django.py
+	$(PY) bench/audit.py
+	$(PY) bench/scaleout.py
 
 demo: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -118,8 +118,7 @@ def _ensure_reader(user: Any) -> None:
 
 def _filtered(request: HttpRequest) -> tuple[AccessLogFilter, QuerySet[AccessEvent]]:
     form = AccessLogFilter(request.GET or None)
-    # The append-only base's manager is typed for the audit trail's rows.
-    events = cast("QuerySet[AccessEvent]", AccessEvent.objects.select_related("application"))
+    events = AccessEvent.objects.select_related("application")
     if form.is_bound:
         events = form.filter(events) if form.is_valid() else events.none()
     return form, events

@@ -1,287 +1,198 @@
-"""Time the full path of one application through the service layer, against the bare minimum.
+"""Time the five transitions of one application's path, ours against plain viewflow.
 
     .venv/bin/python bench/transitions.py            # SQLite and, when reachable, PostgreSQL
     .venv/bin/python bench/transitions.py sqlite     # one database
 
-The full path is every transition from draft to approval (submit, receive, accept, recommend,
-approve) through each tier's public service (the lead department's formal check, the group's
-recommendation, a joint meeting's resolutions with the request alone on its agenda) with
-everything people do in between (claims, three experts' declarations and scores, the meeting and
-its agenda), audit entries and flow tasks, but no PDF and no e-mail: both are queued after
-commit (the notices sent inline, as without a broker, are timed on their own line). The bare
-minimum is a django-fsm-2 transition plus save() on the same model in the same database and run.
-PDF render time per document is printed too. Figures only; targets are in the issue: overhead
-≤ 3× the bare transition, ≥ 300 transitions per second on PostgreSQL, a one-page PDF < 150 ms
-warm.
+Ours: every transition from draft to approval (submit, receive, accept, recommend, approve)
+through the service layer, with everything people do in between (claims, three experts'
+declarations and scores), audit entries and flow tasks, but no PDF and no e-mail (both are
+queued after commit). The comparator: a minimal ``viewflow.workflow`` flow of the same shape
+(start, lead task, group task, meeting task, end) on a simple model declared here, its tasks
+claimed and completed the standard way (assign, start, execute), no audit and no lock. Both run
+interleaved in one process; printed per transition and in total, ours/plain in wall time
+(median) and in SQL statements. Target in the issue: ≤ 1.3 for both.
 """
 
 from __future__ import annotations
 
-import collections
 import statistics
 import sys
 import time
-from decimal import Decimal
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ROUNDS = 60
-TRANSITIONS_PER_PATH = 5  # submit, receive, accept_for_review, recommend, approve
-# Every path's approval is drawn on the demo call's budget (and its policy's pool): small
-# enough for all the runs' approvals together.
-APPROVED = Decimal("2000000")
+ROUNDS = 40
+TRANSITIONS = ("submit", "receive", "accept", "recommend", "approve")
 
 
 def run(database: str) -> None:
     import _django
 
     _django.setup(database)
-    import datetime
+    from _paths import Path as ReviewPath
 
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.db import transaction
-    from django.utils import timezone
+    ours_path = ReviewPath(database)
+    plain = plain_viewflow()
+    ours: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    theirs: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    whole: list[float] = []
 
-    from approvals import group_review, lead_review, meetings, rubric
-    from approvals.signals import meeting_resolved
-    from demo.data import ensure_call
-    from tests.factories import CHECKS_PASSED
-    from workflows import assignments, drafts, submission, transitions
-    from workflows.models import FundingApplication, SpecialProject, Status
-    from workflows.notifications import notify_transition
-    from workflows.signals import application_transitioned, transition_recorded
+    def keep(into):
+        def record(kind, name, elapsed, statements):
+            if kind == "transition":
+                into[name].append((elapsed, statements))
+            elif into is ours:
+                whole[-1] += elapsed
 
-    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
-    # No documents and no e-mail: this measures the state change, not the background work
-    # queued after commit (rendering, notices). The notices are timed separately below.
-    transition_recorded.disconnect(dispatch_uid="documents.open_decision_documents")
-    meeting_resolved.disconnect(dispatch_uid="documents.open_meeting_minutes")
-    application_transitioned.disconnect(dispatch_uid="workflows.notify_transition")
-    users = {u.username: u for u in get_user_model().objects.all()}
-    call = ensure_call()
-    project = SpecialProject.objects.select_related("lead_department").get(code="ZX01")
-    applicant = users["applicant_enterprise"]
-    officer = users[f"officer_{project.lead_department.code}"]
-    counter = iter(range(10**6))
-
-    def new_application() -> FundingApplication:
-        n = next(counter)
-        return drafts.create_application(
-            actor=applicant,
-            data={
-                "call": call,
-                "special_project": project,
-                "national_task_code": f"B{database}{n:06d}",
-                "title": "基准测试",
-                "national_approval_number": "国科发专〔2026〕1号",
-                "national_funding": Decimal("20000000"),
-                "own_funds": Decimal("10000000"),
-                "requested_amount": Decimal("5000000"),
-                "landing_district": "haidian",
-                "period_start": timezone.localdate(),
-                "period_end": timezone.localdate() + datetime.timedelta(days=700),
-            },
-        )
-
-    criteria = rubric.rubric_for(call)
-    experts = [users[f"expert{n}"] for n in (1, 2, 3)]
-    chair, secretary = users["group_chair"], users["secretary"]
-
-    # Where a transition's time goes; filled only while ``clock_parts`` has wrapped them.
-    parts: collections.Counter[str] = collections.Counter()
-    # Each transition's times, by its name.
-    steps: collections.defaultdict[str, list[float]] = collections.defaultdict(list)
-
-    def clock_parts() -> None:
-        from django.db import connection
-
-        def clocked(owner: object, name: str, part: str) -> None:
-            original = getattr(owner, name)
-
-            def wrapper(*args, **kwargs):
-                start = time.perf_counter()
-                try:
-                    return original(*args, **kwargs)
-                finally:
-                    parts[part] += time.perf_counter() - start
-
-            setattr(owner, name, wrapper)
-
-        def clocked_everywhere(name: str, part: str) -> None:
-            """The engine's function ``name``, wherever a service imported it too."""
-            original = getattr(transitions, name)
-            for module in (
-                transitions,
-                submission,
-                assignments,
-                lead_review,
-                group_review,
-                meetings,
-            ):
-                if getattr(module, name, None) is original:
-                    clocked(module, name, part)
-
-        clocked_everywhere("locked_application", "row lock and read")
-        clocked_everywhere("ensure_may_take", "rights (incl. separation of duties)")
-        clocked(transitions, "decision_task", "open task")
-        clocked(transitions, "record_transition", "audit chain")
-        clocked(transitions, "complete_task", "viewflow: complete task, open next")
-        clocked(connection, "commit", "commit")
-
-    def full_path() -> tuple[float, float]:
-        """(whole path, the five state-changing calls alone), in seconds."""
-        pk = new_application().pk
-        spent = {"transitions": 0.0, "all": 0.0}
-
-        def timed(kind: str, call, **kwargs) -> object:
-            """``kind`` is the transition's name, or "people" for what people do between."""
-            before = dict(parts)
-            start = time.perf_counter()
-            result = call(**kwargs)
-            elapsed = time.perf_counter() - start
-            spent["all"] += elapsed
-            if kind != "people":
-                spent["transitions"] += elapsed
-                steps[kind].append(elapsed)
-            else:  # the breakdown is of the transitions only
-                parts.clear()
-                parts.update(before)
-            return result
-
-        timed("submit", submission.submit_application, application_id=pk, actor=applicant)
-        timed("receive", assignments.claim_task, application_id=pk, actor=officer)
-        timed(
-            "accept_for_review",
-            lead_review.record_formal_check,
-            application_id=pk,
-            actor=officer,
-            decision="accept",
-            items=CHECKS_PASSED,
-        )
-        timed("people", assignments.claim_task, application_id=pk, actor=chair)
-        timed(
-            "people",
-            group_review.assign_experts,
-            application_id=pk,
-            actor=chair,
-            expert_ids=[e.pk for e in experts],
-        )
-        for expert in experts:
-            timed(
-                "people",
-                group_review.declare_interest,
-                application_id=pk,
-                actor=expert,
-                conflict=False,
-            )
-            timed(
-                "people",
-                group_review.submit_scores,
-                application_id=pk,
-                actor=expert,
-                scores={c.code: (80, "好") for c in criteria},
-            )
-        timed("people", assignments.claim_task, application_id=pk, actor=chair)
-        timed(
-            "recommend",
-            group_review.record_group_recommendation,
-            application_id=pk,
-            actor=chair,
-            decision="recommend",  # the amount the policy in force assesses
-        )
-        meeting = timed(
-            "people",
-            meetings.create_meeting,
-            actor=secretary,
-            call_id=call.pk,
-            held_on=timezone.localdate(),
-            place="市政府第一会议室",
-            chair="分管副市长",
-        )
-        timed(
-            "people",
-            meetings.build_agenda,
-            meeting_id=meeting.pk,
-            actor=secretary,
-            application_ids=[pk],
-        )
-        timed(  # the meeting's resolution, with its budget check and pool draw
-            "approve",
-            meetings.record_resolutions,
-            meeting_id=meeting.pk,
-            actor=secretary,
-            resolutions=[meetings.Resolution(pk, "approve", APPROVED)],
-        )
-        return spent["all"], spent["transitions"]
-
-    def bare_path() -> float:
-        application = new_application()
-        now = timezone.now()
-        start = time.perf_counter()
-        for move in (
-            lambda a: a.submit(at=now),
-            lambda a: a.receive(),
-            lambda a: a.accept_for_review(),
-            lambda a: a.recommend(),
-            lambda a: a.approve(amount=APPROVED, at=now),
-        ):
-            with transaction.atomic():
-                move(application)
-                application.save()
-        return time.perf_counter() - start
+        return record
 
     for _ in range(5):  # warm-up: connections, caches, first-query costs
-        full_path()
-        bare_path()
-    paths, bare = [], []
-    steps.clear()
+        ours_path.run(lambda *args: None)
+        plain(lambda *args: None)
     for _ in range(ROUNDS):  # interleaved, so both see the machine in the same state
-        paths.append(full_path())
-        bare.append(bare_path())
-    assert FundingApplication.objects.filter(status=Status.APPROVED).count() >= 2 * ROUNDS
-    whole_ms = statistics.median(p[0] for p in paths) * 1000
-    moves_ms = statistics.median(p[1] for p in paths) * 1000
-    bare_ms = statistics.median(bare) * 1000
+        whole.append(0.0)
+        ours_path.run(keep(ours))
+        plain(keep(theirs))
+
+    def median_ms(samples):
+        return statistics.median(s[0] for s in samples) * 1000
+
+    def statements(samples):
+        return statistics.median(s[1] for s in samples)
+
+    print(f"[{database}] per transition, ours / plain viewflow ({ROUNDS} rounds, median):")
+    for name in TRANSITIONS:
+        a, b = ours[name], theirs[name]
+        print(
+            f"[{database}]   {name:9} {median_ms(a):6.2f} ms / {median_ms(b):6.2f} ms = "
+            f"{median_ms(a) / median_ms(b):.2f}x wall; {statements(a):.0f} / {statements(b):.0f}"
+            f" = {statements(a) / statements(b):.2f}x statements"
+        )
+    total = [sum(ours[n][i][0] for n in TRANSITIONS) for i in range(ROUNDS)]
+    total_plain = [sum(theirs[n][i][0] for n in TRANSITIONS) for i in range(ROUNDS)]
+    count = sum(statements(ours[n]) for n in TRANSITIONS)
+    count_plain = sum(statements(theirs[n]) for n in TRANSITIONS)
+    ms, ms_plain = statistics.median(total) * 1000, statistics.median(total_plain) * 1000
     print(
-        f"[{database}] whole path, draft to approval (16 service calls: 5 transitions, claims, "
-        f"experts' declarations and scores, the meeting and its agenda; audit, flow tasks; "
-        f"no PDF): median {whole_ms:.1f} ms"
+        f"[{database}]   5 transitions {ms:.1f} ms / {ms_plain:.1f} ms = {ms / ms_plain:.2f}x "
+        f"wall; {count:.0f} / {count_plain:.0f} = {count / count_plain:.2f}x statements "
+        f"({5 / ms * 1000:.0f} transitions/s from one process, plain {5 / ms_plain * 1000:.0f})"
     )
+    people_ms = statistics.median(whole) * 1000
     print(
-        f"[{database}] the 5 transitions through the service layer: median {moves_ms:.1f} ms "
-        f"= {TRANSITIONS_PER_PATH / moves_ms * 1000:.0f} transitions/s from one process"
-    )
-    print(
-        f"[{database}] bare fsm transition + save() x 5: median {bare_ms:.1f} ms "
-        f"= {TRANSITIONS_PER_PATH / bare_ms * 1000:.0f} transitions/s"
-    )
-    print(f"[{database}] service-layer overhead: {moves_ms / bare_ms:.2f}x the bare transitions")
-    print(
-        f"[{database}] each transition through its service (median ms): "
-        + ", ".join(f"{name} {statistics.median(t) * 1000:.1f}" for name, t in steps.items())
-    )
-    clock_parts()
-    parts.clear()
-    breakdown_rounds = ROUNDS // 3
-    for _ in range(breakdown_rounds):
-        full_path()
-    per_transition = breakdown_rounds * TRANSITIONS_PER_PATH / 1000
-    print(
-        f"[{database}] where a transition's time goes (mean ms): "
-        + ", ".join(f"{part} {spent / per_transition:.2f}" for part, spent in parts.items())
-    )
-    # Without a broker the notices are composed and sent in the request, after commit.
-    application_transitioned.connect(notify_transition, dispatch_uid="workflows.notify_transition")
-    inline_ms = statistics.median(full_path()[1] for _ in range(ROUNDS // 3)) * 1000
-    application_transitioned.disconnect(dispatch_uid="workflows.notify_transition")
-    print(
-        f"[{database}] the same 5 transitions with their e-mail notices sent inline (no broker): "
-        f"median {inline_ms:.1f} ms"
+        f"[{database}] the people's 11 steps between them (claims, experts' declarations and "
+        f"scores): median {people_ms:.1f} ms"
     )
     if database == "sqlite":
-        render_figures(full_path)
+        render_figures(lambda: ours_path.run(lambda *args: None))
+
+
+def plain_viewflow():
+    """The comparator: a minimal viewflow flow of the same shape on a simple model, declared
+    here. Returns ``run(record)``, which takes one request from draft to approval."""
+    import types
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection, models, transaction
+    from viewflow import this
+    from viewflow.workflow import STATUS, flow
+
+    # viewflow finds a flow by its module's path inside an installed app.
+    module = types.ModuleType("workflows.bench_plain")
+    sys.modules[module.__name__] = module
+
+    class PlainRequest(models.Model):  # noqa: DJ008
+        __module__ = module.__name__
+        status = models.CharField(max_length=20, default="draft")
+        amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+
+        class Meta:
+            app_label = "workflows"
+            db_table = "bench_plain_request"
+
+    def page(request, **kwargs):  # never served: the tasks are completed below
+        raise NotImplementedError
+
+    class PlainFlow(flow.Flow):
+        __module__ = module.__name__
+        start = flow.StartHandle(this.start_process).Next(this.lead)
+        lead = flow.View(page).Next(this.group)
+        group = flow.View(page).Next(this.meeting)
+        meeting = flow.View(page).Next(this.end)
+        end = flow.End()
+
+        def start_process(self, activation, request):
+            activation.process.artifact = request
+            return activation.process
+
+    module.PlainRequest, module.PlainFlow = PlainRequest, PlainFlow
+    with connection.schema_editor() as editor:
+        editor.create_model(PlainRequest)
+    user = get_user_model().objects.order_by("pk").first()
+    tasks = PlainFlow.task_class._default_manager
+
+    def open_task(process, node):
+        return tasks.get(process=process, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED])
+
+    def claim(process, node):
+        task = open_task(process, node)
+        task.flow_task.activation_class(task).assign(user)
+
+    def complete(process, node):
+        task = open_task(process, node)
+        activation = task.flow_task.activation_class(task)
+        activation.start(None)
+        activation.execute()
+
+    def run(record):
+        request = PlainRequest.objects.create()
+        statements = [0]
+
+        def counting(execute, sql, params, many, context):
+            statements[0] += 1
+            return execute(sql, params, many, context)
+
+        def step(kind, name, action):
+            statements[0] = 0
+            with connection.execute_wrapper(counting):
+                start = time.perf_counter()
+                with transaction.atomic():
+                    action()
+                elapsed = time.perf_counter() - start
+            record(kind, name, elapsed, statements[0])
+
+        def move(status, amount=None):
+            request.status = status
+            if amount is not None:
+                request.amount = amount
+            request.save(update_fields=["status", "amount"])
+
+        process = []
+        step(
+            "transition",
+            "submit",
+            lambda: (move("submitted"), process.append(PlainFlow.start.run(request=request))),
+        )
+        p = process[0]
+        step("transition", "receive", lambda: (claim(p, PlainFlow.lead), move("lead_review")))
+        step("transition", "accept", lambda: (complete(p, PlainFlow.lead), move("group_review")))
+        step("people", "claim", lambda: claim(p, PlainFlow.group))
+        step(
+            "transition",
+            "recommend",
+            lambda: (complete(p, PlainFlow.group), move("meeting_review", Decimal("4000000"))),
+        )
+        step("people", "claim", lambda: claim(p, PlainFlow.meeting))
+        step(
+            "transition",
+            "approve",
+            lambda: (complete(p, PlainFlow.meeting), move("approved", Decimal("4000000"))),
+        )
+
+    return run
 
 
 def render_figures(full_path_to_approval) -> None:
@@ -297,9 +208,7 @@ def render_figures(full_path_to_approval) -> None:
     )
     for _ in range(33):
         full_path_to_approval()
-    pending = list(
-        Document.objects.filter(status=DocumentStatus.PENDING, kind="approval").order_by("id")
-    )
+    pending = list(Document.objects.filter(status=DocumentStatus.PENDING).order_by("id"))
     for document in pending[:3]:
         render_document(document.pk)
     times, sizes = [], []

@@ -328,3 +328,22 @@ DOCUMENT_SIGNING_PASSPHRASE = os.environ.get("DOCUMENT_SIGNING_PASSPHRASE", "")
 DOCUMENT_RENDER_MAX_ATTEMPTS = env_int("DOCUMENT_RENDER_MAX_ATTEMPTS", "5")
 # Requests per client address and minute to the public verification page.
 DOCUMENT_VERIFY_RATE_LIMIT = env_int("DOCUMENT_VERIFY_RATE_LIMIT", "30")
+
+# --- Audit trail: signed checkpoints outside the database -------------------------------------
+# An Ed25519 private key (PEM, PKCS#8) that signs the Merkle tree head of the audit log
+# periodically and whenever a decision document is issued; without one no checkpoint is made.
+# `manage.py make_audit_key PATH` makes one (`make run` makes a demonstration key in var/).
+AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "")
+# Where each signed checkpoint is written, one JSON file each: a directory the operator ships
+# elsewhere (another host, write-once storage); `verify_audit --checkpoints DIR` reads it back.
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("AUDIT_CHECKPOINT_DIR", VAR_DIR / "checkpoints"))
+# Auditors who receive every checkpoint by e-mail (comma-separated addresses), none by default.
+AUDIT_CHECKPOINT_EMAILS = env_list("AUDIT_CHECKPOINT_EMAILS")
+# The name the checkpoints sign for, so that a key shared with another log cannot be replayed.
+AUDIT_CHECKPOINT_ORIGIN = os.environ.get("AUDIT_CHECKPOINT_ORIGIN", "matching-funds/audit")
+CELERY_BEAT_SCHEDULE["seal-audit-checkpoint"] = {
+    "task": "workflows.seal_audit_checkpoint",
+    "schedule": float(os.environ.get("AUDIT_CHECKPOINT_EVERY", "600")),
+}
+# Only a throwaway database may be emptied by `flush` past the append-only triggers.
+AUDIT_ALLOW_FLUSH = env_bool("AUDIT_ALLOW_FLUSH")

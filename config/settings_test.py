@@ -16,3 +16,7 @@ STAFF_2FA_REQUIRED = False
 # Static files straight from the apps' folders (the suite does not run collectstatic).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The test runner empties its database with flush between transactional tests.
+AUDIT_ALLOW_FLUSH = True
+# No checkpoint key unless a test configures one (a demonstration key in var/ is not used).
+AUDIT_CHECKPOINT_KEY = ""

@@ -24,6 +24,7 @@ from django.utils import formats, timezone, translation
 from approvals.group_review import group_summary
 from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
 from approvals.rubric import rubric_for
+from workflows.audit_checkpoints import document_proof
 from workflows.models import AuditEntry, FundingApplication, Tier
 
 from .models import Document, DocumentKind
@@ -130,6 +131,7 @@ def document_context(document: Document) -> dict[str, Any]:
         reasons=structured_reasons(entry),
         reason_note=_reason_note(entry),
         special_project_name=_special_project_name(application),
+        audit_proof=document_proof(entry),
     )
     if document.kind == DocumentKind.REVIEW_OPINION:
         context.update(review_context(application, entry))

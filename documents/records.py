@@ -12,6 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from approvals.models import Meeting
+from workflows.audit_checkpoints import document_proof
 from workflows.models import AuditEntry, FundingApplication
 
 from .content import (
@@ -57,6 +58,10 @@ def decision_record(document: Document) -> dict[str, Any]:
         audit_entry=entry.seq,
         audit_hash=entry.entry_hash,
     )
+    # The checkpoint it was issued under and its entry's inclusion proof (with a checkpoint key).
+    proof = document_proof(entry)
+    if proof is not None:
+        record["audit_proof"] = proof
     with translation.override(document.language):
         if document.kind == DocumentKind.APPROVAL:
             approval = approval_context(application, entry)

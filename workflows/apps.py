@@ -7,6 +7,7 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("申报与审批流程")
 
     def ready(self) -> None:
-        from . import converters, notifications, permissions  # noqa: F401  (the messenger; the rights)
+        from . import audit_guard, converters, notifications, permissions  # noqa: F401
 
         converters.register()  # <id:…> in every app's URLs
+        audit_guard.connect()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import audit_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +16,16 @@ urlpatterns = [
     ),
     path("applications/<id:pk>/reassign/", views.application_reassign, name="application-reassign"),
     path("audit/", views.audit_trail, name="audit-trail"),
+    path(
+        "audit/verifications/",
+        audit_views.audit_verification_start,
+        name="audit-verification-start",
+    ),
+    path(
+        "audit/verifications/<id:pk>/",
+        audit_views.audit_verification,
+        name="audit-verification",
+    ),
     path(
         "process/<id:process_pk>/",
         views.application_by_process,

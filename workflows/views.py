@@ -236,13 +236,13 @@ def _visible(request: AuthenticatedRequest, pk: int) -> FundingApplication:
 
 @login_required
 def audit_trail(request: AuthenticatedRequest) -> HttpResponse:
-    """The full audit trail, read-only, for auditors and administrators."""
-    if not access.may_read_audit_trail(request.user):
-        raise PermissionDenied
+    """The full audit trail, read-only, for auditors and administrators, with the latest
+    verification run (started from here, run in the background)."""
+    from .audit_views import ensure_auditor, latest_verification
 
-    from .audit import verify_chain
-
+    ensure_auditor(request)
     entries = selectors.all_audit_entries()
     page = Paginator(entries, 100).get_page(request.GET.get("page"))
-    verification = verify_chain() if request.GET.get("verify") else None
-    return render(request, "workflows/audit.html", {"page": page, "verification": verification})
+    return render(
+        request, "workflows/audit.html", {"page": page, "verification": latest_verification()}
+    )

@@ -6,6 +6,7 @@ Shared by the rights, order, audit and flow tests so that each table is written 
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -386,23 +387,33 @@ def allowed_task_names(status: str) -> set[str]:
     return set(OPEN_TASKS_FOR_STATUS.get(status, ()))
 
 
-TRIGGER = "workflows_auditentry_append_only"
+_GUARDS = importlib.import_module("workflows.migrations.0005_per_application_chains")
 
 
 @contextlib.contextmanager
 def behind_the_applications_back() -> Iterator[Any]:
-    """Raw SQL on the audit table, as an intruder with database access would run it. On
-    PostgreSQL the append-only trigger is switched off meanwhile (the test's transaction rolls
-    back anyway)."""
+    """Raw SQL on the audit tables, as an intruder who owns the database would run it: the
+    append-only triggers are switched off meanwhile (dropped and put back on SQLite; the test's
+    transaction rolls back anyway)."""
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         if postgres:
             # ALTER TABLE refuses while the transaction's deferred foreign-key checks are pending.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE workflows_auditentry DISABLE TRIGGER {TRIGGER}")
+        for table in _GUARDS.AUDIT_TABLES:
+            if postgres:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            else:
+                cursor.execute(f"DROP TRIGGER {table}_no_update")
+                cursor.execute(f"DROP TRIGGER {table}_no_delete")
         try:
             yield cursor
         finally:
+            for table in _GUARDS.AUDIT_TABLES:
+                if postgres:
+                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+                else:
+                    for statement in _GUARDS._sqlite_triggers(table):
+                        cursor.execute(statement)
             if postgres:
-                cursor.execute(f"ALTER TABLE workflows_auditentry ENABLE TRIGGER {TRIGGER}")
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")

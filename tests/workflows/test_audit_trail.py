@@ -6,8 +6,15 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from tests.factories import FundingApplicationFactory, actor
-from workflows.audit import GENESIS, content_digest, entry_hash, verify_chain
-from workflows.models import AppendOnlyError, AuditEntry, FundingApplication
+from workflows.audit import GENESIS, content_digest, entry_hash, record_refusal, verify_chain
+from workflows.audit_guard import AUDIT_TABLES
+from workflows.models import (
+    AppendOnlyError,
+    AuditChainHead,
+    AuditEntry,
+    FundingApplication,
+    RefusedAttempt,
+)
 
 from .cases import TRANSITIONS, behind_the_applications_back
 
@@ -49,15 +56,15 @@ def test_a_transition_appends_one_entry_naming_the_move_the_actor_and_the_reason
 
 
 @pytest.mark.parametrize("case", TRANSITIONS, ids=lambda c: c.id)
-def test_a_transitions_entry_is_chained_to_the_one_before_it(case):
+def test_a_transitions_entry_is_chained_to_the_applications_entry_before_it(case):
     application = case.prepare()
-    previous = AuditEntry.objects.order_by("seq").last()
-    expected = (previous.seq + 1, previous.entry_hash) if previous else (1, GENESIS)
+    previous = application.audit_entries.order_by("app_seq").last()
+    expected = (previous.app_seq + 1, previous.entry_hash) if previous else (1, GENESIS)
 
     case.perform(application, actor(case.rightful, application))
 
-    entry = AuditEntry.objects.order_by("seq").last()
-    assert (entry.seq, entry.prev_hash) == expected
+    entry = application.audit_entries.order_by("app_seq").last()
+    assert (entry.app_seq, entry.prev_hash) == expected
 
 
 def test_an_entry_holds_the_digest_of_the_applications_content_after_the_move(approved):
@@ -169,19 +176,19 @@ def test_an_entry_whose_hash_was_recomputed_after_altering_it_breaks_the_next_li
     assert verify_chain().first_bad_seq == seqs[2]
 
 
-def test_a_deleted_middle_entry_is_reported_missing(received):
-    target = _seqs(received[0])[-1]
+def test_a_deleted_middle_entry_of_an_applications_chain_is_reported_missing(approved):
+    seqs = _seqs(approved)  # the second entry (received) issued no document
     with behind_the_applications_back() as cursor:
-        cursor.execute("DELETE FROM workflows_auditentry WHERE seq = %s", [target])
+        cursor.execute("DELETE FROM workflows_auditentry WHERE seq = %s", [seqs[1]])
 
     result = verify_chain()
 
     assert not result.intact
-    assert result.first_bad_seq == target
+    assert result.first_bad_seq == seqs[2]
     assert "missing" in result.problem
 
 
-def test_a_deleted_last_entry_is_reported(received):
+def test_a_deleted_last_entry_is_reported_naming_its_application(received):
     target = _seqs(received[1])[-1]
     with behind_the_applications_back() as cursor:
         cursor.execute("DELETE FROM workflows_auditentry WHERE seq = %s", [target])
@@ -189,7 +196,7 @@ def test_a_deleted_last_entry_is_reported(received):
     result = verify_chain()
 
     assert not result.intact
-    assert result.first_bad_seq == target
+    assert result.altered_applications == (received[1].pk,)
 
 
 def test_the_first_of_several_altered_entries_is_reported(approved):
@@ -203,10 +210,9 @@ def test_the_first_of_several_altered_entries_is_reported(approved):
     assert verify_chain().first_bad_seq == first
 
 
-# --- the database refuses changes (PostgreSQL) ----------------------------------------------
+# --- the database refuses changes ----------------------------------------------------------
 
 
-@pytest.mark.postgres
 def test_the_database_refuses_a_raw_update_of_an_entry(approved):
     target = _seqs(approved)[0]
 
@@ -219,7 +225,6 @@ def test_the_database_refuses_a_raw_update_of_an_entry(approved):
     assert verify_chain().intact
 
 
-@pytest.mark.postgres
 def test_the_database_refuses_a_raw_delete_of_an_entry(approved):
     target = _seqs(approved)[0]
 
@@ -228,6 +233,40 @@ def test_the_database_refuses_a_raw_delete_of_an_entry(approved):
 
     assert AuditEntry.objects.filter(seq=target).exists()
     assert verify_chain().intact
+
+
+def test_the_database_refuses_to_delete_a_refused_attempt(approved):
+    record_refusal(actor=None, application_id=approved.pk, action="approve", message="拒绝")
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM workflows_refusedattempt")
+
+    assert RefusedAttempt.objects.count() == 1
+
+
+def test_the_database_refuses_to_move_the_old_chains_head(approved):
+    AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE workflows_auditchainhead SET length = length + 1")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("table", AUDIT_TABLES)
+def test_postgresql_refuses_to_truncate_an_audit_table(approved, table):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {table} CASCADE")
+
+    assert AuditEntry.objects.exists()
+
+
+def test_flush_is_refused_while_the_audit_trail_is_protected(approved, settings):
+    settings.AUDIT_ALLOW_FLUSH = False
+
+    with pytest.raises(CommandError, match="append-only"):
+        call_command("flush", interactive=False)
+
+    assert AuditEntry.objects.exists()
 
 
 # --- the verify_audit command ---------------------------------------------------------------
@@ -250,10 +289,10 @@ def test_verify_audit_fails_naming_the_first_altered_entry(approved):
         call_command("verify_audit")
 
 
-def test_verify_audit_fails_naming_a_deleted_last_entry(received):
+def test_verify_audit_fails_naming_the_application_whose_last_entry_was_deleted(received):
     target = _seqs(received[1])[-1]
     with behind_the_applications_back() as cursor:
         cursor.execute("DELETE FROM workflows_auditentry WHERE seq = %s", [target])
 
-    with pytest.raises(CommandError, match=f"#{target}\\b"):
+    with pytest.raises(CommandError, match=f"application {received[1].pk}\\b"):
         call_command("verify_audit")

@@ -1,7 +1,16 @@
 from ..review_path import FINAL, STATUS_TIER, TIER_STATUS, UNDER_REVIEW, Role, Status, Tier
 from .application import FundingApplication, FundingForm
 from .attachment import Attachment, AttachmentKind
-from .audit import AppendOnlyError, AuditChainHead, AuditEntry, DeadlineNotice, RefusedAttempt
+from .audit import (
+    AppendOnlyError,
+    AuditChainHead,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditTreeNode,
+    AuditVerification,
+    DeadlineNotice,
+    RefusedAttempt,
+)
 from .reference import (
     Department,
     District,
@@ -23,7 +32,10 @@ __all__ = [
     "Attachment",
     "AttachmentKind",
     "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEntry",
+    "AuditTreeNode",
+    "AuditVerification",
     "DeadlineNotice",
     "Department",
     "District",

@@ -1,6 +1,6 @@
 """The append-only audit trail of state changes. Hashing and verification live in ``audit.py``."""
 
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -21,7 +21,10 @@ class AppendOnlyError(Exception):
     """Raised when code tries to change or remove an audit entry."""
 
 
-class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class AppendOnlyQuerySet(models.QuerySet[_Row]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit entries are append-only")
 
@@ -29,10 +32,11 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
         raise AppendOnlyError("audit entries are append-only")
 
 
+AuditEntryQuerySet = AppendOnlyQuerySet
+
+
 class AppendOnlyModel(models.Model):
     """Rows written once and never changed or removed through the ORM."""
-
-    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -47,7 +51,14 @@ class AppendOnlyModel(models.Model):
 
 
 class AuditEntry(AppendOnlyModel):
-    """One state change: who moved which application from where to where, when and why."""
+    """One state change or people-side step: who did what to which application, when and why.
+
+    Each application's entries form their own hash chain (``app_seq`` 1, 2, …, each entry
+    holding the hash of the one before it), guarded by the application's row lock; ``seq``
+    orders all entries globally and is drawn from a sequence, so appends to different
+    applications never wait for each other. Entries written before per-application chains
+    (``hash_version`` 1) stay as they were, one global chain ending at ``AuditChainHead``.
+    """
 
     seq = models.PositiveBigIntegerField(_("序号"), unique=True)
     application = models.ForeignKey(
@@ -56,6 +67,8 @@ class AuditEntry(AppendOnlyModel):
         related_name="audit_entries",
         verbose_name=_("申请"),
     )
+    app_seq = models.PositiveIntegerField(_("本申请序号"))
+    hash_version = models.PositiveSmallIntegerField(default=2)
     transition = models.CharField(_("操作"), max_length=40)
     source = models.CharField(_("原状态"), max_length=20)
     target = models.CharField(_("新状态"), max_length=20)
@@ -73,14 +86,22 @@ class AuditEntry(AppendOnlyModel):
     reason = models.TextField(_("理由"), blank=True)
     details = models.JSONField(_("附加信息"), default=dict, blank=True)
     content_digest = models.CharField(_("内容摘要"), max_length=64)
+    state_digest = models.CharField(_("决定字段摘要"), max_length=64, blank=True)
     prev_hash = models.CharField(_("前一条哈希"), max_length=64)
     entry_hash = models.CharField(_("本条哈希"), max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet["AuditEntry"].as_manager()
 
     class Meta:
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
         ordering = ["seq"]
         default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "app_seq"], name="one_entry_per_chain_position"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.transition} {self.source}→{self.target}"
@@ -107,8 +128,9 @@ class AuditEntry(AppendOnlyModel):
 
 
 class AuditChainHead(models.Model):
-    """The end of the chain: its length and last hash. Locking this row serialises appends,
-    and comparing against it reveals entries removed from the end."""
+    """The end of the single chain that entries followed before each application had its own:
+    its length and last hash, frozen when the log moved to per-application chains. Comparing
+    against it still reveals old entries removed from that chain's end."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     length = models.PositiveBigIntegerField(default=0)
@@ -119,6 +141,81 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain: {self.length} entries"
+
+
+class AuditCheckpoint(AppendOnlyModel):
+    """A signed tree head: the Merkle root over the first ``size`` entries (in ``seq`` order,
+    up to ``last_seq``), as in RFC 6962. The signed copy that counts is the file written out of
+    the database; this row lets later checkpoints and inclusion proofs continue from it."""
+
+    size = models.PositiveBigIntegerField(_("条目数"), unique=True)
+    last_seq = models.PositiveBigIntegerField(_("最后序号"))
+    root = models.CharField(_("树根"), max_length=64)
+    issued_at = models.DateTimeField(_("签发时间"), default=timezone.now)
+    key_id = models.CharField(_("密钥标识"), max_length=16)
+    signature = models.CharField(_("签名"), max_length=128)
+    frontier = models.JSONField(default=list)
+
+    objects = AppendOnlyQuerySet["AuditCheckpoint"].as_manager()
+
+    class Meta:
+        verbose_name = _("审计检查点")
+        verbose_name_plural = _("审计检查点")
+        ordering = ["size"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size} {self.root[:12]}"
+
+
+class AuditTreeNode(AppendOnlyModel):
+    """A complete subtree of the Merkle tree (``2**level`` leaves from ``index * 2**level``),
+    kept so that an inclusion proof needs only a few hundred leaves, not the whole log."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    digest = models.CharField(max_length=64)
+    first_seq = models.PositiveBigIntegerField()
+
+    objects = AppendOnlyQuerySet["AuditTreeNode"].as_manager()
+
+    class Meta:
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="one_node_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class AuditVerification(models.Model):
+    """One run of the verifier started from the auditors' page: its progress and its result.
+    Runs in the background (a Celery worker, or a thread when embedded), never in a request."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("校验中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("未能完成")
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveBigIntegerField(default=0)
+    checked = models.PositiveBigIntegerField(default=0)
+    intact = models.BooleanField(null=True)
+    result = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"verification {self.pk} ({self.state})"
 
 
 class RefusedAttempt(AppendOnlyModel):
@@ -134,6 +231,8 @@ class RefusedAttempt(AppendOnlyModel):
     action = models.CharField(_("操作"), max_length=60)
     message = models.TextField(_("拒绝原因"))
     at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    objects = AppendOnlyQuerySet["RefusedAttempt"].as_manager()
 
     class Meta:
         verbose_name = _("被拒绝的操作")
