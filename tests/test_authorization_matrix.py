@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from approvals import group_review, meetings
 from approvals.models import CheckItem
+from tests import files
 from tests.factories import (
     DepartmentFactory,
     FundingApplicationFactory,
@@ -35,6 +36,7 @@ from tests.factories import (
     perform,
 )
 from workflows import assignments, drafts
+from workflows.models import AuditVerification
 
 pytestmark = pytest.mark.django_db
 
@@ -71,9 +73,10 @@ class World:
     attachment: Any
     document: Any
     meeting: Any
+    verification: Any
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = files.PDF
 
 
 def build_world(django_capture_on_commit_callbacks: Callable[..., Any]) -> World:
@@ -123,7 +126,8 @@ def build_world(django_capture_on_commit_callbacks: Callable[..., Any]) -> World
         "administrator": make_user("administrator"),
     }
     document = application.documents.get(kind="acceptance")
-    return World(users, application, attachment, document, meeting)
+    verification = AuditVerification.objects.create(started_by=users["auditor"])
+    return World(users, application, attachment, document, meeting, verification)
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -329,6 +333,16 @@ MATRIX: dict[str, Row] = {
         signed_in(METHOD),
         request_page(DENIED, chair=REFUSED),
         lambda w: {"task": "0", "to_user": str(w.users["officer"].pk)},
+    ),
+    "audit-verification-start": Row(
+        lambda w: {},
+        signed_in(METHOD),
+        signed_in(DENIED, auditor=OK, administrator=OK),
+    ),
+    "audit-verification": Row(
+        lambda w: {"pk": w.verification.pk},
+        signed_in(DENIED, auditor=OK, administrator=OK),
+        signed_in(DENIED, auditor=OK, administrator=OK),
     ),
     "audit-trail": Row(
         lambda w: {},

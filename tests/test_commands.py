@@ -17,7 +17,7 @@ from workflows.models import FundingApplication, FundingCall
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
-OUR_APPS = ("workflows", "approvals", "documents", "demo")
+OUR_APPS = ("workflows", "approvals", "documents", "demo", "accounts")
 
 
 def _refusal(*args: str) -> CommandError:
@@ -28,6 +28,12 @@ def _refusal(*args: str) -> CommandError:
 
 def _one_line(error: CommandError) -> bool:
     return len(str(error).splitlines()) == 1 and error.returncode != 0
+
+
+@pytest.fixture(autouse=True)
+def _debug(settings):
+    """The demonstration commands run only in development (with DJANGO_DEBUG=1)."""
+    settings.DEBUG = True
 
 
 def test_every_command_of_ours_ends_whatever_goes_wrong_in_one_line():

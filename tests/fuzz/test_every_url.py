@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from approvals import forms as review_forms
-from approvals import meetings, review
+from approvals import meetings, rubric
 from approvals.models import CheckItem
 from documents import views as document_views
 from tests import files
@@ -145,7 +145,7 @@ def _field_names(world) -> list[str]:
                 names.update(getattr(value, "base_fields", {}))
     for item in CheckItem:
         names.update({f"passed_{item.value}", f"note_{item.value}"})
-    for criterion in review.rubric_for(world["application"].call):
+    for criterion in rubric.rubric_for(world["application"].call):
         names.update({f"score_{criterion.code}", f"comment_{criterion.code}"})
     for pk in world["application_ids"]:
         names.update({f"decision_{pk}", f"amount_{pk}", f"reason_{pk}"})

@@ -27,6 +27,8 @@ def test_an_id_past_the_64_bit_range_in_a_path_is_a_page_that_does_not_exist(cli
 
 
 def test_the_largest_64_bit_id_is_looked_up_like_any_other(client):
+    client.force_login(make_user("auditor"))
+
     response = client.get(f"/process/{2**63 - 1}/")
 
     assert response.status_code == 404

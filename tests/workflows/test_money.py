@@ -6,14 +6,16 @@ import pytest
 from django.apps import apps
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
+from approvals import meetings
 from approvals.forms import RecommendationForm, ResolutionsForm
 from tests.factories import FundingApplicationFactory
-from workflows import services
+from workflows import drafts
 from workflows.errors import InvalidInput
-from workflows.forms import ApplicationForm, DecisionForm
+from workflows.forms import ApplicationForm
 from workflows.models import FundingApplication
-from workflows.money import LIMIT_HELP, MAX_AMOUNT
+from workflows.money import LIMIT_HELP, MAX_AMOUNT, TOO_LARGE
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +80,7 @@ def test_the_service_refuses_a_sixteen_digit_amount():
     application = FundingApplicationFactory()
 
     with pytest.raises(InvalidInput):
-        services.update_application(
+        drafts.update_application(
             application_id=application.pk,
             actor=application.people.applicant,
             data={"requested_amount": Decimal("12345678901234.56")},
@@ -108,7 +110,6 @@ def test_every_money_field_of_every_form_states_the_limit():
     item = AgendaItem(meeting=meeting, application=application, position=1, requested_amount=1)
     fields = [
         *(ApplicationForm().fields[name] for name in MONEY_FIELDS),
-        DecisionForm().fields["amount"],
         RecommendationForm().fields["amount"],
         ResolutionsForm(items=[item]).fields[f"amount_{application.pk}"],
     ]
@@ -118,12 +119,26 @@ def test_every_money_field_of_every_form_states_the_limit():
 
 def test_a_decision_with_a_sixteen_digit_amount_is_refused_with_the_limit(client):
     application = FundingApplicationFactory(state="meeting_review")
-    client.force_login(application.people.secretary)
+    secretary = application.people.secretary
+    meeting = meetings.create_meeting(
+        actor=secretary,
+        call_id=application.call_id,
+        held_on=timezone.localdate(),
+        place="会议室",
+        chair="主持人",
+    )
+    meetings.build_agenda(meeting_id=meeting.pk, actor=secretary, application_ids=[application.pk])
+    client.force_login(secretary)
 
     response = client.post(
-        reverse("application-act", args=[application.pk, "approve"]),
-        {"amount": "99999999999999.99"},
+        reverse("approvals:meeting", args=[meeting.pk]),
+        {
+            f"decision_{application.pk}": "approve",
+            f"amount_{application.pk}": "99999999999999.99",
+            f"reason_{application.pk}": "",
+        },
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 200
+    assert str(TOO_LARGE) in response.content.decode()
     assert FundingApplication.objects.get(pk=application.pk).status == "meeting_review"

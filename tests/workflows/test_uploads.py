@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from tests import files
 from tests.factories import FundingApplicationFactory
-from workflows import services
+from workflows import drafts
 from workflows.errors import InvalidInput
 from workflows.models import Attachment
 
@@ -27,7 +27,7 @@ HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 
 def _attach(name: str, content: bytes) -> Attachment:
     application = FundingApplicationFactory()
-    return services.add_attachment(
+    return drafts.add_attachment(
         application_id=application.pk,
         actor=application.people.applicant,
         kind="other",

@@ -1,12 +1,13 @@
 import ipaddress
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from accounts.lockout import unlock
+from workflows.management.base import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Lift the login lockout of an account (USERNAME) and/or a client address (--address)."
 
     def add_arguments(self, parser: CommandParser) -> None:

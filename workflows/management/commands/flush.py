@@ -12,9 +12,10 @@ from django.core.management.commands.flush import Command as DjangoFlush
 from django.db import connections
 
 from workflows.audit_guard import flushing
+from workflows.management.base import ProjectCommand
 
 
-class Command(DjangoFlush):
+class Command(ProjectCommand, DjangoFlush):
     def handle(self, **options: Any) -> None:
         if not getattr(settings, "AUDIT_ALLOW_FLUSH", False):
             raise CommandError(

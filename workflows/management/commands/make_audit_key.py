@@ -1,12 +1,13 @@
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from workflows.audit_checkpoints import key_id, make_key, public_pem
+from workflows.management.base import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Make an Ed25519 key that signs the audit checkpoints (for AUDIT_CHECKPOINT_KEY), "
         "and print its public half for auditors. Keeps an existing key with --if-missing."

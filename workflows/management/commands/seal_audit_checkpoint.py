@@ -1,11 +1,12 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from workflows.audit_checkpoints import CheckpointError, seal_checkpoint
+from workflows.management.base import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Sign a checkpoint of the audit log now and write it to AUDIT_CHECKPOINT_DIR."
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -9,17 +9,18 @@ as a superuser after every migration; it is idempotent.
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
 from psycopg import sql
 
 from workflows.audit_guard import AUDIT_TABLES
+from workflows.management.base import ProjectCommand
 
 SEQUENCE = "workflows_auditentry_seq"
 FUNCTION = "workflows_audit_append_only()"
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Set up the PostgreSQL owner and application roles that keep the audit trail append-only."
     )
