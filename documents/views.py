@@ -17,7 +17,7 @@ from workflows import permissions as rights
 from workflows import selectors
 
 from . import throttle
-from .content import issuer
+from .letterhead import issuer
 from .models import Document, DocumentStatus
 from .verification import Verification, verify_content, verify_number
 
