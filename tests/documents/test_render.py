@@ -227,7 +227,9 @@ def test_an_unknown_pdf_variant_is_refused():
         render_pdf("<p>配套资金</p>", pdf_variant="pdf/x-4")
 
 
-LETTERHEAD = '<header class="letterhead"><p class="issuer-mark">北京市配套资金联席会议文件</p></header>'
+LETTERHEAD = (
+    '<header class="letterhead"><p class="issuer-mark">北京市配套资金联席会议文件</p></header>'
+)
 
 
 def test_the_letterhead_styles_every_document_without_being_linked():
@@ -457,3 +459,94 @@ def test_a_renderer_killed_while_idle_is_replaced():
         worker.process.kill()
         worker.process.wait()
     assert pdf_text(render_pdf("<p>替换</p>", stylesheets=())).strip() == "替换"
+
+
+# --- data: images must be what they say; the markup embeds no file -----------------------------
+
+
+def real_png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def data_uri(content: bytes, media_type: str = "image/png") -> str:
+    return f"data:{media_type};base64," + base64.b64encode(content).decode()
+
+
+def test_a_data_uri_whose_bytes_decode_as_its_declared_image_type_is_served():
+    assert resolve_resource(data_uri(real_png())) == (real_png(), "image/png")
+
+
+def test_a_data_uri_declared_png_holding_html_is_refused():
+    polyglot = b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"
+    with pytest.raises(ResourceRefusedError, match="does not decode"):
+        resolve_resource(data_uri(polyglot))
+
+
+def test_a_data_uri_declared_jpeg_holding_a_png_is_refused():
+    with pytest.raises(ResourceRefusedError, match="does not decode"):
+        resolve_resource(data_uri(real_png(), "image/jpeg"))
+
+
+def test_a_truncated_png_in_a_data_uri_is_refused():
+    with pytest.raises(ResourceRefusedError, match="does not decode"):
+        resolve_resource(data_uri(real_png()[:40]))
+
+
+def test_a_data_uri_svg_with_a_document_type_declaration_is_refused():
+    svg = b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>'
+    with pytest.raises(ResourceRefusedError, match="document type"):
+        resolve_resource(data_uri(svg, "image/svg+xml"))
+
+
+def test_a_data_uri_declared_svg_holding_html_is_refused():
+    with pytest.raises(ResourceRefusedError, match="not SVG"):
+        resolve_resource(data_uri(b"<html><body>x</body></html>", "image/svg+xml"))
+
+
+def test_a_page_with_an_image_that_is_not_what_it_declares_leaves_the_image_out():
+    polyglot = data_uri(b"\x89PNG\r\n\x1a\n%PDF-1.7 not an image")
+    pdf = render_pdf(f'<p>配套资金</p><img src="{polyglot}">')
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        images = [
+            item
+            for item in document.objects
+            if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Image"
+        ]
+    assert images == []
+
+
+def embedded_file_names(pdf: bytes) -> list[str]:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        names = list(document.attachments)
+        annotations = [
+            annotation
+            for page in document.pages
+            for annotation in page.get("/Annots", [])
+            if annotation.get("/Subtype") == "/FileAttachment"
+        ]
+        return names + [str(a.FS.get("/UF", "")) for a in annotations]
+
+
+def record() -> PdfAttachment:
+    return PdfAttachment("decision.json", b"{}", mime_type="application/json")
+
+
+def test_a_link_rel_attachment_in_the_markup_embeds_nothing():
+    html = f'<link rel="attachment" href="{data_uri(real_png())}" title="x"><p>配套资金</p>'
+    assert embedded_file_names(render_pdf(html, attachments=[record()])) == ["decision.json"]
+
+
+def test_an_anchor_rel_attachment_in_the_markup_embeds_nothing():
+    html = f'<p><a rel="attachment" href="{data_uri(real_png())}" download="x.png">附件</a></p>'
+    assert embedded_file_names(render_pdf(html, attachments=[record()])) == ["decision.json"]
+
+
+def test_an_attachment_named_in_the_markup_is_logged_as_refused(caplog):
+    html = f'<link rel="attachment" href="{data_uri(real_png())}" title="附件"><p>配套资金</p>'
+    with caplog.at_level(logging.WARNING, logger="documents.render"):
+        render_pdf(html)
+    assert "attachment" in caplog.text
