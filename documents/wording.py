@@ -10,6 +10,7 @@ The codes stay in the document's machine-readable record.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.utils import translation
@@ -63,4 +64,28 @@ def _step_line(step: Mapping[str, Any]) -> str:
     condition = str(inputs.get("condition") or "")
     if condition:  # a case without a label is named by its number alone
         text = text.replace(f"（{condition}）", "").replace(f" ({condition})", "")
+    if template.startswith("pooled_funding."):
+        text = _without_departments_at_zero(text, inputs.get("departments") or [], english)
     return text
+
+
+def _without_departments_at_zero(
+    text: str, departments: list[Mapping[str, Any]], english: bool
+) -> str:
+    """A split by department names each department with its part, one after the other: the
+    parts of departments that pay nothing are left out."""
+    colon, separator = (": ", "; ") if english else ("：", "；")
+    head, found, tail = text.partition(colon)
+    parts = tail.split(separator)
+    if not found or len(parts) != len(departments):
+        return text
+    pairs = zip(parts, departments, strict=True)
+    paying = [part for part, department in pairs if _paid(department)]
+    return head + colon + separator.join(paying)
+
+
+def _paid(department: Mapping[str, Any]) -> bool:
+    try:
+        return Decimal(str(department.get("amount"))) != 0
+    except ArithmeticError:
+        return True

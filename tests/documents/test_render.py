@@ -550,3 +550,12 @@ def test_an_attachment_named_in_the_markup_is_logged_as_refused(caplog):
     with caplog.at_level(logging.WARNING, logger="documents.render"):
         render_pdf(html)
     assert "attachment" in caplog.text
+
+
+def test_a_fangsong_glyph_whose_cid_is_not_its_glyph_id_is_drawn():
+    import pypdfium2
+
+    # In FandolFang (Adobe-GB1) the CID of ¥ is not its glyph id, unlike Noto CJK's glyphs.
+    pdf = render_pdf('<p style="font: 60pt FandolFang">¥</p>', stylesheets=())
+    bitmap = pypdfium2.PdfDocument(pdf)[0].render(scale=1).to_pil().convert("L")
+    assert bitmap.getextrema()[0] < 128  # something dark was drawn
