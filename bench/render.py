@@ -3,7 +3,8 @@
 Run: .venv/bin/python bench/render.py
 
 A representative one-page decision letter (Chinese text, a table of funding sources, the amount
-in capitals and figures, a QR code, the JSON record attached) is rendered 30 times after 3
+in capitals and figures, the signature with the demo seal, the imprint, a QR code, the JSON
+record attached) is rendered 30 times after 3
 warm-ups, as PDF/A-3b and as a plain PDF; then a meeting-minutes document with 50 agenda items.
 The one-page letter is also written by stock WeasyPrint (``_render_figures``) in the same run,
 and the renderer process's peak memory is printed.
@@ -63,9 +64,8 @@ LETTER = """{% extends "documents/base.html" %}
   </tbody>
 </table>
 <p>请严格按照批复内容使用配套资金，专款专用，项目成果须在本市落地转化，并按要求报送实施进展与成果转化情况。</p>
-<p class="signature">{{ issuer }}<br>2025年11月25日</p>
+{% include "documents/_signature.html" %}
 {% endblock %}
-{% block qr %}{{ qr|safe }}{% endblock %}
 """
 
 MINUTES = """{% extends "documents/base.html" %}
@@ -88,16 +88,33 @@ MINUTES = """{% extends "documents/base.html" %}
 
 COMMON = {
     "issuer": "北京市国家科技重大专项配套资金联席会议办公室",
+    "issuer_mark": "北京市重大专项配套资金联席会议文件",
+    "issuer_mark_size": 25.5,
+    "date_text": "2025年11月25日",
+    "imprint_size": 13.0,
+    "copy_to": ["北京市科学技术委员会", "北京市经济和信息化局"],
     "verification_text": "https://funds.example.invalid/documents/verify/?number=京科配〔2025〕12号",
 }
 
 
+def demo_seal() -> str:
+    """The demo seal as a data: URI, as the letter carries it."""
+    import base64
+    import tempfile
+
+    from documents.seal import make_demo_seal
+
+    path = Path(tempfile.mkdtemp(prefix="bench-seal-")) / "seal.png"
+    make_demo_seal(path, issuer=COMMON["issuer"])
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
 def qr_code(text: str) -> str:
-    try:
-        import segno
-    except ImportError:  # the QR slot stays empty; the figures then leave out its cost
-        return ""
-    return segno.make(text, error="m").svg_inline(scale=1, border=0)
+    """The QR code as the documents carry it (documents.content.qr_data_uri): a small PNG in a
+    data: URI."""
+    import segno
+
+    return segno.make(text, error="m").png_data_uri(scale=4, border=0)
 
 
 def letter_html() -> str:
@@ -115,7 +132,8 @@ def letter_html() -> str:
             ("北京市科学技术委员会", "无偿资助", format_yuan(Decimal("8000000"))),
             ("北京市经济和信息化局", "股权投资", format_yuan(Decimal("4000000"))),
         ],
-        "qr": qr_code(COMMON["verification_text"]),
+        "qr_data_uri": qr_code(COMMON["verification_text"]),
+        "seal_data_uri": demo_seal(),
     }
     return engines["django"].from_string(LETTER).render(context)
 

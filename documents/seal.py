@@ -22,8 +22,9 @@ from django.conf import settings
 
 SEAL_MEDIA_TYPE = "image/png"
 MAX_SEAL_BYTES = 512 * 1024
-DEMO_SEAL_PIXELS = 480
-_RED = (230, 0, 18, 235)
+DEMO_SEAL_PIXELS = 400
+_RED = (230, 0, 18)
+_INK = 235  # the seal's opacity where it is inked
 
 
 class SealError(Exception):
@@ -73,18 +74,22 @@ def make_demo_seal(path: Path, *, issuer: str) -> None:
 
     size = DEMO_SEAL_PIXELS
     centre = size / 2
-    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
+    # The shape is drawn as the alpha channel of an image that is red everywhere: its colour
+    # planes are constant and cost next to nothing in the PDF.
+    ink = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(ink)
     rim = size * 0.035
-    draw.ellipse((rim, rim, size - rim, size - rim), outline=_RED, width=round(rim))
+    draw.ellipse((rim, rim, size - rim, size - rim), outline=_INK, width=round(rim))
     _star(draw, centre, centre, size * 0.13)
     font_path = _font_file("Noto Sans CJK SC:style=Bold")
-    _rim_text(image, issuer, ImageFont.truetype(font_path, round(size * 0.062)), size)
+    _rim_text(ink, issuer, ImageFont.truetype(font_path, round(size * 0.062)), size)
     label = ImageFont.truetype(font_path, round(size * 0.075))
     for text, height in (("演示专用", 0.70), ("DEMO", 0.81)):
-        draw.text((centre, size * height), text, font=label, fill=_RED, anchor="mm")
+        draw.text((centre, size * height), text, font=label, fill=_INK, anchor="mm")
+    seal = Image.new("RGBA", (size, size), (*_RED, 0))
+    seal.putalpha(ink)
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.quantize(colors=16).save(path, format="PNG", optimize=True)
+    seal.save(path, format="PNG", optimize=True)
 
 
 def _star(draw: object, x: float, y: float, radius: float) -> None:
@@ -96,14 +101,14 @@ def _star(draw: object, x: float, y: float, radius: float) -> None:
         angle = math.pi / 2 + index * math.pi / 5
         r = radius if index % 2 == 0 else radius * 0.382
         points.append((x + r * math.cos(angle), y - r * math.sin(angle)))
-    draw.polygon(points, fill=_RED)
+    draw.polygon(points, fill=_INK)
 
 
-def _rim_text(image: object, text: str, font: object, size: int) -> None:
+def _rim_text(ink: object, text: str, font: object, size: int) -> None:
     """Each character upright to the rim, along the upper 240 degrees of the circle."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-    assert isinstance(image, Image.Image)  # noqa: S101 -- typed for mypy
+    assert isinstance(ink, Image.Image)  # noqa: S101 -- typed for mypy
     assert isinstance(font, ImageFont.FreeTypeFont)  # noqa: S101
     radius = size * 0.37
     span = math.radians(240)
@@ -111,12 +116,13 @@ def _rim_text(image: object, text: str, font: object, size: int) -> None:
     glyph = round(size * 0.09)
     for index, char in enumerate(text):
         angle = math.radians(210) - index * step  # from lower left, over the top, to lower right
-        tile = Image.new("RGBA", (glyph, glyph), (0, 0, 0, 0))
-        ImageDraw.Draw(tile).text((glyph / 2, glyph / 2), char, font=font, fill=_RED, anchor="mm")
+        tile = Image.new("L", (glyph, glyph), 0)
+        ImageDraw.Draw(tile).text((glyph / 2, glyph / 2), char, font=font, fill=_INK, anchor="mm")
         tile = tile.rotate(math.degrees(angle) - 90, resample=Image.Resampling.BICUBIC)
-        x = size / 2 + radius * math.cos(angle) - glyph / 2
-        y = size / 2 - radius * math.sin(angle) - glyph / 2
-        image.alpha_composite(tile, (round(x), round(y)))
+        x = round(size / 2 + radius * math.cos(angle) - glyph / 2)
+        y = round(size / 2 - radius * math.sin(angle) - glyph / 2)
+        box = (x, y, x + glyph, y + glyph)
+        ink.paste(ImageChops.lighter(ink.crop(box), tile), box)
 
 
 def _font_file(pattern: str) -> str:

@@ -1,4 +1,5 @@
-"""What a decision document may load: the bundled assets by name and data: images; nothing else.
+"""What a decision document may load: the bundled assets by name and data: images that decode as
+the type they declare; nothing else.
 
 Deny by default, with no code path to the network or the filesystem beyond the allow-list. No
 WeasyPrint here: the worker's URL fetcher (``worker.py``) calls ``resolve_resource``.
@@ -11,7 +12,7 @@ import binascii
 import io
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
@@ -59,7 +60,9 @@ def _asset_content(name: str) -> bytes:
     return (ASSETS_DIR / name).read_bytes()
 
 
+@lru_cache(maxsize=8)
 def _decode_image_data_uri(url: str) -> tuple[bytes, str]:
+    """Decoded and checked once for the images every document carries (the seal)."""
     if len(url) > MAX_DATA_URI_CHARS:
         raise ResourceRefusedError(f"a data: URI of {len(url)} characters is too long")
     header, comma, payload = url[5:].partition(",")
