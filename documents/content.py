@@ -26,7 +26,14 @@ from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
 from approvals.review import group_summary, rubric_for
 from workflows.models import AuditEntry, Department, FundingApplication, Tier
 
-from .letterhead import date_text, imprint_size, issuer, letterhead_context
+from .letterhead import (
+    copy_to,
+    date_text,
+    department_label,
+    imprint_size,
+    issuer,
+    letterhead_context,
+)
 from .models import Document, DocumentKind
 from .wording import explanation_lines, policy_basis
 
@@ -141,24 +148,11 @@ def document_context(document: Document) -> dict[str, Any]:
         context.update(review_context(application, entry))
     elif document.kind == DocumentKind.APPROVAL:
         context.update(approval_context(application, entry))
-    context["copy_to"] = copy_to(application, context.get("split"))
+    split = context.get("split")
+    context["copy_to"] = copy_to(
+        application, [name for name, _amount in split.paying_departments] if split else []
+    )
     return context
-
-
-def copy_to(application: FundingApplication, split: Split | None) -> list[str]:
-    """抄送: the special project's lead department, and the departments that fund the amount."""
-    names = [_department_label(application.special_project.lead_department)]
-    if split is not None:
-        names += [name for name, _amount in split.paying_departments]
-    return list(dict.fromkeys(name for name in names if name))
-
-
-def _department_label(department: Department | None) -> str:
-    if department is None:
-        return ""
-    if translation.get_language() == "en" and department.name_en:
-        return department.name_en
-    return department.name
 
 
 def tier_label(tier: str) -> str:
@@ -373,7 +367,7 @@ def _minutes_context(meeting: Meeting) -> dict[str, Any]:
         "rejected_count": resolutions.count(AgendaItem.Resolution.REJECT),
         "deferred_count": resolutions.count(AgendaItem.Resolution.DEFER),
         "approved_total": sum(approved, Decimal(0)),
-        "attendees": [_department_label(d) for d in Department.objects.order_by("code")],
+        "attendees": [department_label(d) for d in Department.objects.order_by("code")],
         "in_attendance": [_("审核工作小组"), _("市联席会议办公室")],
     }
 

@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import formats, translation
 
+from workflows.models import Department, FundingApplication
+
 from .seal import seal_data_uri
 from .signing import signed_as_demo, signing_enabled
 
@@ -70,3 +72,17 @@ def letterhead_context(language: str) -> dict[str, Any]:
         "signed": signing_enabled(),
         "demo_signed": signed_as_demo(),
     }
+
+
+def copy_to(application: FundingApplication, funding_departments: list[str]) -> list[str]:
+    """抄送: the special project's lead department, and the departments that fund the amount."""
+    names = [department_label(application.special_project.lead_department), *funding_departments]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def department_label(department: Department | None) -> str:
+    if department is None:
+        return ""
+    if translation.get_language() == "en" and department.name_en:
+        return department.name_en
+    return department.name
