@@ -15,6 +15,7 @@ renderer peak memory ≤ 200 MB.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -171,9 +172,18 @@ def measure(label: str, html: str, **options: object) -> float:
     median = statistics.median(times)
     print(
         f"{label:<34} median {median:7.1f} ms   mean {statistics.mean(times):7.1f} ms   "
-        f"p95 {p95:7.1f} ms   size {statistics.mean(sizes) / 1024:6.1f} KB"
+        f"p95 {p95:7.1f} ms   size {statistics.mean(sizes) / 1024:6.1f} KB   "
+        f"{_pages(pdf)} page(s)"
     )
     return median
+
+
+def _pages(pdf: bytes) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
 def main() -> None:
@@ -181,6 +191,7 @@ def main() -> None:
     attachment = PdfAttachment("decision.json", record, "决定记录", "application/json")
     letter = letter_html()
     print(f"{RUNS} renders after {WARM_UPS} warm-ups each (targets: 150 ms, 150 KB; 2 s)")
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before the run")
     ours = measure("one-page letter, PDF/A-3b", letter, attachments=[attachment])
     measure("one-page letter, plain PDF", letter, attachments=[attachment], pdf_variant=None)
     measure("minutes, 50 agenda items, PDF/A-3b", minutes_html(50), page_limit=20)
