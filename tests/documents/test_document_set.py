@@ -215,6 +215,8 @@ def test_the_opinion_names_each_eligibility_rule_by_its_title_not_its_condition(
 
 
 def _policy_in_force_since_january():
+    """The stored version the assessment names (not activated: the recommendation is made
+    with the assessment the test gives)."""
     import datetime
 
     from approvals.models import MatchingPolicyVersion
@@ -225,7 +227,6 @@ def _policy_in_force_since_january():
         content_hash="ab" * 32,
         source_text="format: 1",
         effective_from=datetime.date(2026, 1, 1),
-        active=True,
     )
 
 
