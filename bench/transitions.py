@@ -39,8 +39,8 @@ def run(database: str) -> None:
     from django.utils import timezone
 
     from approvals import review
-    from workflows import assignments, services
     from demo.data import ensure_call
+    from workflows import assignments, services
     from workflows.models import FundingApplication, SpecialProject, Status
     from workflows.notifications import notify_transition
     from workflows.signals import application_transitioned, transition_recorded

@@ -19,11 +19,11 @@ from django.utils import timezone
 from approvals import meetings, review
 from approvals.assessment import assess
 from approvals.models import CheckItem
+from demo.data import ensure_call, ensure_demo_data
 from documents.models import Document, DocumentStatus
 from workflows import assignments, services
 from workflows.audit import verify_chain
 from workflows.deadlines import DeadlineReport, process_deadlines
-from demo.data import ensure_call, ensure_demo_data
 from workflows.flows import ReviewFlow
 from workflows.models import (
     AuditEntry,
