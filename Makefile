@@ -9,17 +9,34 @@ PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1
 # The demonstration key that signs the audit checkpoints (made by `make run` when missing).
 AUDIT_KEY ?= var/audit-checkpoint-key.pem
-RUN_ENV := $(DEV_ENV) AUDIT_CHECKPOINT_KEY=$(AUDIT_KEY)
+# The demo's signing key and seal, made by `make run` when missing: documents are signed and
+# sealed, and say on every page that the signature and the seal are for demonstration only.
+DEMO_DIR := var/demo
+DEMO_ENV = DOCUMENT_SIGNING_PKCS12=$(abspath $(DEMO_DIR))/signing.p12 \
+	DOCUMENT_SIGNING_PASSPHRASE="$$(cat $(DEMO_DIR)/signing.passphrase)" \
+	DOCUMENT_SEAL_IMAGE=$(abspath $(DEMO_DIR))/seal.png \
+	DOCUMENT_VERIFY_BASE_URL=http://$(HOST):$(PORT)
+RUN_ENV = $(DEV_ENV) AUDIT_CHECKPOINT_KEY=$(AUDIT_KEY) $(DEMO_ENV)
 
 .PHONY: run test test-redis test-browser install static system-deps lint format bench demo lock messages
 
-run: install
+run: install $(DEMO_DIR)/signing.p12 $(DEMO_DIR)/seal.png
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py createcachetable
 	$(DEV_ENV) $(PY) manage.py make_audit_key $(AUDIT_KEY) --if-missing
 	$(RUN_ENV) $(PY) manage.py loaddemo
+	@echo "Documents are signed with a demo certificate and sealed with a demo seal ($(DEMO_DIR)/)."
 	@echo "Serving on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+$(DEMO_DIR)/signing.p12: | $(STAMP)
+	@mkdir -p $(DEMO_DIR)
+	@umask 077 && $(PY) -c "import secrets; print(secrets.token_urlsafe(18))" > $(DEMO_DIR)/signing.passphrase
+	$(DEV_ENV) DOCUMENT_SIGNING_PASSPHRASE="$$(cat $(DEMO_DIR)/signing.passphrase)" \
+		$(PY) manage.py make_demo_signing_cert $@ --force
+
+$(DEMO_DIR)/seal.png: | $(STAMP)
+	$(DEV_ENV) $(PY) manage.py make_demo_seal $@ --force
 
 test: install
 	$(VENV)/bin/pytest -n 2
@@ -68,10 +85,11 @@ bench: install
 	$(PY) bench/audit.py
 	$(PY) bench/scaleout.py
 
-demo: install
+demo: install $(DEMO_DIR)/signing.p12 $(DEMO_DIR)/seal.png
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py createcachetable
-	$(DEV_ENV) $(PY) manage.py demo --out demo-out
+	$(DEV_ENV) $(PY) manage.py make_audit_key $(AUDIT_KEY) --if-missing
+	$(RUN_ENV) $(PY) manage.py demo --out demo-out
 
 # Refresh the pinned versions after changing dependencies in pyproject.toml.
 lock:

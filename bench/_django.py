@@ -15,6 +15,7 @@ PG_URL = "postgres://postgres@127.0.0.1:5432/matching_funds_bench"
 def setup(database: str) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-0123456789-abcdefghij")
+    os.environ.setdefault("DOCUMENT_VERIFY_BASE_URL", "https://funds.example.invalid")
     os.environ["PRIVATE_STORAGE_ROOT"] = tempfile.mkdtemp(prefix="bench-private-")
     if database == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="bench-db-")) / "bench.sqlite3"

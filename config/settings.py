@@ -298,7 +298,15 @@ DOCUMENT_NUMBER_PATTERNS = {
     "rejection": "京科配否〔{year}〕{serial}号",
     "approval": "京科配〔{year}〕{serial}号",
 }
-DOCUMENT_VERIFY_BASE_URL = os.environ.get("DOCUMENT_VERIFY_BASE_URL", "http://127.0.0.1:8000")
+# The public address of this installation, printed on every document and in its QR code.
+DOCUMENT_VERIFY_BASE_URL = os.environ.get("DOCUMENT_VERIFY_BASE_URL", "")
+if not DOCUMENT_VERIFY_BASE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set DOCUMENT_VERIFY_BASE_URL to the public address documents are verified at "
+            "(e.g. https://funds.example.gov.cn); every document prints it."
+        )
+    DOCUMENT_VERIFY_BASE_URL = "http://127.0.0.1:8000"
 
 # The one periodic job: reminders and escalations of overdue tasks (workflows/deadlines.py).
 CELERY_BEAT_SCHEDULE = {
@@ -323,6 +331,14 @@ DOCUMENT_TRANSLATIONS = env_list("DOCUMENT_TRANSLATIONS")
 # `manage.py make_demo_signing_cert PATH` makes a self-signed one for demonstrations.
 DOCUMENT_SIGNING_PKCS12 = os.environ.get("DOCUMENT_SIGNING_PKCS12", "")
 DOCUMENT_SIGNING_PASSPHRASE = os.environ.get("DOCUMENT_SIGNING_PASSPHRASE", "")
+# The layout (GB/T 9704-2012): the issuer mark (发文机关标志) of the letterhead, set in red on one
+# line; the issuer's name when unset. DOCUMENT_FONT_DIRS (read by the renderer) adds an
+# office's own licensed fonts (仿宋_GB2312, 方正小标宋), which then come before the free ones.
+DOCUMENT_ISSUER_MARK = os.environ.get("DOCUMENT_ISSUER_MARK", "北京市重大专项配套资金联席会议文件")
+DOCUMENT_ISSUER_MARK_EN = os.environ.get("DOCUMENT_ISSUER_MARK_EN", "")
+# The electronic seal (a PNG, red on transparent) pressed over the issuer and date; no seal
+# when unset. `manage.py make_demo_seal PATH` draws one marked 演示 / DEMO.
+DOCUMENT_SEAL_IMAGE = os.environ.get("DOCUMENT_SEAL_IMAGE", "")
 # A render that keeps failing is marked failed after this many attempts (task retries,
 # redeliveries and render_pending together), never retried forever.
 DOCUMENT_RENDER_MAX_ATTEMPTS = env_int("DOCUMENT_RENDER_MAX_ATTEMPTS", "5")

@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("DOCUMENT_VERIFY_BASE_URL", "http://127.0.0.1:8000")
 
 from .settings import *  # noqa: F403
 

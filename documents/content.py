@@ -19,15 +19,25 @@ from urllib.parse import quote
 from django.conf import settings
 from django.template.loader import get_template
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from approvals.group_review import group_summary
 from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
 from approvals.rubric import rubric_for
 from workflows.audit_checkpoints import document_proof
-from workflows.models import AuditEntry, FundingApplication, Tier
+from workflows.models import AuditEntry, Department, FundingApplication, Tier
 
+from .letterhead import (
+    copy_to,
+    date_text,
+    department_label,
+    imprint_size,
+    issuer,
+    letterhead_context,
+)
 from .models import Document, DocumentKind
+from .wording import explanation_lines, policy_basis
 
 if TYPE_CHECKING:
     from django.template.backends.django import Template
@@ -51,8 +61,11 @@ _SHARED_SOURCES = (
     "documents/_application_facts.html",
     "documents/_reasons.html",
     "documents/_split.html",
+    "documents/_signature.html",
+    "documents/_imprint.html",
+    "documents/_audit_proof.html",
 )
-_ASSET_FILES = ("letterhead.css", "mark.svg")
+_ASSET_FILES = ("letterhead.css",)
 
 
 def document_html(document: Document) -> str:
@@ -105,13 +118,14 @@ def document_context(document: Document) -> dict[str, Any]:
     url = verification_url(document)
     base = settings.DOCUMENT_VERIFY_BASE_URL.rstrip("/")
     context: dict[str, Any] = {
+        **letterhead_context(document.language),
         "document": document,
         "number": document.number,
         "title": document.get_kind_display(),
-        "issuer": issuer(document.language),
         "is_translation": document.translation_of_id is not None,
         "date": document.issued_on,
         "date_text": date_text(document.issued_on),
+        "imprint_size": imprint_size(issuer(document.language), date_text(document.issued_on)),
         "verification_url": url,
         # Readable in the footer; the QR code carries the encoded URL.
         "verification_text": f"{base}{reverse('document-verify')}?number={document.number}",
@@ -137,17 +151,11 @@ def document_context(document: Document) -> dict[str, Any]:
         context.update(review_context(application, entry))
     elif document.kind == DocumentKind.APPROVAL:
         context.update(approval_context(application, entry))
+    split = context.get("split")
+    context["copy_to"] = copy_to(
+        application, [name for name, _amount in split.paying_departments] if split else []
+    )
     return context
-
-
-def issuer(language: str) -> str:
-    return settings.PROGRAMME_ISSUER_EN if language == "en" else settings.PROGRAMME_ISSUER
-
-
-def date_text(day: Any) -> str:
-    if day is None:
-        return ""
-    return formats.date_format(day, "j F Y" if translation.get_language() == "en" else "Y年n月j日")
 
 
 def tier_label(tier: str) -> str:
@@ -191,6 +199,11 @@ class Split:
     policy_name: str
     policy_version: str
     policy_hash: str
+
+    @property
+    def paying_departments(self) -> list[tuple[str, Decimal]]:
+        """The departments that pay a part (a department at zero is left off the page)."""
+        return [(name, amount) for name, amount in self.by_department if amount]
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -269,7 +282,7 @@ def review_context(application: FundingApplication, entry: AuditEntry) -> dict[s
     amount = recommendation.recommended_amount if recommendation else None
     if amount is None and entry.details.get("recommended_amount"):
         amount = _decimal(entry.details["recommended_amount"])
-    language_key = "text_en" if translation.get_language() == "en" else "text_zh"
+    policy = assessment.get("policy") or {}
     return {
         "decision_label": GroupRecommendation.Decision(decision).label if decision else "",
         "experts": summary.experts,
@@ -277,11 +290,9 @@ def review_context(application: FundingApplication, entry: AuditEntry) -> dict[s
         "score_spread": summary.spread,
         "criteria": criteria,
         "recommended_amount": amount,
-        "policy": assessment.get("policy") or {},
-        "explanation": [
-            str(step.get(language_key) or step.get("text_zh", ""))
-            for step in assessment.get("explanation", [])
-        ],
+        "policy": policy,
+        "policy_basis": policy_basis(policy),
+        "explanation": explanation_lines(assessment.get("explanation", [])),
         "split": split_from_assessment(assessment, amount),
     }
 
@@ -293,6 +304,11 @@ def approval_context(application: FundingApplication, entry: AuditEntry) -> dict
         "amount": amount,
         "split": split,
         "policy": ({"name": split.policy_name, "version": split.policy_version} if split else {}),
+        "policy_basis": (
+            policy_basis({"name": split.policy_name, "version": split.policy_version})
+            if split
+            else ""
+        ),
         "has_equity": split.equity > 0 if split else application.funding_form != "grant",
     }
 
@@ -354,6 +370,8 @@ def _minutes_context(meeting: Meeting) -> dict[str, Any]:
         "rejected_count": resolutions.count(AgendaItem.Resolution.REJECT),
         "deferred_count": resolutions.count(AgendaItem.Resolution.DEFER),
         "approved_total": sum(approved, Decimal(0)),
+        "attendees": [department_label(d) for d in Department.objects.order_by("code")],
+        "in_attendance": [_("审核工作小组"), _("市联席会议办公室")],
     }
 
 

@@ -55,6 +55,15 @@ def signing_enabled() -> bool:
     return bool(getattr(settings, "DOCUMENT_SIGNING_PKCS12", ""))
 
 
+def signed_as_demo() -> bool:
+    """Whether documents are signed with a demonstration certificate (make_demo_signing_cert):
+    such documents say so on every page."""
+    if not signing_enabled():
+        return False
+    signer = _signer(settings.DOCUMENT_SIGNING_PKCS12, settings.DOCUMENT_SIGNING_PASSPHRASE)
+    return bool(DEMO_COMMON_NAME in signer.signing_cert.subject.human_friendly)
+
+
 def sign_pdf(pdf: bytes) -> tuple[bytes, str]:
     """The PDF with a PAdES signature appended, and the signing certificate's fingerprint."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from .content import issuer
+from .letterhead import issuer
 from .models import Document, DocumentStatus
 from .signing import SignatureCheck, check_signature
 

@@ -18,7 +18,7 @@ from workflows.actors import Viewer
 from workflows.signals import object_read
 
 from . import throttle
-from .content import issuer
+from .letterhead import issuer
 from .models import Document, DocumentStatus
 from .verification import Verification, verify_content, verify_number
 

@@ -16,11 +16,14 @@ memory cap, may not write files or dump core, and does not inherit the caller's 
 caller's process never imports WeasyPrint at all.
 
 What a document may load (deny by default): the files named in ``ASSETS``, addressed as
-``asset:<name>``, and images in ``data:`` URIs (how callers embed a QR code without any I/O). All
-else -- file:, http(s):, ftp:, other data: types, relative URLs -- is refused by a fetcher with no
+``asset:<name>``, and images in ``data:`` URIs (how callers embed a QR code or the seal without
+any I/O) whose bytes decode as the image type they declare. All else -- file:, http(s):, ftp:,
+other data: types, a polyglot or truncated image, relative URLs -- is refused by a fetcher with no
 code path to the network or the filesystem, so there is no redirect to follow either. Raster
 images above ``MAX_IMAGE_PIXELS`` stop the render. ``@font-face`` rules are ignored: fonts come
-from the system (fontconfig), embedded and subset.
+from the system (fontconfig, plus the folders of ``worker.font_files``), embedded and subset.
+A PDF carries the caller's attachments (the decision record) and nothing else: files that the
+markup names (``<link rel=attachment>``, ``<a rel=attachment>``) are dropped.
 
 The package has four parts: ``policy`` (what a document may load, no WeasyPrint needed),
 ``pool`` (the caller's side: worker processes, time limit, the public ``render_pdf``),

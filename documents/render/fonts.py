@@ -79,8 +79,16 @@ class CidFontCompactor:
         length = ffi.new("unsigned int *")
         data = hb.hb_blob_get_data(table, length)
         cff = bytes(ffi.buffer(data, length[0])) if length[0] else b""
-        if not cff or not _is_cid_keyed(cff):
+        if not cff:
             return False
+        cids = _cids(cff)
+        if cids is None:
+            return False
+        if cids != glyphs:
+            # The page addresses each glyph by its original glyph id, which the bare CFF reads
+            # as a CID. Noto CJK's CIDs are its glyph ids; Fandol's Adobe-GB1 faces differ for
+            # some glyphs (¥ among them): their subset is renumbered by glyph id.
+            cff = _numbered_by_glyph_id(cff, glyphs)
         # The OpenType subset stays the font's program, so WeasyPrint still treats it as an
         # "otf" font; the finisher swaps in the bare CFF.
         font.file_content = self.face_data(face)
@@ -104,10 +112,31 @@ class CidFontCompactor:
         self.forget()
 
 
-def _is_cid_keyed(cff: bytes) -> bool:
-    """Whether a CFF font addresses its glyphs by CID (its top DICT has an ROS operator)."""
+def _numbered_by_glyph_id(cff: bytes, glyphs: list[int]) -> bytes:
+    """The CID-keyed CFF with each glyph's CID set to the glyph id it had in the whole font."""
+    from fontTools.cffLib import CFFFontSet
+    from fontTools.ttLib import TTFont
+
+    font_set = CFFFontSet()
+    font_set.decompile(io.BytesIO(cff), None)
+    top = font_set.topDictIndex[0]
+    names = [".notdef" if gid == 0 else f"cid{gid:05d}" for gid in glyphs]
+    top.charset = names
+    top.CharStrings.charStrings = {name: index for index, name in enumerate(names)}
+    top.CIDCount = max(int(getattr(top, "CIDCount", 0)), glyphs[-1] + 1)
+    output = io.BytesIO()
+    font_set.compile(output, TTFont(recalcBBoxes=False))
+    return output.getvalue()
+
+
+def _cids(cff: bytes) -> list[int] | None:
+    """The CID of each glyph of a CID-keyed CFF font, in glyph order; None for a font that is
+    not CID-keyed (its top DICT has no ROS operator)."""
     from fontTools.cffLib import CFFFontSet
 
     font_set = CFFFontSet()
     font_set.decompile(io.BytesIO(cff), None)
-    return hasattr(font_set.topDictIndex[0], "ROS")
+    top = font_set.topDictIndex[0]
+    if not hasattr(top, "ROS"):
+        return None
+    return [0 if name == ".notdef" else int(name.removeprefix("cid")) for name in top.charset]

@@ -1,4 +1,5 @@
-"""What a decision document may load: the bundled assets by name and data: images; nothing else.
+"""What a decision document may load: the bundled assets by name and data: images that decode as
+the type they declare; nothing else.
 
 Deny by default, with no code path to the network or the filesystem beyond the allow-list. No
 WeasyPrint here: the worker's URL fetcher (``worker.py``) calls ``resolve_resource``.
@@ -11,7 +12,7 @@ import binascii
 import io
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
@@ -19,7 +20,9 @@ ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 ASSET_SCHEME = "asset:"
 #: The only files a document may load, by name, with the media type they are served as.
 ASSETS: Mapping[str, str] = {"letterhead.css": "text/css", "mark.svg": "image/svg+xml"}
-DATA_URI_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/svg+xml"})
+#: The image types a data: URI may hold, with the format Pillow must find in their bytes.
+RASTER_FORMATS: Mapping[str, str] = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF"}
+DATA_URI_IMAGE_TYPES = frozenset({*RASTER_FORMATS, "image/svg+xml"})
 MAX_DATA_URI_CHARS = 4 * 1024 * 1024
 #: A4 at 400 dpi is 15.5 million pixels; far above that is a decompression bomb.
 MAX_IMAGE_PIXELS = 25_000_000
@@ -57,7 +60,9 @@ def _asset_content(name: str) -> bytes:
     return (ASSETS_DIR / name).read_bytes()
 
 
+@lru_cache(maxsize=8)
 def _decode_image_data_uri(url: str) -> tuple[bytes, str]:
+    """Decoded and checked once for the images every document carries (the seal)."""
     if len(url) > MAX_DATA_URI_CHARS:
         raise ResourceRefusedError(f"a data: URI of {len(url)} characters is too long")
     header, comma, payload = url[5:].partition(",")
@@ -72,7 +77,57 @@ def _decode_image_data_uri(url: str) -> tuple[bytes, str]:
             content = base64.b64decode(content)
         except binascii.Error as error:
             raise ResourceRefusedError("a data: URI with invalid base64") from error
+    check_declared_type(content, parameters[0])
     return content, parameters[0]
+
+
+def check_declared_type(content: bytes, media_type: str) -> None:
+    """Refuse a data: image whose bytes do not decode as the type it declares (a PDF, HTML or
+    script labelled image/png, a polyglot, a truncated file). Raster images are decoded by
+    Pillow; an SVG must be well-formed XML with an <svg> root and no document type
+    declaration (no entities to expand, nothing external to name)."""
+    if media_type == "image/svg+xml":
+        _check_svg(content)
+        return
+    import warnings
+
+    from PIL import Image
+
+    expected = RASTER_FORMATS[media_type]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content), formats=[expected]) as image:
+                width, height = image.size
+                if width * height <= MAX_IMAGE_PIXELS:  # larger: check_image_size stops it
+                    image.load()
+    except Image.DecompressionBombError:
+        return  # check_image_size refuses it, fatally
+    except Exception as error:  # Pillow raises many kinds for data that is not the image
+        raise ResourceRefusedError(
+            f"a data: URI declared {media_type} that does not decode as one"
+        ) from error
+
+
+_SVG_ROOTS = frozenset({"svg", "{http://www.w3.org/2000/svg}svg"})
+
+
+def _check_svg(content: bytes) -> None:
+    from xml.etree import ElementTree
+
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ResourceRefusedError("a data: SVG that is not UTF-8") from error
+    if "<!doctype" in text.lower() or "<!entity" in text.lower():
+        raise ResourceRefusedError("a data: SVG with a document type declaration")
+    try:
+        # No DTD is allowed above, so nothing can be expanded or fetched while parsing.
+        root = ElementTree.fromstring(text)  # noqa: S314
+    except ElementTree.ParseError as error:
+        raise ResourceRefusedError("a data: URI declared image/svg+xml that is not SVG") from error
+    if root.tag not in _SVG_ROOTS:
+        raise ResourceRefusedError("a data: URI declared image/svg+xml that is not SVG")
 
 
 def check_image_size(content: bytes, media_type: str) -> None:

@@ -34,7 +34,7 @@ WORKER_POOL_SIZE = max(int(os.environ.get("DOCUMENT_RENDER_WORKERS", "2")), 1)
 MAX_PDF_BYTES = 64 * 1024 * 1024
 # Under uWSGI and some embedders sys.executable is not a Python interpreter.
 WORKER_PYTHON = os.environ.get("DOCUMENT_RENDER_PYTHON") or sys.executable
-_WORKER_ENVIRONMENT = ("PATH", "HOME", "LANG", "LANGUAGE", "TMPDIR", "TZ")
+_WORKER_ENVIRONMENT = ("PATH", "HOME", "LANG", "LANGUAGE", "TMPDIR", "TZ", "DOCUMENT_FONT_DIRS")
 _WORKER_ENVIRONMENT_PREFIXES = ("LC_", "FONTCONFIG", "XDG_", "PANGO", "WEASYPRINT_")
 # Isolated mode (-I) puts neither the script's folder nor the working directory on sys.path, and
 # ignores PYTHONPATH: the worker is told where the project is, and imports nothing else of it.

@@ -10,11 +10,13 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import resource
 import sys
 from collections.abc import Mapping, Sequence
 from functools import cache
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from .fonts import CidFontCompactor
@@ -31,6 +33,24 @@ from .policy import (
 )
 
 WORKER_MEMORY_LIMIT_BYTES = 2 * 1024**3
+#: The free FangSong, Song, Hei and Kai faces of Debian's texlive-lang-chinese (Fandol, GB 2312
+#: complete), which it installs outside fontconfig's folders. DOCUMENT_FONT_DIRS (folders
+#: separated by ":") adds an office's own fonts, e.g. 仿宋_GB2312 and 方正小标宋.
+FREE_FONT_DIRS = ("/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol",)
+FONT_SUFFIXES = frozenset({".otf", ".ttf", ".ttc", ".otc"})
+
+
+def font_files(environment: Mapping[str, str] = os.environ) -> list[Path]:
+    """The font files the renderer adds to the system's: the office's, then the free ones."""
+    folders = [*filter(None, environment.get("DOCUMENT_FONT_DIRS", "").split(":"))]
+    files: list[Path] = []
+    for folder in (*folders, *FREE_FONT_DIRS):
+        try:
+            entries = sorted(Path(folder).iterdir())
+        except OSError:
+            continue
+        files += [entry for entry in entries if entry.suffix.lower() in FONT_SUFFIXES]
+    return files
 
 
 def _serve(request_fd: int, response_fd: int) -> None:
@@ -91,6 +111,57 @@ def _fetcher_class() -> type:
     return AssetFetcher
 
 
+_IMAGE_STREAMS_KEPT = 16
+
+
+def _keep_image_streams() -> None:
+    """Encode each raster image for the PDF once per worker, not once per document.
+
+    WeasyPrint writes every image of every document as fresh PNG streams (the colour and, for
+    the seal, the alpha channel, each compressed anew): 10-30 ms for a 400-pixel seal that is the
+    same on every document. In the worker only, the encoder remembers its last few results, by
+    the image's pixels."""
+    import hashlib
+    from collections import OrderedDict
+
+    from weasyprint.images import RasterImage
+
+    encode = RasterImage._get_png_data
+    kept: OrderedDict[tuple[str, tuple[int, int], bytes], Any] = OrderedDict()
+
+    def get_png_data(pillow_image: Any) -> Any:
+        key = (
+            pillow_image.mode,
+            pillow_image.size,
+            hashlib.blake2b(pillow_image.tobytes(), digest_size=16).digest(),
+        )
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
+        kept[key] = encoded = encode(pillow_image)
+        if len(kept) > _IMAGE_STREAMS_KEPT:
+            kept.popitem(last=False)
+        return encoded
+
+    RasterImage._get_png_data = staticmethod(get_png_data)
+
+
+def _without_markup_attachments(document: Any) -> list[str]:
+    """Drop the files the markup asks to embed (``<link rel=attachment>``, ``<a
+    rel=attachment>``): a document carries the caller's attachments (its decision record) and
+    nothing else. Returns what was dropped, for the log."""
+    dropped = [
+        f"attachment {item.name or item.description or ''}"[:200]
+        for item in document.metadata.attachments
+    ]
+    document.metadata.attachments = []
+    for page in document.pages:
+        links = page.links
+        page.links = [link for link in links if link[0] != "attachment"]
+        dropped += [f"attachment {link[1]!s:.180}" for link in links if link[0] == "attachment"]
+    return dropped
+
+
 def make_url_fetcher(attachments: Mapping[str, tuple[bytes, str]] | None = None) -> Any:
     """The WeasyPrint URL fetcher given to every HTML() and CSS(): ``resolve_resource`` only.
 
@@ -103,10 +174,23 @@ def make_url_fetcher(attachments: Mapping[str, tuple[bytes, str]] | None = None)
 @cache
 def _system_fonts_only() -> type:
     from weasyprint.logger import LOGGER
+    from weasyprint.text.ffi import ffi, fontconfig, pangoft2
     from weasyprint.text.fonts import FontConfiguration
 
     class SystemFontsOnly(FontConfiguration):  # type: ignore[misc]
-        """Fonts come from fontconfig; ``@font-face`` would fetch and write font files."""
+        """Fonts come from fontconfig, with the folders of ``font_files`` added; ``@font-face``
+        would fetch and write font files."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            added = [
+                fontconfig.FcConfigAppFontAddFile(self._config, str(path).encode())
+                for path in font_files()
+            ]
+            if any(added):
+                pangoft2.pango_fc_font_map_config_changed(
+                    ffi.cast("PangoFcFontMap *", self.font_map)
+                )
 
         def add_font_face(self, rule_descriptors: Any, url_fetcher: Any) -> None:
             LOGGER.warning("@font-face ignored: documents use the system's fonts")
@@ -181,6 +265,7 @@ class _Renderer:
         PROGRESS_LOGGER.setLevel(logging.INFO)
         PROGRESS_LOGGER.propagate = False
         self.compact_fonts = CidFontCompactor()
+        _keep_image_streams()
         # One font configuration for every render: the fonts are the system's and @font-face is
         # ignored, so nothing differs between documents, and Pango's caches stay warm (-15 ms).
         self.font_config = _system_fonts_only()()
@@ -210,6 +295,7 @@ class _Renderer:
             )
             if len(document.pages) > limit:
                 raise _PageLimitExceeded(len(document.pages))
+            fetcher.refused += _without_markup_attachments(document)
             pdf = document.write_pdf(
                 pdf_variant=request["pdf_variant"],
                 attachments=self._attachments(request.get("attachments", ()), contents),

@@ -31,3 +31,9 @@ def in_figures_and_capitals(amount: Decimal | None) -> str:
 @register.filter
 def score(value: Decimal | None) -> str:
     return "—" if value is None else f"{Decimal(value):.2f}"
+
+
+@register.filter
+def figures(amount: Decimal | None) -> str:
+    """12,000,000.00, in a column whose heading names the unit; a dash when there is none."""
+    return "—" if amount is None else format_yuan(Decimal(amount)).replace("¥", "")

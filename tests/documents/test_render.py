@@ -40,7 +40,8 @@ from tests.documents.hostile import hostile_vectors
 ISSUER = "北京市国家科技重大专项配套资金联席会议办公室"
 TITLE = "关于北京某某科技有限公司申请配套资金的批复"
 NUMBER = "京科配〔2025〕12号"
-MARK_RED = b"0.784314 0.062745 0.180392"  # #c8102e, the letterhead mark's colour
+MARK_RED = b"0.901961 0 0.070588"  # #e60012, the issuer mark's colour
+EMBLEM_RED = b"0.784314 0.062745 0.180392"  # #c8102e, the colour of the bundled mark.svg
 PASSWD_LINE = b"root:x:0:0"
 
 LETTER = """{% extends "documents/base.html" %}
@@ -53,6 +54,7 @@ LETTER = """{% extends "documents/base.html" %}
 </table>
 <p>申报单位说明：{{ statement }}</p>
 {% endblock %}
+{% block imprint %}{% endblock %}
 """
 
 
@@ -160,8 +162,8 @@ def test_letter_text_contains_the_amount_in_capitals_and_figures(letter_pdf):
     assert "人民币壹仟贰佰万元整（¥12,000,000.00）" in text
 
 
-def test_letter_footer_numbers_its_pages_in_chinese(letter_pdf):
-    assert "第1页共1页" in without_whitespace(pdf_text(letter_pdf))
+def test_letter_footer_numbers_its_pages_between_dashes(letter_pdf):
+    assert "—1—" in without_whitespace(pdf_text(letter_pdf))
 
 
 def test_letter_footer_carries_the_verification_line(letter_pdf):
@@ -225,21 +227,23 @@ def test_an_unknown_pdf_variant_is_refused():
         render_pdf("<p>配套资金</p>", pdf_variant="pdf/x-4")
 
 
-ISSUER = '<header class="letterhead"><p class="issuer">北京市配套资金联席会议办公室</p></header>'
+LETTERHEAD = (
+    '<header class="letterhead"><p class="issuer-mark">北京市配套资金联席会议文件</p></header>'
+)
 
 
 def test_the_letterhead_styles_every_document_without_being_linked():
-    assert MARK_RED in decoded_streams(render_pdf(ISSUER))  # the issuer's line is red
+    assert MARK_RED in decoded_streams(render_pdf(LETTERHEAD))  # the issuer's line is red
 
 
 def test_a_document_rendered_without_the_letterhead_has_none_of_its_styles():
-    assert MARK_RED not in decoded_streams(render_pdf(ISSUER, stylesheets=()))
+    assert MARK_RED not in decoded_streams(render_pdf(LETTERHEAD, stylesheets=()))
 
 
 @pytest.mark.parametrize("name", ["mark.svg", "../settings.py", "letterhead.css/../x.css"])
 def test_only_bundled_stylesheets_can_be_applied(name):
     with pytest.raises(ValueError, match="stylesheet"):
-        render_pdf(ISSUER, stylesheets=[name])
+        render_pdf(LETTERHEAD, stylesheets=[name])
 
 
 def test_an_attachment_with_a_path_as_its_name_is_refused():
@@ -253,7 +257,8 @@ def test_an_attachment_with_a_path_as_its_name_is_refused():
 @pytest.mark.parametrize("vector", VECTOR_NAMES)
 def test_hostile_applicant_text_is_printed_literally(templates, listener, vector):
     hostile = hostile_vectors(listener.port)[vector]
-    pdf = render_pdf(letter_html(templates, statement=hostile))
+    # Without the layout's page furniture, so that no page break splits the text.
+    pdf = render_pdf(letter_html(templates, statement=hostile), stylesheets=())
     assert without_whitespace(hostile) in without_whitespace(pdf_text(pdf))
 
 
@@ -291,7 +296,7 @@ def test_a_refused_resource_is_logged_by_the_caller(listener, caplog):
 
 
 def test_an_allow_listed_asset_is_served():
-    assert MARK_RED in decoded_streams(render_pdf('<img src="asset:mark.svg">'))
+    assert EMBLEM_RED in decoded_streams(render_pdf('<img src="asset:mark.svg">'))
 
 
 def test_an_asset_name_outside_the_allow_list_is_not_served():
@@ -420,14 +425,14 @@ def test_a_render_over_the_time_limit_is_a_transient_error():
 def test_rendering_works_again_after_a_render_was_stopped():
     with pytest.raises(RenderError):
         render_pdf("<p>超时</p>" * 500, timeout_seconds=0.001)
-    assert pdf_text(render_pdf("<p>恢复</p>")).strip() == "恢复"
+    assert pdf_text(render_pdf("<p>恢复</p>", stylesheets=())).strip() == "恢复"
 
 
 def test_two_threads_can_render_at_the_same_time():
     results: dict[int, str] = {}
 
     def render(index: int) -> None:
-        results[index] = pdf_text(render_pdf(f"<p>第{index}份</p>")).strip()
+        results[index] = pdf_text(render_pdf(f"<p>第{index}份</p>", stylesheets=())).strip()
 
     threads = [threading.Thread(target=render, args=(index,)) for index in range(2)]
     for thread in threads:
@@ -453,4 +458,104 @@ def test_a_renderer_killed_while_idle_is_replaced():
     for worker in _worker_pool()._idle:
         worker.process.kill()
         worker.process.wait()
-    assert pdf_text(render_pdf("<p>替换</p>")).strip() == "替换"
+    assert pdf_text(render_pdf("<p>替换</p>", stylesheets=())).strip() == "替换"
+
+
+# --- data: images must be what they say; the markup embeds no file -----------------------------
+
+
+def real_png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def data_uri(content: bytes, media_type: str = "image/png") -> str:
+    return f"data:{media_type};base64," + base64.b64encode(content).decode()
+
+
+def test_a_data_uri_whose_bytes_decode_as_its_declared_image_type_is_served():
+    assert resolve_resource(data_uri(real_png())) == (real_png(), "image/png")
+
+
+def test_a_data_uri_declared_png_holding_html_is_refused():
+    polyglot = b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"
+    with pytest.raises(ResourceRefusedError, match="does not decode"):
+        resolve_resource(data_uri(polyglot))
+
+
+def test_a_data_uri_declared_jpeg_holding_a_png_is_refused():
+    with pytest.raises(ResourceRefusedError, match="does not decode"):
+        resolve_resource(data_uri(real_png(), "image/jpeg"))
+
+
+def test_a_truncated_png_in_a_data_uri_is_refused():
+    with pytest.raises(ResourceRefusedError, match="does not decode"):
+        resolve_resource(data_uri(real_png()[:40]))
+
+
+def test_a_data_uri_svg_with_a_document_type_declaration_is_refused():
+    svg = b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>'
+    with pytest.raises(ResourceRefusedError, match="document type"):
+        resolve_resource(data_uri(svg, "image/svg+xml"))
+
+
+def test_a_data_uri_declared_svg_holding_html_is_refused():
+    with pytest.raises(ResourceRefusedError, match="not SVG"):
+        resolve_resource(data_uri(b"<html><body>x</body></html>", "image/svg+xml"))
+
+
+def test_a_page_with_an_image_that_is_not_what_it_declares_leaves_the_image_out():
+    polyglot = data_uri(b"\x89PNG\r\n\x1a\n%PDF-1.7 not an image")
+    pdf = render_pdf(f'<p>配套资金</p><img src="{polyglot}">')
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        images = [
+            item
+            for item in document.objects
+            if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Image"
+        ]
+    assert images == []
+
+
+def embedded_file_names(pdf: bytes) -> list[str]:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        names = list(document.attachments)
+        annotations = [
+            annotation
+            for page in document.pages
+            for annotation in page.get("/Annots", [])
+            if annotation.get("/Subtype") == "/FileAttachment"
+        ]
+        return names + [str(a.FS.get("/UF", "")) for a in annotations]
+
+
+def record() -> PdfAttachment:
+    return PdfAttachment("decision.json", b"{}", mime_type="application/json")
+
+
+def test_a_link_rel_attachment_in_the_markup_embeds_nothing():
+    html = f'<link rel="attachment" href="{data_uri(real_png())}" title="x"><p>配套资金</p>'
+    assert embedded_file_names(render_pdf(html, attachments=[record()])) == ["decision.json"]
+
+
+def test_an_anchor_rel_attachment_in_the_markup_embeds_nothing():
+    html = f'<p><a rel="attachment" href="{data_uri(real_png())}" download="x.png">附件</a></p>'
+    assert embedded_file_names(render_pdf(html, attachments=[record()])) == ["decision.json"]
+
+
+def test_an_attachment_named_in_the_markup_is_logged_as_refused(caplog):
+    html = f'<link rel="attachment" href="{data_uri(real_png())}" title="附件"><p>配套资金</p>'
+    with caplog.at_level(logging.WARNING, logger="documents.render"):
+        render_pdf(html)
+    assert "attachment" in caplog.text
+
+
+def test_a_fangsong_glyph_whose_cid_is_not_its_glyph_id_is_drawn():
+    import pypdfium2
+
+    # In FandolFang (Adobe-GB1) the CID of ¥ is not its glyph id, unlike Noto CJK's glyphs.
+    pdf = render_pdf('<p style="font: 60pt FandolFang">¥</p>', stylesheets=())
+    bitmap = pypdfium2.PdfDocument(pdf)[0].render(scale=1).to_pil().convert("L")
+    assert bitmap.getextrema()[0] < 128  # something dark was drawn
