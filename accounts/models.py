@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workflows.models.audit import AppendOnlyModel
+from workflows.models.audit import AppendOnlyModel, AppendOnlyQuerySet
 
 
 class AccessKind(models.TextChoices):
@@ -31,6 +31,8 @@ class AccessKind(models.TextChoices):
 class AccessEvent(AppendOnlyModel):
     """One access: written once, never changed. Users and applications are referenced without a
     database constraint, so a record outlives what it names (the name is kept beside it)."""
+
+    objects = AppendOnlyQuerySet["AccessEvent"].as_manager()
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     kind = models.CharField(_("事件"), max_length=24, choices=AccessKind.choices)

@@ -387,7 +387,7 @@ def allowed_task_names(status: str) -> set[str]:
     return set(OPEN_TASKS_FOR_STATUS.get(status, ()))
 
 
-_GUARDS = importlib.import_module("workflows.migrations.0005_per_application_chains")
+_GUARDS = importlib.import_module("workflows.migrations.0006_per_application_chains")
 
 
 @contextlib.contextmanager

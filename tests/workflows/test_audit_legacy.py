@@ -4,8 +4,7 @@ its last old one."""
 
 import pytest
 
-from tests.factories import FundingApplicationFactory
-from workflows import services
+from tests.factories import FundingApplicationFactory, formal_check
 from workflows.audit import GENESIS, legacy_hash, verify_chain
 from workflows.models import AuditChainHead, AuditEntry
 
@@ -45,7 +44,7 @@ def test_a_new_entry_continues_its_applications_chain_from_its_last_old_entry(ol
     application = old_log[0]
     last_old = application.audit_entries.order_by("app_seq").last()
 
-    services.accept_for_review(application_id=application.pk, actor=application.people.lead_officer)
+    formal_check(application, application.people, "accept")
 
     new = application.audit_entries.order_by("app_seq").last()
     assert (new.hash_version, new.app_seq, new.prev_hash) == (

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from workflows.services import update_application
 
 from tests.factories import FundingApplicationFactory
 from workflows.audit import verify_chain
+from workflows.drafts import update_application
 
 pytestmark = pytest.mark.django_db
 
