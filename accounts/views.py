@@ -118,7 +118,7 @@ def _ensure_reader(user: Any) -> None:
 
 def _filtered(request: HttpRequest) -> tuple[AccessLogFilter, QuerySet[AccessEvent]]:
     form = AccessLogFilter(request.GET or None)
-    events = AccessEvent.objects.select_related("application")
+    events: QuerySet[AccessEvent] = AccessEvent.objects.select_related("application")
     if form.is_bound:
         events = form.filter(events) if form.is_valid() else events.none()
     return form, events
