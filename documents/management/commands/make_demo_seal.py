@@ -4,12 +4,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from documents.seal import SealError, make_demo_seal
+from workflows.management.base import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Draw a round red seal with the issuer's name, marked 演示专用 / DEMO across its face, "
         "as a PNG, and print the setting that presses it on every decision document. Not a "
