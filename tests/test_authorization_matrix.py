@@ -151,6 +151,19 @@ def request_page(seen: str, **exceptions: str) -> dict[str, str]:
     return signed_in(HIDDEN, **{**dict.fromkeys(SEES_REQUEST, seen), **exceptions})
 
 
+# Pages for the auditors and administrators only, and for the reviewers only (every officer
+# and expert, the chair, the secretariat), whoever the request is.
+AUDITORS = signed_in(DENIED, auditor=OK, administrator=OK)
+REVIEWERS = signed_in(
+    DENIED,
+    **{
+        role: OK
+        for role in ROLES
+        if role.startswith(("officer", "expert")) or role in ("chair", "secretary")
+    },
+)
+
+
 def _check_items() -> dict[str, str]:
     return {f"passed_{item}": "yes" for item in CheckItem.values}
 
@@ -188,40 +201,16 @@ MATRIX: dict[str, Row] = {
     "second-factor-backup-codes": Row(lambda w: {}, signed_in(OK), signed_in(OK)),
     "access-log": Row(
         lambda w: {},
-        signed_in(DENIED, auditor=OK, administrator=OK),
-        signed_in(DENIED, auditor=OK, administrator=OK),
+        AUDITORS,
+        AUDITORS,
     ),
     "access-log-export": Row(
         lambda w: {},
-        signed_in(DENIED, auditor=OK, administrator=OK),
-        signed_in(DENIED, auditor=OK, administrator=OK),
+        AUDITORS,
+        AUDITORS,
     ),
     # The reviewers' queue.
-    "approvals:queue": Row(
-        lambda w: {},
-        signed_in(
-            DENIED,
-            officer=OK,
-            officer_elsewhere=OK,
-            chair=OK,
-            expert_undeclared=OK,
-            expert_declared=OK,
-            expert_conflicted=OK,
-            expert_unassigned=OK,
-            secretary=OK,
-        ),
-        signed_in(
-            DENIED,
-            officer=OK,
-            officer_elsewhere=OK,
-            chair=OK,
-            expert_undeclared=OK,
-            expert_declared=OK,
-            expert_conflicted=OK,
-            expert_unassigned=OK,
-            secretary=OK,
-        ),
-    ),
+    "approvals:queue": Row(lambda w: {}, REVIEWERS, REVIEWERS),
     # Tier 1 at the wrong time (the request is with the group): the officer is refused by the
     # status, everybody else never reaches the decision.
     "approvals:formal-check": Row(
@@ -337,17 +326,17 @@ MATRIX: dict[str, Row] = {
     "audit-verification-start": Row(
         lambda w: {},
         signed_in(METHOD),
-        signed_in(DENIED, auditor=OK, administrator=OK),
+        AUDITORS,
     ),
     "audit-verification": Row(
         lambda w: {"pk": w.verification.pk},
-        signed_in(DENIED, auditor=OK, administrator=OK),
-        signed_in(DENIED, auditor=OK, administrator=OK),
+        AUDITORS,
+        AUDITORS,
     ),
     "audit-trail": Row(
         lambda w: {},
-        signed_in(DENIED, auditor=OK, administrator=OK),
-        signed_in(DENIED, auditor=OK, administrator=OK),
+        AUDITORS,
+        AUDITORS,
     ),
     "application-detail-by-process": Row(
         lambda w: {"process_pk": w.application.review_process_id},
