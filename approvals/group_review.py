@@ -5,10 +5,10 @@ recommendation — the one way the group recommends, returns or rejects a reques
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -184,31 +184,17 @@ def submit_scores(
     with transaction.atomic():
         application = locked_application(application_id)
         assignment = _assignment(application, actor, ExpertAssignment.State.DECLARED)
-        rubric = rubric_for(application.call)
-        codes = {c.code for c in rubric}
-        if set(scores) != codes:
-            raise InvalidInput(_("须对每一评分项打分：%s") % "、".join(c.name for c in rubric))
-        rows = []
-        for criterion in rubric:
-            value, comment = scores[criterion.code]
-            try:
-                value = int(value)
-            except (TypeError, ValueError) as exc:
-                raise InvalidInput(_("分值须为0到100的整数。")) from exc
-            if not 0 <= value <= 100:
-                raise InvalidInput(_("分值须为0到100的整数。"))
-            if not (comment or "").strip():
-                raise InvalidInput(_("每一评分项都须填写评语（%s）。") % criterion.name)
-            rows.append(
-                CriterionScore(
-                    assignment=assignment,
-                    criterion_code=criterion.code,
-                    criterion_name=criterion.name,
-                    weight=criterion.weight,
-                    value=value,
-                    comment=comment.strip()[:2000],
-                )
+        rows = [
+            CriterionScore(
+                assignment=assignment,
+                criterion_code=criterion.code,
+                criterion_name=criterion.name,
+                weight=criterion.weight,
+                value=value,
+                comment=comment,
             )
+            for criterion, value, comment in validated_scores(rubric_for(application.call), scores)
+        ]
         CriterionScore.objects.bulk_create(rows)
         assignment.state = ExpertAssignment.State.SCORED
         assignment.scored_at = timezone.now()
@@ -221,6 +207,50 @@ def submit_scores(
             details={"weighted": str(_weighted(rows))},
         )
     return assignment
+
+
+class Criterion(Protocol):
+    code: str
+    name: str
+    weight: int
+
+
+_C = TypeVar("_C", bound=Criterion)
+
+
+def validated_scores(
+    criteria: Sequence[_C], scores: dict[str, tuple[int, str]]
+) -> list[tuple[_C, int, str]]:
+    """An expert's scores checked against a rubric (the review group's, or another panel's):
+    every criterion scored, each a whole number from 0 to 100 with a written comment. Returns
+    (criterion, value, comment) in the rubric's order; InvalidInput otherwise."""
+    if set(scores) != {c.code for c in criteria}:
+        raise InvalidInput(_("须对每一评分项打分：%s") % "、".join(c.name for c in criteria))
+    rows = []
+    for criterion in criteria:
+        value, comment = scores[criterion.code]
+        try:
+            value = int(value)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(_("分值须为0到100的整数。")) from exc
+        if not 0 <= value <= 100:
+            raise InvalidInput(_("分值须为0到100的整数。"))
+        if not (comment or "").strip():
+            raise InvalidInput(_("每一评分项都须填写评语（%s）。") % criterion.name)
+        rows.append((criterion, value, comment.strip()[:2000]))
+    return rows
+
+
+def weighted_score(rows: Iterable[tuple[int, int]]) -> Decimal:
+    """The weighted score of (weight, value) pairs whose weights add up to 100."""
+    total = sum(Decimal(weight) * Decimal(value) for weight, value in rows) / Decimal(100)
+    return total.quantize(TWO_PLACES, ROUND_HALF_UP)
+
+
+def eligible_expert(application: FundingApplication, expert: User) -> bool:
+    """A review-group member who need not stay away from the application (their own
+    organisation, a declared conflict, another tier)."""
+    return _eligible_expert(application, expert)
 
 
 def _assignment(application: FundingApplication, actor: Actor, state: str) -> ExpertAssignment:
@@ -237,8 +267,7 @@ def _assignment(application: FundingApplication, actor: Actor, state: str) -> Ex
 
 
 def _weighted(rows: Iterable[CriterionScore]) -> Decimal:
-    total = sum(Decimal(r.weight) * Decimal(r.value) for r in rows) / Decimal(100)
-    return total.quantize(TWO_PLACES, ROUND_HALF_UP)
+    return weighted_score((r.weight, r.value) for r in rows)
 
 
 @dataclass

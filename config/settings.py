@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "workflows",
     "approvals",
+    "outcomes",
     "documents",
     "demo",
     "accounts",
@@ -318,8 +319,18 @@ DOCUMENT_NUMBER_PATTERNS.update(
     {
         "review_opinion": "京科配审〔{year}〕{serial}号",
         "meeting_minutes": "京科配纪〔{year}〕{serial}号",
+        "report_outcome": "京科配报〔{year}〕{serial}号",
+        "acceptance_outcome": "京科配验〔{year}〕{serial}号",
+        "recovery_order": "京科配追〔{year}〕{serial}号",
+        "recovery_closed": "京科配结〔{year}〕{serial}号",
     }
 )
+# Outcome reports (outcomes app): months per reporting period (half-yearly by default), days
+# after a period's end the report is due, and how long before the end of the implementation
+# period the completion acceptance may be requested.
+OUTCOME_REPORT_MONTHS = int(os.environ.get("OUTCOME_REPORT_MONTHS", "6"))
+OUTCOME_REPORT_DUE_DAYS = int(os.environ.get("OUTCOME_REPORT_DUE_DAYS", "30"))
+OUTCOME_ACCEPTANCE_WINDOW_DAYS = int(os.environ.get("OUTCOME_ACCEPTANCE_WINDOW_DAYS", "90"))
 PROGRAMME_ISSUER_EN = os.environ.get(
     "PROGRAMME_ISSUER_EN",
     "Office of the Beijing Joint Meeting on Matching Funds for National Major S&T Projects",

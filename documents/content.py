@@ -21,12 +21,13 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from approvals.group_review import group_summary
 from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
 from approvals.rubric import rubric_for
 from workflows.audit_checkpoints import document_proof
-from workflows.models import AuditEntry, Department, FundingApplication, Tier
+from workflows.models import AuditEntry, Department, District, FundingApplication, Tier
 
 from .letterhead import (
     copy_to,
@@ -49,6 +50,10 @@ TEMPLATE_FOR_KIND: dict[str, str] = {
     DocumentKind.REVIEW_OPINION: "documents/review_opinion.html",
     DocumentKind.MEETING_MINUTES: "documents/meeting_minutes.html",
     DocumentKind.APPROVAL: "documents/approval.html",
+    DocumentKind.REPORT_OUTCOME: "documents/report_outcome.html",
+    DocumentKind.ACCEPTANCE_OUTCOME: "documents/acceptance_outcome.html",
+    DocumentKind.RECOVERY_ORDER: "documents/recovery_order.html",
+    DocumentKind.RECOVERY_CLOSED: "documents/recovery_closed.html",
 }
 # The review group's decision recorded with each of its transitions.
 GROUP_DECISION_FOR_TRANSITION = {
@@ -151,6 +156,8 @@ def document_context(document: Document) -> dict[str, Any]:
         context.update(review_context(application, entry))
     elif document.kind == DocumentKind.APPROVAL:
         context.update(approval_context(application, entry))
+    elif document.kind in OUTCOME_KINDS:
+        context.update(outcome_context(document.kind, entry))
     split = context.get("split")
     context["copy_to"] = copy_to(
         application, [name for name, _amount in split.paying_departments] if split else []
@@ -342,6 +349,86 @@ def _split_of_approval(application: FundingApplication, amount: Decimal | None) 
         .first()
     )
     return split_from_assessment(recommendation.assessment if recommendation else {}, amount)
+
+
+# --- after the approval: what the outcome stages decided, as their audit entries recorded it --
+
+OUTCOME_KINDS = (
+    DocumentKind.REPORT_OUTCOME,
+    DocumentKind.ACCEPTANCE_OUTCOME,
+    DocumentKind.RECOVERY_ORDER,
+    DocumentKind.RECOVERY_CLOSED,
+)
+# The report's measures in the order of the page, with their labels.
+REPORT_MEASURES = (
+    ("sales_revenue", _lazy("新增销售收入（元）"), True),
+    ("of_which_industrial", _lazy("其中产业化项目收入（元）"), True),
+    ("patents_filed", _lazy("专利申请数"), False),
+    ("patents_granted", _lazy("专利授权数"), False),
+    ("jobs", _lazy("新增就业（人）"), False),
+)
+ACCEPTANCE_OUTCOME_LABELS = {
+    "pass": _lazy("通过验收"),
+    "pass_with_conditions": _lazy("有条件通过验收"),
+    "fail": _lazy("未通过验收"),
+}
+
+
+def _figure(value: Any, money: bool) -> Any:
+    if value is None:
+        return None
+    if money:
+        amount = _decimal(value)
+        return f"{amount:,.2f}" if amount is not None else None
+    return value
+
+
+def outcome_context(kind: str, entry: AuditEntry) -> dict[str, Any]:
+    """A post-award document says what its step's audit entry recorded (the report's figures
+    and target, the acceptance outcome, the recovery amount), so it reads the same whenever it
+    is rendered."""
+    details = entry.details or {}
+    if kind == DocumentKind.REPORT_OUTCOME:
+        target = details.get("target") or {}
+        short = set(details.get("shortfalls") or [])
+        growth = (details.get("growth") or {}).get("sales_revenue")
+        district = str(details.get("district", ""))
+        return {
+            "accepted": entry.transition == "accept_report",
+            "report": {
+                "period": details.get("period"),
+                "period_start": details.get("period_start"),
+                "period_end": details.get("period_end"),
+                "district_label": str(District(district).label)
+                if district in District.values
+                else district,
+                "industrialised_in_beijing": bool(details.get("industrialised_in_beijing")),
+                "growth": growth,
+                "lines": [
+                    {
+                        "label": str(label),
+                        "target": _figure(target.get(code), money),
+                        "actual": _figure(details.get(code), money),
+                        "short": code in short,
+                    }
+                    for code, label, money in REPORT_MEASURES
+                ],
+            },
+        }
+    if kind == DocumentKind.ACCEPTANCE_OUTCOME:
+        outcome = str(details.get("outcome", ""))
+        return {
+            "outcome_label": str(ACCEPTANCE_OUTCOME_LABELS.get(outcome, "")),
+            "failed": outcome == "fail",
+            "conditions": details.get("conditions", ""),
+            "weighted_score": details.get("weighted_score"),
+            "experts": details.get("experts"),
+        }
+    return {
+        "amount": _decimal(details.get("amount")),
+        "repaid": _decimal(details.get("repaid")),
+        "abandoned": details.get("cause") == "abandoned",
+    }
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,10 @@ class DocumentKind(models.TextChoices):
     REVIEW_OPINION = "review_opinion", _("审核意见书")
     MEETING_MINUTES = "meeting_minutes", _("联席会议纪要")
     APPROVAL = "approval", _("配套资金批复")
+    REPORT_OUTCOME = "report_outcome", _("进展报告审核意见")
+    ACCEPTANCE_OUTCOME = "acceptance_outcome", _("验收结论通知书")
+    RECOVERY_ORDER = "recovery_order", _("配套资金追回通知")
+    RECOVERY_CLOSED = "recovery_closed", _("追回完毕结项通知")
 
 
 class DocumentStatus(models.TextChoices):

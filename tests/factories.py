@@ -467,3 +467,26 @@ def bulk_awaiting(task: str, count: int, *, call=None, special_project=None, org
         batch_size=500,
     )
     return [application.pk for application in applications]
+
+
+# --- after the approval -------------------------------------------------------------------------
+
+
+def in_execution(application: FundingApplication) -> FundingApplication:
+    """An approved request taken to ``in_execution`` (the funding agreement signed), keeping its
+    ``people``.
+
+    Until the funding agreement is built this goes through ``outcomes.interim`` (a stand-in
+    that writes the audit entry a signed agreement leaves); it is replaced by the agreement's
+    public services when the post-award stages are merged. Every later step goes through the
+    outcomes app's public services."""
+    from outcomes.interim import start_execution_without_agreement
+
+    people = application.people
+    if application.status != "approved":  # pragma: no cover - a test's typo
+        raise ValueError("in_execution takes an approved request")
+    started = start_execution_without_agreement(
+        application_id=application.pk, actor=people.lead_officer
+    )
+    started.people = people
+    return started

@@ -62,6 +62,16 @@ def register_expert_declarations(declarations: ExpertDeclarations) -> None:
     _declarations[:] = [declarations]
 
 
+# Other panels of experts on a request after its review (the completion acceptance): each
+# registers how to read the ids of the applications an expert declared no conflict on there.
+_panels: list[Callable[[Actor], QuerySet[Any]]] = []
+
+
+def register_expert_panel(declared: Callable[[Actor], QuerySet[Any]]) -> None:
+    if declared not in _panels:
+        _panels.append(declared)
+
+
 def _experts() -> ExpertDeclarations:
     if not _declarations:
         raise RuntimeError("no app registered how to read experts' declarations")
@@ -126,8 +136,12 @@ def applications_for(user: Viewer | None) -> QuerySet[FundingApplication]:
         return reviewed.filter(_reached(Status.GROUP_REVIEW))
     if role == Role.MEETING_SECRETARY:
         return reviewed.filter(_reached(Status.MEETING_REVIEW))
-    # An expert: only what they declared no conflict on, for its current revision.
-    return reviewed.filter(pk__in=_experts().declared(cast("Actor", user)))
+    # An expert: only what they declared no conflict on, for its current revision (or on a
+    # later panel, such as the completion acceptance's).
+    seen = Q(pk__in=_experts().declared(cast("Actor", user)))
+    for declared in _panels:
+        seen |= Q(pk__in=declared(cast("Actor", user)))
+    return reviewed.filter(seen)
 
 
 def may_view(user: Viewer | None, application: FundingApplication) -> bool:
@@ -202,7 +216,14 @@ def sees_revision_changes(user: Viewer | None) -> bool:
 
 
 # Entries of the experts' own work, each naming one expert.
-EXPERT_EVENTS = ("declare_no_conflict", "declare_conflict", "score")
+EXPERT_EVENTS = (
+    "declare_no_conflict",
+    "declare_conflict",
+    "score",
+    "declare_acceptance_no_conflict",
+    "declare_acceptance_conflict",
+    "score_acceptance",
+)
 
 
 @dataclass(frozen=True)

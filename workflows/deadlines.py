@@ -9,6 +9,7 @@ per task and kind), and each notice is on the audit trail.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -49,6 +50,17 @@ class DeadlineReport:
     escalated: int = 0
 
 
+# Other time limits that run with the review tasks' (the outcome reports'): each takes the time
+# and returns what it reminded and escalated.
+DeadlineProcessor = Callable[[datetime.datetime], DeadlineReport]
+_processors: list[DeadlineProcessor] = []
+
+
+def register(processor: DeadlineProcessor) -> None:
+    if processor not in _processors:
+        _processors.append(processor)
+
+
 def process_deadlines(*, now: datetime.datetime | None = None) -> DeadlineReport:
     """Remind the holders (or the tier, if nobody holds it) of every overdue task once; escalate
     to the tier's heads once when it is still open ``escalate_after_days`` after its limit."""
@@ -81,6 +93,10 @@ def process_deadlines(*, now: datetime.datetime | None = None) -> DeadlineReport
         escalate_at = due + datetime.timedelta(days=application.call.escalate_after_days)
         if escalate_at <= now and _notice(task, application, DeadlineNotice.Kind.ESCALATION, due):
             report.escalated += 1
+    for processor in _processors:
+        more = processor(now)
+        report.reminded += more.reminded
+        report.escalated += more.escalated
     return report
 
 

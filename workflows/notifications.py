@@ -73,6 +73,11 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+def register_messages(messages: dict[str, tuple[str, str, str, str]]) -> None:
+    """Add the messages of another app's events (same shape as ``MESSAGES``)."""
+    MESSAGES.update(messages)
+
+
 def recipients_for_tier(application: FundingApplication, tier: str) -> list[Any]:
     users = get_user_model()._default_manager.filter(is_active=True).exclude(email="")
     if tier == Tier.LEAD:

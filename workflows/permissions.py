@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 LEAD, GROUP, MEETING = Tier.LEAD, Tier.GROUP, Tier.MEETING
 REVIEW_TIERS = (LEAD, GROUP, MEETING)
 CONFLICT_DECLARED = "declare_conflict"
+# A conflict declared on any panel of the request (its review, its completion acceptance) keeps
+# the expert away from it for good.
+CONFLICTS_DECLARED = (CONFLICT_DECLARED, "declare_acceptance_conflict")
 
 
 # --- conflicts of interest and separation of duties -----------------------------------------
@@ -53,15 +56,15 @@ def _past_involvement(
         known = application.__dict__["_involvement"] = {}
         for actor_id, transition, acted_at in (
             application.audit_entries.filter(
-                Q(transition=CONFLICT_DECLARED) | Q(tier__in=REVIEW_TIERS)
+                Q(transition__in=CONFLICTS_DECLARED) | Q(tier__in=REVIEW_TIERS)
             )
             .values_list("actor_id", "transition", "tier")
             .distinct()
         ):
             known.setdefault(actor_id, set()).add((transition, acted_at))
     rows = known.get(getattr(user, "pk", None), ())
-    conflict = any(t == CONFLICT_DECLARED for t, _ in rows)
-    elsewhere = any(t != CONFLICT_DECLARED and other != tier for t, other in rows)
+    conflict = any(t in CONFLICTS_DECLARED for t, _ in rows)
+    elsewhere = any(t not in CONFLICTS_DECLARED and other != tier for t, other in rows)
     return conflict, elsewhere
 
 

@@ -32,6 +32,12 @@ class Status(models.TextChoices):
     DEFERRED = "deferred", _("联席会议暂缓")
     RETURNED = "returned", _("退回修改")
     APPROVED = "approved", _("已批复")
+    IN_EXECUTION = "in_execution", _("执行中")
+    ACCEPTANCE_REVIEW = "acceptance_review", _("验收中")
+    COMPLETED = "completed", _("已通过验收")
+    FAILED = "failed", _("验收未通过")
+    RECOVERY = "recovery", _("追回中")
+    CLOSED = "closed", _("已结项")
     REJECTED = "rejected", _("不予支持")
     WITHDRAWN = "withdrawn", _("已撤回")
 
@@ -129,6 +135,14 @@ STATES = (
     State(Status.DEFERRED, Tier.MEETING, frozenset({"meeting_review"}), "meeting_review"),
     State(Status.RETURNED, None, frozenset({"revision"}), "revision", applicant_edits=True),
     State(Status.APPROVED, final=True),
+    # --- outcomes: reports, completion acceptance and recovery (outcomes app) --------------
+    # No review tier and no flow task: the outcomes app's own records say who acts next.
+    State(Status.IN_EXECUTION),
+    State(Status.ACCEPTANCE_REVIEW),
+    State(Status.COMPLETED),
+    State(Status.FAILED),
+    State(Status.RECOVERY),
+    State(Status.CLOSED, final=True),
     State(Status.REJECTED, final=True),
     State(Status.WITHDRAWN, final=True),
 )
@@ -358,6 +372,149 @@ STEPS = (
         Label("逾期升级", "Escalated after the time limit"),
         (),
         "workflows.deadlines.process_deadlines",
+    ),
+    # --- stages 4 and 5: outcome reports, completion acceptance, recovery (outcomes) ----------
+    Step(
+        "submit_report",
+        Label("提交进展报告", "Progress report submitted"),
+        (Role.APPLICANT,),
+        "outcomes.reports.submit_report",
+    ),
+    Step(
+        "accept_report",
+        Label("牵头部门确认进展报告", "Progress report accepted by the lead department"),
+        (Role.LEAD_OFFICER,),
+        "outcomes.reports.review_report",
+        tier=Tier.LEAD,
+        documents=("report_outcome",),
+    ),
+    Step(
+        "return_report",
+        Label("牵头部门退回进展报告", "Progress report returned by the lead department"),
+        (Role.LEAD_OFFICER,),
+        "outcomes.reports.review_report",
+        tier=Tier.LEAD,
+        documents=("report_outcome",),
+    ),
+    Step(
+        "remind_report",
+        Label("进展报告逾期提醒", "Overdue progress report reminder"),
+        (),
+        "outcomes.deadlines.process_report_deadlines",
+    ),
+    Step(
+        "escalate_report",
+        Label("进展报告逾期升级", "Overdue progress report escalated"),
+        (),
+        "outcomes.deadlines.process_report_deadlines",
+    ),
+    Step(
+        "request_acceptance",
+        Label("申请验收", "Completion acceptance requested"),
+        (Role.APPLICANT,),
+        "outcomes.acceptance.request_acceptance",
+        sources=(Status.IN_EXECUTION,),
+        targets=(Status.ACCEPTANCE_REVIEW,),
+        notices=(Tier.LEAD,),
+    ),
+    Step(
+        "assign_acceptance_experts",
+        Label("组织验收专家组", "Acceptance panel convened"),
+        (Role.LEAD_OFFICER,),
+        "outcomes.acceptance.assign_acceptance_experts",
+        tier=Tier.LEAD,
+    ),
+    Step(
+        "declare_acceptance_no_conflict",
+        Label("验收专家声明无利益冲突", "Acceptance expert declared no conflict of interest"),
+        (Role.GROUP_MEMBER,),
+        "outcomes.acceptance.declare_acceptance_interest",
+        tier=Tier.GROUP,
+    ),
+    Step(
+        "declare_acceptance_conflict",
+        Label(
+            "验收专家声明利益冲突并回避",
+            "Acceptance expert declared a conflict of interest and withdrew",
+        ),
+        (Role.GROUP_MEMBER,),
+        "outcomes.acceptance.declare_acceptance_interest",
+        tier=Tier.GROUP,
+    ),
+    Step(
+        "score_acceptance",
+        Label("验收专家评分", "Acceptance expert scored"),
+        (Role.GROUP_MEMBER,),
+        "outcomes.acceptance.submit_acceptance_scores",
+        tier=Tier.GROUP,
+    ),
+    Step(
+        "record_acceptance",
+        Label("记录验收结论", "Completion acceptance concluded"),
+        (Role.LEAD_OFFICER,),
+        "outcomes.acceptance.record_acceptance_outcome",
+        sources=(Status.ACCEPTANCE_REVIEW,),
+        targets=(Status.COMPLETED, Status.FAILED),
+        tier=Tier.LEAD,
+        documents=("acceptance_outcome",),
+        notices=(APPLICANT,),
+    ),
+    Step(
+        "abandon",
+        Label("项目终止", "Project abandoned"),
+        (Role.LEAD_OFFICER,),
+        "outcomes.recovery.abandon_project",
+        sources=(Status.IN_EXECUTION,),
+        targets=(Status.RECOVERY,),
+        tier=Tier.LEAD,
+        notices=(APPLICANT, Tier.MEETING),
+    ),
+    Step(
+        "order_recovery",
+        Label("联席会议决定追回", "Recovery ordered by the joint meeting"),
+        (Role.MEETING_SECRETARY,),
+        "outcomes.recovery.set_recovery_amount",
+        sources=(Status.FAILED,),
+        targets=(Status.RECOVERY,),
+        tier=Tier.MEETING,
+        documents=("recovery_order",),
+        notices=(APPLICANT,),
+    ),
+    Step(
+        "set_recovery_amount",
+        Label("联席会议确定追回金额", "Recovery amount set by the joint meeting"),
+        (Role.MEETING_SECRETARY,),
+        "outcomes.recovery.set_recovery_amount",
+        tier=Tier.MEETING,
+        documents=("recovery_order",),
+    ),
+    Step(
+        "record_repayment",
+        Label("登记追回款", "Repayment recorded"),
+        (Role.LEAD_OFFICER,),
+        "outcomes.recovery.record_repayment",
+        tier=Tier.LEAD,
+    ),
+    Step(
+        "close_recovery",
+        Label("追回完毕结项", "Closed after full recovery"),
+        (Role.LEAD_OFFICER,),
+        "outcomes.recovery.close_recovery",
+        sources=(Status.RECOVERY,),
+        targets=(Status.CLOSED,),
+        tier=Tier.LEAD,
+        documents=("recovery_closed",),
+        notices=(APPLICANT,),
+    ),
+    Step(
+        "close_project",
+        Label("验收通过后结项", "Closed after completion acceptance"),
+        (Role.LEAD_OFFICER,),
+        "outcomes.recovery.close_project",
+        sources=(Status.COMPLETED,),
+        targets=(Status.CLOSED,),
+        tier=Tier.LEAD,
+        notices=(APPLICANT,),
     ),
 )
 

@@ -318,6 +318,61 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
     def withdraw(self, *, at: datetime.datetime) -> None:
         self.decided_at = at
 
+    # --- after the agreement: completion acceptance and recovery (the outcomes app) -----------
+    @transition(
+        field=status,
+        source=[Status.IN_EXECUTION],
+        target=Status.ACCEPTANCE_REVIEW,
+        permission=_permission("is_applicant_of"),
+    )
+    def request_acceptance(self) -> None:
+        """The applicant asks for the completion acceptance (验收)."""
+
+    @transition(
+        field=status,
+        source=[Status.ACCEPTANCE_REVIEW],
+        target=RETURN_VALUE(Status.COMPLETED, Status.FAILED),
+        permission=_permission("is_lead_officer_for"),
+    )
+    def record_acceptance(self, *, passed: bool) -> str:
+        return Status.COMPLETED if passed else Status.FAILED
+
+    @transition(
+        field=status,
+        source=[Status.IN_EXECUTION],
+        target=Status.RECOVERY,
+        permission=_permission("is_lead_officer_for"),
+    )
+    def abandon(self, *, reason: str) -> None:
+        _require_reason(reason)
+
+    @transition(
+        field=status,
+        source=[Status.FAILED],
+        target=Status.RECOVERY,
+        permission=_permission("is_meeting_secretary"),
+    )
+    def order_recovery(self) -> None:
+        """The joint meeting orders the matching funds back (追回)."""
+
+    @transition(
+        field=status,
+        source=[Status.RECOVERY],
+        target=Status.CLOSED,
+        permission=_permission("is_lead_officer_for"),
+    )
+    def close_recovery(self) -> None:
+        """Everything ordered back has been repaid."""
+
+    @transition(
+        field=status,
+        source=[Status.COMPLETED],
+        target=Status.CLOSED,
+        permission=_permission("is_lead_officer_for"),
+    )
+    def close_project(self) -> None:
+        """The project passed its acceptance and is closed (结项)."""
+
 
 def _months_between(start: datetime.date, end: datetime.date) -> int:
     return (end.year - start.year) * 12 + (end.month - start.month)
