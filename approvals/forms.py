@@ -3,6 +3,7 @@ the rules themselves (who may, how much, in which state) stay in the services.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -14,7 +15,8 @@ from workflows.models import FundingCall
 from workflows.money import money_form_field
 
 from .meetings import Resolution
-from .models import AgendaItem, CheckItem, RubricCriterion
+from .models import AgendaItem, CheckItem
+from .rubric import Criterion
 
 YES_NO = (("yes", _("通过")), ("no", _("未通过")))
 
@@ -144,7 +146,7 @@ class DeclarationForm(forms.Form):
 class ScoreForm(forms.Form):
     """One row per criterion of the call's rubric: a score from 0 to 100 and a comment."""
 
-    def __init__(self, *args: Any, rubric: list[RubricCriterion], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, rubric: Sequence[Criterion], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rubric = rubric
         for criterion in rubric:
@@ -159,7 +161,7 @@ class ScoreForm(forms.Form):
             )
 
     @property
-    def rows(self) -> list[tuple[RubricCriterion, forms.BoundField, forms.BoundField]]:
+    def rows(self) -> list[tuple[Criterion, forms.BoundField, forms.BoundField]]:
         return [(c, self[f"score_{c.code}"], self[f"comment_{c.code}"]) for c in self.rubric]
 
     def scores(self) -> dict[str, tuple[int, str]]:

@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -35,7 +35,7 @@ from workflows.transitions import (
 from .assessment import check_recommendation
 from .models import CriterionScore, ExpertAssignment, GroupRecommendation
 from .policy_store import mark_policy_used
-from .rubric import TWO_PLACES, rubric_for
+from .rubric import TWO_PLACES, Criterion, rubric_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -207,12 +207,6 @@ def submit_scores(
             details={"weighted": str(_weighted(rows))},
         )
     return assignment
-
-
-class Criterion(Protocol):
-    code: str
-    name: str
-    weight: int
 
 
 _C = TypeVar("_C", bound=Criterion)

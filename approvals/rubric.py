@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -26,6 +26,17 @@ DEFAULT_RUBRIC = (
     ("highlights", "有亮点、有显示度", "Highlights and visibility", 20),
 )
 TWO_PLACES = Decimal("0.01")
+
+
+class Criterion(Protocol):
+    """What scoring needs of a criterion: the review group's rubric, or another panel's."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> Any: ...
+    @property
+    def weight(self) -> int: ...
 
 
 # --- rubric ---------------------------------------------------------------------------------

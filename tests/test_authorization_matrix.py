@@ -338,6 +338,36 @@ MATRIX: dict[str, Row] = {
         AUDITORS,
         AUDITORS,
     ),
+    # After the approval (the outcomes app), asked of a request still at the review group: its
+    # readers see the pages; only the one who may take a step reaches it, and the status
+    # refuses it.
+    "outcomes:reports": Row(_app, request_page(OK), request_page(METHOD)),
+    "outcomes:report": Row(
+        lambda w: {"pk": w.application.pk, "index": 1},
+        request_page(OK),
+        request_page(DENIED, applicant=REFUSED),
+        lambda w: {
+            "form": "submit",
+            "sales_revenue": "1000000.00",
+            "of_which_industrial": "0",
+            "patents_filed": "1",
+            "patents_granted": "0",
+            "jobs": "2",
+            "district": "haidian",
+        },
+    ),
+    "outcomes:acceptance": Row(
+        _app,
+        request_page(OK),
+        request_page(DENIED, applicant=REFUSED),
+        lambda w: {"form": "request", "summary": "任务完成"},
+    ),
+    "outcomes:recovery": Row(
+        _app,
+        request_page(OK),
+        request_page(DENIED, officer=REFUSED),
+        lambda w: {"form": "abandon", "reason": "企业终止"},
+    ),
     "application-detail-by-process": Row(
         lambda w: {"process_pk": w.application.review_process_id},
         request_page(OK, expert_undeclared=OK),
