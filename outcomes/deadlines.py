@@ -24,7 +24,9 @@ from .targets import PeriodTarget, targets_for
 
 def report_due_on(target: PeriodTarget) -> datetime.date:
     """A report is due ``OUTCOME_REPORT_DUE_DAYS`` days after its period ends."""
-    return target.end + datetime.timedelta(days=int(getattr(settings, "OUTCOME_REPORT_DUE_DAYS", 30)))
+    return target.end + datetime.timedelta(
+        days=int(getattr(settings, "OUTCOME_REPORT_DUE_DAYS", 30))
+    )
 
 
 def overdue_periods(application: FundingApplication, today: datetime.date) -> list[PeriodTarget]:
@@ -35,9 +37,7 @@ def overdue_periods(application: FundingApplication, today: datetime.date) -> li
             state__in=(OutcomeReport.State.SUBMITTED, OutcomeReport.State.ACCEPTED),
         ).values_list("period_index", flat=True)
     )
-    return [
-        t for t in targets_for(application) if t.index not in done and report_due_on(t) < today
-    ]
+    return [t for t in targets_for(application) if t.index not in done and report_due_on(t) < today]
 
 
 def process_report_deadlines(now: datetime.datetime | None = None) -> DeadlineReport:

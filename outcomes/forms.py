@@ -3,6 +3,7 @@ service; the rules (who may, how much, in which state) stay in the services."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -20,10 +21,8 @@ COUNT_HELP = _("本报告期内的数量（不是累计数）。")
 class ReportForm(forms.Form):
     """The applicant's report of one period: typed measures, each with what it means."""
 
-    sales_revenue = money_form_field(_("新增销售收入（元）"), min_value=0)
-    of_which_industrial = money_form_field(
-        _("其中产业化项目收入（元）"), min_value=0
-    )
+    sales_revenue = money_form_field(_("新增销售收入（元）"), min_value=Decimal("0"))
+    of_which_industrial = money_form_field(_("其中产业化项目收入（元）"), min_value=Decimal("0"))
     patents_filed = forms.IntegerField(
         label=_("专利申请数"), min_value=0, max_value=10_000_000, help_text=COUNT_HELP
     )
@@ -38,9 +37,7 @@ class ReportForm(forms.Form):
         choices=District.choices,
         help_text=_("成果转化落地的区；在京外落地请选择“京外”。"),
     )
-    industrialised_in_beijing = forms.BooleanField(
-        label=_("在京实现产业化"), required=False
-    )
+    industrialised_in_beijing = forms.BooleanField(label=_("在京实现产业化"), required=False)
     narrative = forms.CharField(
         label=_("进展情况"),
         required=False,

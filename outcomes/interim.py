@@ -32,8 +32,6 @@ def start_execution_without_agreement(*, application_id: int, actor: Actor) -> F
         )
         if not rows.update(status=Status.IN_EXECUTION):
             raise TransitionConflict()
-        application = FundingApplication.objects.get(pk=application_id)
-        record_transition(
-            application, actor=actor, name="start_execution", source=Status.APPROVED
-        )
+        application: FundingApplication = FundingApplication.objects.get(pk=application_id)
+        record_transition(application, actor=actor, name="start_execution", source=Status.APPROVED)
     return application

@@ -96,7 +96,9 @@ def tell_applicant(kind: str, application: FundingApplication, reason: str = "")
 
 
 def tell_meeting(kind: str, application: FundingApplication, reason: str = "") -> None:
-    notify_after_commit(kind, application.pk, _ids(recipients_for_tier(application, Tier.MEETING)), reason)
+    notify_after_commit(
+        kind, application.pk, _ids(recipients_for_tier(application, Tier.MEETING)), reason
+    )
 
 
 def tell_experts(kind: str, application: FundingApplication, expert_ids: list[int]) -> None:

@@ -151,9 +151,7 @@ def submit_report(
         report.submitted_by = actor
         report.submitted_at = timezone.now()
         report.save()
-        record_step(
-            application, actor=actor, name="submit_report", details=report_record(report)
-        )
+        record_step(application, actor=actor, name="submit_report", details=report_record(report))
         tell_lead_department(
             "report_submitted", application, _("第 %(n)d 期。") % {"n": report.period_index}
         )

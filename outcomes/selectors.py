@@ -61,9 +61,7 @@ def period_lines(application: FundingApplication) -> list[PeriodLine]:
         report = reports.get(target.index)
         due = report_due_on(target)
         line = PeriodLine(target, report, due, target.end < today, False)
-        lines.append(
-            PeriodLine(target, report, due, line.open, line.to_submit and due < today)
-        )
+        lines.append(PeriodLine(target, report, due, line.open, line.to_submit and due < today))
     return lines
 
 
@@ -145,9 +143,7 @@ def acceptance_candidates(application: FundingApplication, officer: Actor) -> li
 
 def recovery_of(application: FundingApplication) -> RecoveryOrder | None:
     return (
-        RecoveryOrder.objects.filter(application=application)
-        .prefetch_related("repayments")
-        .first()
+        RecoveryOrder.objects.filter(application=application).prefetch_related("repayments").first()
     )
 
 

@@ -75,7 +75,9 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     raise ValueError(day)  # pragma: no cover - every month has 28 days
 
 
-def periods(start: datetime.date, end: datetime.date, months: int) -> list[tuple[datetime.date, datetime.date]]:
+def periods(
+    start: datetime.date, end: datetime.date, months: int
+) -> list[tuple[datetime.date, datetime.date]]:
     """The periods of ``months`` months from ``start``; the last one ends on ``end``."""
     found = []
     begin = start

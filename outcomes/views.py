@@ -35,9 +35,9 @@ from .forms import (
     AcceptanceOutcomeForm,
     AcceptanceRequestForm,
     RecoveryAmountForm,
+    RepaymentForm,
     ReportForm,
     ReportReviewForm,
-    RepaymentForm,
 )
 from .measures import measure_lines
 from .models import AcceptanceReview, OutcomeReport
@@ -188,9 +188,7 @@ def acceptance_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         raise Http404
     forms_shown: dict[str, forms.Form] = {}
     if request.method == "POST":
-        name = _form_name(
-            request, ("request", "experts", "declare", "scores", "outcome", "close")
-        )
+        name = _form_name(request, ("request", "experts", "declare", "scores", "outcome", "close"))
         if _post_acceptance(request, pk, name, forms_shown, application):
             if name == "declare" and forms_shown["declare"].cleaned_data["conflict"]:
                 return redirect("home")  # withdrawn: nothing of the request is theirs to see

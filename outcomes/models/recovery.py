@@ -63,9 +63,7 @@ class Repayment(models.Model):
         ordering = ["order", "paid_on", "id"]
         verbose_name = _("追回还款")
         verbose_name_plural = _("追回还款")
-        constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_positive")
-        ]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_positive")]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.amount}"

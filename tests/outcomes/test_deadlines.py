@@ -21,7 +21,9 @@ def overdue():
     return executing(days_ago=390)
 
 
-def test_an_overdue_report_is_reminded_to_the_applicant_once(overdue, django_capture_on_commit_callbacks):
+def test_an_overdue_report_is_reminded_to_the_applicant_once(
+    overdue, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         first = process_deadlines()
         second = process_deadlines()

@@ -68,7 +68,9 @@ def test_each_measure_below_the_periods_target_is_flagged(application):
     assert report.shortfalls == ["sales_revenue", "jobs"]
 
 
-def test_a_shortfall_is_notified_to_the_lead_department(application, django_capture_on_commit_callbacks):
+def test_a_shortfall_is_notified_to_the_lead_department(
+    application, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         submit(application, jobs=0)
 
@@ -178,7 +180,9 @@ def test_an_officer_of_another_department_cannot_review_the_report(application):
         )
 
 
-def test_an_accepted_report_issues_its_numbered_notice(application, django_capture_on_commit_callbacks):
+def test_an_accepted_report_issues_its_numbered_notice(
+    application, django_capture_on_commit_callbacks
+):
     submit(application)
     with django_capture_on_commit_callbacks(execute=True):
         review(application, "accept")
