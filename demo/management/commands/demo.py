@@ -21,6 +21,7 @@ from django.utils import timezone
 from approvals import group_review, lead_review, meetings, rubric
 from approvals.assessment import assess
 from approvals.models import CheckItem
+from demo import outcomes_demo
 from demo.data import DEMO_CALL_BUDGET, ensure_call, ensure_demo_data
 from documents.models import Document, DocumentStatus
 from workflows import assignments, drafts, submission
@@ -151,21 +152,36 @@ class Command(ProjectCommand):
             plans[application.pk] = scenario
             for step in SCENARIOS[scenario][0]:
                 self._step(application.pk, step, i)
+        # Two requests whose implementation began a while ago, for the stages after the approval.
+        executed = []
+        for n in range(2):
+            application = self._create(n, started_days_ago=outcomes_demo.STARTED_DAYS_AGO)
+            plans[application.pk] = "approved"
+            executed.append(application.pk)
+            for step in ("accept", "score", "recommend"):
+                self._step(application.pk, step, n)
         meetings_held = self._meetings(plans)
+        outcomes = self._outcomes(executed)
         escalation = self._escalation()
         settings_override.disable()
         self._write_documents(out_dir, started)
         self._summary(started, Counter(plans.values()), meetings_held, escalation)
+        self.stdout.write(
+            f"After the approval: {outcomes.reports} progress reports "
+            f"({outcomes.shortfalls} short of target), acceptance {outcomes.passed} passed and "
+            f"{outcomes.failed} failed, ¥{outcomes.recovered:,.2f} recovered"
+        )
         self.stdout.write(f"Notifications sent: {len(mail.outbox)} e-mails")
 
     # --- one request --------------------------------------------------------------------------
-    def _create(self, i: int) -> FundingApplication:
+    def _create(self, i: int, *, started_days_ago: int = 0) -> FundingApplication:
         organisations = list(Organisation.objects.order_by("kind", "name"))
         projects = list(SpecialProject.objects.select_related("lead_department").order_by("code"))
         organisation = organisations[i % len(organisations)]
         project = projects[(i * 7) % len(projects)]
         applicant = self.users[f"applicant_{organisation.kind}"]
         serial = FundingApplication.objects.count() + 1
+        start = timezone.localdate() - datetime.timedelta(days=started_days_ago)
         application = drafts.create_application(
             actor=applicant,
             data={
@@ -180,8 +196,11 @@ class Command(ProjectCommand):
                 "funding_form": ("grant", "equity", "mixed")[i % 3],
                 "landing_district": DISTRICTS[i % len(DISTRICTS)],
                 "industrialised_in_beijing": i % 6 != 5,
-                "period_start": timezone.localdate(),
-                "period_end": timezone.localdate() + datetime.timedelta(days=365 * (2 + i % 3)),
+                "period_start": start,
+                "period_end": start
+                + datetime.timedelta(
+                    days=outcomes_demo.RUNS_DAYS if started_days_ago else 365 * (2 + i % 3)
+                ),
                 "expected_sales_revenue": Decimal(50_000_000 + 10_000_000 * (i % 7)),
                 "expected_patents": 3 + i % 10,
                 "expected_jobs": 20 + 5 * (i % 8),
@@ -348,6 +367,29 @@ class Command(ProjectCommand):
                         actor=self.users[f"applicant_{application.organisation.kind}"],
                     )
         return held
+
+    def _outcomes(self, application_ids: list[int]) -> outcomes_demo.OutcomesRun:
+        """The approved ones of ``application_ids`` through execution: reports, acceptance,
+        recovery (demo/outcomes_demo.py)."""
+        approved = list(
+            FundingApplication.objects.filter(pk__in=application_ids, status=Status.APPROVED)
+            .select_related("organisation", "special_project__lead_department")
+            .order_by("pk")
+        )
+        applicants = {a.pk: self.users[f"applicant_{a.organisation.kind}"] for a in approved}
+        officers = {
+            a.pk: self.users[f"officer_{a.special_project.lead_department.code}"]
+            for a in approved
+        }
+        pks = [a.pk for a in approved]
+        outcomes_demo.enter_execution(pks, officers)
+        return outcomes_demo.run(
+            pks,
+            applicants=applicants,
+            officers=officers,
+            experts=[self.users[f"expert{n}"] for n in (1, 2, 5)],
+            secretary=self.users["secretary"],
+        )
 
     def _escalation(self) -> DeadlineReport:
         """An overdue request at tier 1: its task is dated back past the limit and the
