@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from workflows import access, selectors
+from workflows import access, pages, selectors
 from workflows.actors import Actor, AuthenticatedRequest
 from workflows.errors import InvalidInput, TransitionConflict
 from workflows.models import FundingApplication
@@ -294,5 +294,6 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
         {
             "summary": selectors.queue_summary(request.user),
             "profile": access.profile_of(request.user),
+            "more": pages.queue_fragments(request),
         },
     )

@@ -11,10 +11,10 @@ class OutcomesConfig(AppConfig):
 
         from .deadlines import process_report_deadlines
         from .notices import MESSAGES
-        from .panels import outcome_fragments
+        from .panels import outcome_fragments, outcome_queue
         from .selectors import acceptance_panel_applications
 
         access.register_expert_panel(acceptance_panel_applications)
         deadlines.register(process_report_deadlines)
         notifications.register_messages(MESSAGES)
-        pages.register(fragments=outcome_fragments)
+        pages.register(fragments=outcome_fragments, queue=outcome_queue)

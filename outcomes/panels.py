@@ -54,3 +54,9 @@ def outcome_fragments(
     return {
         "summary": render_to_string("outcomes/_summary.html", context, request=request),
     }
+
+
+def outcome_queue(request: HttpRequest) -> SafeString:
+    """The outcome stages' part of the reviewers' queue."""
+    items = selectors.work_for(cast("Actor", request.user))
+    return render_to_string("outcomes/_queue.html", {"items": items}, request=request)

@@ -10,10 +10,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from workflows.models import FundingApplication
+from workflows import access
+from workflows.models import FundingApplication, Status
 from workflows.review_path import Role
 
 from .deadlines import report_due_on
@@ -200,3 +201,61 @@ def outcome_rows(applications: QuerySet[FundingApplication]) -> list[OutcomeRow]
         )
         for r in reports
     ]
+
+
+# --- the queue: what the outcome stages wait for from this user --------------------------------
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One thing waiting for the user: what (``task``), on which request, on which page."""
+
+    task: str
+    application: FundingApplication
+    page: str  # the URL name of the page it is done on
+    shows_application: bool = True
+
+
+def work_for(user: Actor) -> list[WorkItem]:
+    """What the outcome stages wait for from the user, among the requests the access policy
+    lets them see (an expert's acceptance panels before declaring: organisation only). A few
+    queries, however many requests."""
+    from django.utils.translation import gettext as _
+
+    role = access.role_of(user)
+    visible = access.applications_for(user).select_related("organisation")
+    items: list[WorkItem] = []
+    if role == Role.LEAD_OFFICER:
+        waiting = visible.filter(outcome_reports__state=OutcomeReport.State.SUBMITTED).distinct()
+        items += [WorkItem(_("确认进展报告"), a, "outcomes:reports") for a in waiting]
+        for application in visible.filter(status=Status.ACCEPTANCE_REVIEW):
+            items.append(WorkItem(_("组织验收或作出验收结论"), application, "outcomes:acceptance"))
+        for application in visible.filter(status=Status.COMPLETED):
+            items.append(WorkItem(_("验收通过，待结项"), application, "outcomes:acceptance"))
+        for application in visible.filter(
+            status=Status.RECOVERY, recovery_order__amount__isnull=False
+        ):
+            items.append(WorkItem(_("登记追回款或结项"), application, "outcomes:recovery"))
+    elif role == Role.MEETING_SECRETARY:
+        for application in visible.filter(
+            Q(status=Status.FAILED)
+            | Q(status=Status.RECOVERY, recovery_order__amount__isnull=True)
+        ):
+            items.append(WorkItem(_("确定追回金额"), application, "outcomes:recovery"))
+    elif role == Role.GROUP_MEMBER:
+        reviews = AcceptanceReview.objects.filter(
+            expert_id=user.pk,
+            state__in=(AcceptanceReview.State.ASSIGNED, AcceptanceReview.State.DECLARED),
+            acceptance__application__status=Status.ACCEPTANCE_REVIEW,
+        ).select_related("acceptance__application__organisation")
+        for review in reviews:
+            declared = review.state == AcceptanceReview.State.DECLARED
+            items.append(
+                WorkItem(
+                    _("验收评分") if declared else _("验收：请先声明利益冲突"),
+                    review.acceptance.application,
+                    "outcomes:acceptance",
+                    shows_application=declared,
+                )
+            )
+    return items

@@ -226,6 +226,18 @@ EXPERT_EVENTS = (
 )
 
 
+# People-side entries the applicant sees on its timeline besides the decisions: its own progress
+# reports and what the lead department and the joint meeting did with them and the recovery.
+APPLICANT_EVENTS = (
+    "submit_report",
+    "accept_report",
+    "return_report",
+    "remind_report",
+    "set_recovery_amount",
+    "record_repayment",
+)
+
+
 @dataclass(frozen=True)
 class HistoryLine:
     """One audit entry as this user may see it: who is shown by name or by tier only."""
@@ -246,7 +258,7 @@ def history_for(user: Viewer | None, application: FundingApplication) -> list[Hi
     lines = []
     for entry in entries:
         if role == Role.APPLICANT:
-            if not entry.moved:
+            if not entry.moved and entry.transition not in APPLICANT_EVENTS:
                 continue
             shown = entry.actor_name if entry.actor_role == Role.APPLICANT else entry.tier_label
             lines.append(HistoryLine(entry, shown, entry.reason))

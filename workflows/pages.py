@@ -20,20 +20,37 @@ if TYPE_CHECKING:
     from .models import FundingApplication
 
 Gate = Callable[["HttpRequest", "FundingApplication"], "HttpResponse | None"]
+# (request) -> rendered HTML of the work another app has for this user (after the review).
+QueueFragment = Callable[["HttpRequest"], "SafeString"]
 # (request, application, page name) -> {slot: rendered HTML}
 Fragments = Callable[["HttpRequest", "FundingApplication", str], "dict[str, SafeString]"]
 
 _gates: list[Gate] = []
 _fragments: list[Fragments] = []
+_queues: list[QueueFragment] = []
 
 
-def register(*, gate: Gate | None = None, fragments: Fragments | None = None) -> None:
-    """Add a gate (a response that replaces the page, or None) or fragments. Registering twice
-    is harmless."""
+def register(
+    *,
+    gate: Gate | None = None,
+    fragments: Fragments | None = None,
+    queue: QueueFragment | None = None,
+) -> None:
+    """Add a gate (a response that replaces the page, or None), fragments, or a part of the
+    reviewers' queue. Registering twice is harmless."""
     if gate is not None and gate not in _gates:
         _gates.append(gate)
     if fragments is not None and fragments not in _fragments:
         _fragments.append(fragments)
+    if queue is not None and queue not in _queues:
+        _queues.append(queue)
+
+
+def queue_fragments(request: HttpRequest) -> SafeString:
+    """Every registered app's part of the queue page for this user."""
+    from django.utils.safestring import mark_safe
+
+    return mark_safe("".join(hook(request) for hook in _queues))  # noqa: S308 - rendered HTML
 
 
 def gate(request: HttpRequest, application: FundingApplication) -> HttpResponse | None:

@@ -223,3 +223,61 @@ def test_a_recovery_above_the_approved_amount_is_refused_on_the_page(client):
     assert response.status_code == 200
     assert "不超过批复配套金额" in response.content.decode()
     assert FundingApplication.objects.get(pk=application.pk).status == "failed"
+
+
+def test_the_lead_departments_queue_lists_a_report_to_review(client, application):
+    reports.submit_report(
+        application_id=application.pk,
+        actor=application.people.applicant,
+        period_index=1,
+        figures=figures(),
+    )
+
+    page = _as(client, application.people.lead_officer).get(reverse("approvals:queue"))
+
+    assert "确认进展报告" in page.content.decode()
+
+
+def test_an_experts_queue_names_no_title_before_the_declaration(client):
+    application = near_the_end()
+    request(application)
+    expert = panel(application)[0]
+
+    text = _as(client, expert).get(reverse("approvals:queue")).content.decode()
+
+    assert "验收：请先声明利益冲突" in text
+    assert application.title not in text
+
+
+def test_the_secretariats_queue_lists_a_failed_project_awaiting_its_amount(client):
+    application = near_the_end()
+    request(application)
+    for expert in panel(application):
+        score(application, expert)
+    conclude(application, "fail", reason="未达目标")
+
+    text = _as(client, application.people.secretary).get(reverse("approvals:queue")).content
+    assert "确定追回金额" in text.decode()
+
+
+def test_the_applicants_timeline_shows_its_reports_beside_the_decisions(client, application):
+    reports.submit_report(
+        application_id=application.pk,
+        actor=application.people.applicant,
+        period_index=1,
+        figures=figures(),
+    )
+    reports.review_report(
+        application_id=application.pk,
+        actor=application.people.lead_officer,
+        period_index=1,
+        decision="accept",
+    )
+
+    text = _as(client, application.people.applicant).get(
+        reverse("application-detail", args=[application.pk])
+    ).content.decode()
+
+    assert "提交进展报告" in text
+    assert "牵头部门确认进展报告" in text
+    assert application.people.lead_officer.first_name not in text
