@@ -20,6 +20,7 @@ from django.utils import timezone
 from outcomes import acceptance, recovery, reports
 from outcomes.acceptance import ACCEPTANCE_RUBRIC
 from outcomes.interim import start_execution_without_agreement
+from outcomes.models import OutcomeReport
 from outcomes.reports import ReportFigures
 from workflows.models import FundingApplication
 
@@ -59,16 +60,16 @@ def run(
     result = OutcomesRun()
     for n, pk in enumerate(application_ids):
         applicant, officer = applicants[pk], officers[pk]
-        submitted = [
-            _report(pk, applicant, index, short=(index == 2)) for index in (1, 2)
-        ]
+        submitted = [_report(pk, applicant, index, short=(index == 2)) for index in (1, 2)]
         for report in submitted:
             reports.review_report(
                 application_id=pk,
                 actor=officer,
                 period_index=report.period_index,
                 decision="accept",
-                reason="" if not report.shortfalls else "新增销售收入未达任务书目标，请加快产业化进度。",
+                reason=""
+                if not report.shortfalls
+                else "新增销售收入未达任务书目标，请加快产业化进度。",
             )
         passes = n % 2 == 0
         _acceptance(pk, applicant, officer, experts, passes=passes)
@@ -87,7 +88,7 @@ def run(
     return result
 
 
-def _report(pk: int, applicant: User, index: int, *, short: bool) -> reports.OutcomeReport:
+def _report(pk: int, applicant: User, index: int, *, short: bool) -> OutcomeReport:
     application = FundingApplication.objects.get(pk=pk)
     share = (application.expected_sales_revenue / 2).quantize(Decimal("1"))
     revenue = share * (Decimal("0.4") if short else Decimal("1.2"))

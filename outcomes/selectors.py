@@ -238,8 +238,7 @@ def work_for(user: Actor) -> list[WorkItem]:
             items.append(WorkItem(_("登记追回款或结项"), application, "outcomes:recovery"))
     elif role == Role.MEETING_SECRETARY:
         for application in visible.filter(
-            Q(status=Status.FAILED)
-            | Q(status=Status.RECOVERY, recovery_order__amount__isnull=True)
+            Q(status=Status.FAILED) | Q(status=Status.RECOVERY, recovery_order__amount__isnull=True)
         ):
             items.append(WorkItem(_("确定追回金额"), application, "outcomes:recovery"))
     elif role == Role.GROUP_MEMBER:

@@ -88,9 +88,7 @@ def test_a_report_for_a_running_period_is_refused_on_the_form(client, applicatio
     assert "该报告期尚未结束" in response.content.decode()
 
 
-def test_the_lead_department_sees_targets_against_actuals_with_the_shortfalls(
-    client, application
-):
+def test_the_lead_department_sees_targets_against_actuals_with_the_shortfalls(client, application):
     reports.submit_report(
         application_id=application.pk,
         actor=application.people.applicant,
@@ -274,9 +272,11 @@ def test_the_applicants_timeline_shows_its_reports_beside_the_decisions(client, 
         decision="accept",
     )
 
-    text = _as(client, application.people.applicant).get(
-        reverse("application-detail", args=[application.pk])
-    ).content.decode()
+    text = (
+        _as(client, application.people.applicant)
+        .get(reverse("application-detail", args=[application.pk]))
+        .content.decode()
+    )
 
     assert "提交进展报告" in text
     assert "牵头部门确认进展报告" in text

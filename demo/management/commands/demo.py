@@ -378,8 +378,7 @@ class Command(ProjectCommand):
         )
         applicants = {a.pk: self.users[f"applicant_{a.organisation.kind}"] for a in approved}
         officers = {
-            a.pk: self.users[f"officer_{a.special_project.lead_department.code}"]
-            for a in approved
+            a.pk: self.users[f"officer_{a.special_project.lead_department.code}"] for a in approved
         }
         pks = [a.pk for a in approved]
         outcomes_demo.enter_execution(pks, officers)
