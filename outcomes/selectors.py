@@ -61,8 +61,11 @@ def period_lines(application: FundingApplication) -> list[PeriodLine]:
     for target in targets_for(application):
         report = reports.get(target.index)
         due = report_due_on(target)
-        line = PeriodLine(target, report, due, target.end < today, False)
-        lines.append(PeriodLine(target, report, due, line.open, line.to_submit and due < today))
+        missing = report is None or report.state in (
+            OutcomeReport.State.DRAFT,
+            OutcomeReport.State.RETURNED,
+        )
+        lines.append(PeriodLine(target, report, due, target.end < today, missing and due < today))
     return lines
 
 

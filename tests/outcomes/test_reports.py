@@ -190,3 +190,23 @@ def test_an_accepted_report_issues_its_numbered_notice(
     document = application.documents.get(kind="report_outcome")
     assert document.number.startswith("京科配报〔")
     assert document.status == "ready"
+
+
+def test_the_statistics_rows_hold_every_accepted_report_in_one_query(
+    application, django_assert_num_queries
+):
+    from outcomes.selectors import outcome_rows
+    from workflows.models import FundingApplication
+
+    for index in (1, 2):
+        submit(application, index=index)
+        review(application, "accept", index=index)
+
+    with django_assert_num_queries(1):
+        rows = outcome_rows(FundingApplication.objects.filter(pk=application.pk))
+
+    assert [(r.period_index, r.district, r.industrialised_in_beijing) for r in rows] == [
+        (1, "huairou", True),
+        (2, "huairou", True),
+    ]
+    assert rows[0].sales_revenue == Decimal("3000000.00")
