@@ -174,3 +174,12 @@ def test_a_completed_project_is_closed_by_the_lead_department(scored):  # noqa: 
     recovery.close_project(application_id=scored.pk, actor=scored.people.lead_officer)
 
     assert status(scored) == "closed"
+
+
+def test_the_applicant_cannot_abandon_the_project_itself():
+    application = executing()
+
+    with pytest.raises(NotAllowed):
+        recovery.abandon_project(
+            application_id=application.pk, actor=application.people.applicant, reason="不做了"
+        )
