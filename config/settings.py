@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "workflows",
     "approvals",
     "documents",
+    "awards",
     "demo",
     "accounts",
 ]
@@ -318,6 +319,15 @@ DOCUMENT_NUMBER_PATTERNS.update(
     {
         "review_opinion": "京科配审〔{year}〕{serial}号",
         "meeting_minutes": "京科配纪〔{year}〕{serial}号",
+        # After the approval (awards): the public notice, the 批复, the agreement, payments.
+        "notice_opening": "京科配公〔{year}〕{serial}号",
+        "notice_closing": "京科配公结〔{year}〕{serial}号",
+        "objection_receipt": "京科配异收〔{year}〕{serial}号",
+        "objection_resolution": "京科配异复〔{year}〕{serial}号",
+        "final_approval": "京科配正〔{year}〕{serial}号",
+        "agreement": "京科配协〔{year}〕{serial}号",
+        "amendment": "京科配变〔{year}〕{serial}号",
+        "payment_notice": "京科配拨〔{year}〕{serial}号",
     }
 )
 PROGRAMME_ISSUER_EN = os.environ.get(
@@ -344,6 +354,8 @@ DOCUMENT_SEAL_IMAGE = os.environ.get("DOCUMENT_SEAL_IMAGE", "")
 DOCUMENT_RENDER_MAX_ATTEMPTS = env_int("DOCUMENT_RENDER_MAX_ATTEMPTS", "5")
 # Requests per client address and minute to the public verification page.
 DOCUMENT_VERIFY_RATE_LIMIT = env_int("DOCUMENT_VERIFY_RATE_LIMIT", "30")
+# Objections to a public notice one client may lodge per minute.
+OBJECTION_RATE_LIMIT = env_int("OBJECTION_RATE_LIMIT", "5")
 
 # --- Audit trail: signed checkpoints outside the database -------------------------------------
 # An Ed25519 private key (PEM, PKCS#8) that signs the Merkle tree head of the audit log

@@ -14,6 +14,14 @@ class DocumentKind(models.TextChoices):
     REVIEW_OPINION = "review_opinion", _("审核意见书")
     MEETING_MINUTES = "meeting_minutes", _("联席会议纪要")
     APPROVAL = "approval", _("配套资金批复")
+    NOTICE_OPENING = "notice_opening", _("配套资金项目公示")
+    OBJECTION_RECEIPT = "objection_receipt", _("公示异议受理回执")
+    OBJECTION_RESOLUTION = "objection_resolution", _("公示异议核查意见")
+    NOTICE_CLOSING = "notice_closing", _("公示结果通知")
+    FINAL_APPROVAL = "final_approval", _("配套资金正式批复")
+    AGREEMENT = "agreement", _("配套资金任务书（协议）")
+    AMENDMENT = "amendment", _("任务书（协议）变更批复")
+    PAYMENT_NOTICE = "payment_notice", _("配套资金拨付通知")
 
 
 class DocumentStatus(models.TextChoices):
