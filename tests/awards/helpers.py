@@ -63,3 +63,43 @@ def _fresh(application):
     fresh = FundingApplication.objects.get(pk=application.pk)
     fresh.people = application.people
     return fresh
+
+
+def pooled(funding_form: str = "grant", amount=None):
+    """An approval drawn on a call's pool under the example policy (its split by department
+    and form recorded), as the joint meeting makes it."""
+    from decimal import Decimal
+
+    from tests.approvals.test_policy_store import active_policy
+    from tests.factories import (
+        FundingCallFactory,
+        SpecialProjectFactory,
+        resolve_at_meeting,
+    )
+
+    special_project = SpecialProjectFactory(code="ZX01")
+    call = FundingCallFactory(total_budget=Decimal("500000000.00"))
+    call.special_projects.add(special_project)
+    application = FundingApplicationFactory(
+        at_meeting_review=True,
+        call=call,
+        special_project=special_project,
+        funding_form=funding_form,
+    )
+    active_policy()
+    resolve_at_meeting(
+        application, application.people, "approve", amount=amount or Decimal("6000000.00")
+    )
+    return _fresh(application)
+
+
+def through_to_execution(application):
+    """An approved request through its notice, the final approval and a signed agreement."""
+    people = application.people
+    notice.open_notice(application_id=application.pk, actor=people.secretary)
+    after_notice(application)
+    notice.finalise(application_id=application.pk, actor=people.secretary)
+    agreements.draft_agreement(application_id=application.pk, actor=people.lead_officer)
+    agreements.confirm_agreement(application_id=application.pk, actor=people.applicant)
+    agreements.sign_agreement(application_id=application.pk, actor=people.lead_officer)
+    return _fresh(application)
