@@ -21,6 +21,7 @@ from django.utils import timezone
 from approvals import group_review, lead_review, meetings, rubric
 from approvals.assessment import assess
 from approvals.models import CheckItem
+from demo.after_approval import run_after_approval
 from demo.data import DEMO_CALL_BUDGET, ensure_call, ensure_demo_data
 from documents.models import Document, DocumentStatus
 from workflows import assignments, drafts, submission
@@ -152,10 +153,18 @@ class Command(ProjectCommand):
             for step in SCENARIOS[scenario][0]:
                 self._step(application.pk, step, i)
         meetings_held = self._meetings(plans)
+        after = run_after_approval(self.users, self.call)
         escalation = self._escalation()
         settings_override.disable()
         self._write_documents(out_dir, started)
         self._summary(started, Counter(plans.values()), meetings_held, escalation)
+        self.stdout.write(
+            f"After the approval: {after.noticed} notice(s), objections "
+            f"{after.objections_dismissed} dismissed / {after.objections_upheld} upheld, "
+            f"{after.final} final, {after.signed} agreement(s) signed, "
+            f"{after.amendments} amendment(s), {after.tranches_released} tranche(s) released, "
+            f"{len(after.equity)} equity holding(s) exited"
+        )
         self.stdout.write(f"Notifications sent: {len(mail.outbox)} e-mails")
 
     # --- one request --------------------------------------------------------------------------
