@@ -375,7 +375,7 @@ def award_context(application: FundingApplication, entry: AuditEntry) -> dict[st
     for key in ("amount", "grant_amount", "equity_amount", "released_total"):
         if details.get(key) not in (None, ""):
             details[key] = _decimal(details[key])
-    for key in ("ends_on", "opened_on", "signed_on"):
+    for key in ("ends_on", "opened_on", "signed_on", "confirmed_on"):
         if details.get(key):
             details[key] = date_text(datetime.date.fromisoformat(details[key]))
     context: dict[str, Any] = {"details": details, "amount": details.get("amount")}
