@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 from django.utils import timezone
@@ -324,3 +325,18 @@ def test_a_notice_cleared_of_its_objections_ends_in_the_final_approval():
     notice.finalise(application_id=application.pk, actor=secretary)
 
     assert _status(application) == "final"
+
+
+def test_the_holidays_command_sets_a_day_off_that_the_notice_skips():
+    from django.core.management import call_command
+
+    call_command("holidays", "2026-10-01", "国庆节", stdout=io.StringIO())
+
+    assert add_working_days(datetime.date(2026, 9, 30), 1) == datetime.date(2026, 10, 2)
+
+
+def test_the_holidays_command_refuses_a_day_that_is_not_a_date_in_one_line():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("holidays", "1 October", "国庆节", stdout=io.StringIO())
