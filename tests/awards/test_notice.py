@@ -340,3 +340,17 @@ def test_the_holidays_command_refuses_a_day_that_is_not_a_date_in_one_line():
 
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("holidays", "1 October", "国庆节", stdout=io.StringIO())
+
+
+def test_the_applicant_and_the_lead_department_hear_of_the_final_approval(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    application = in_notice()
+    after_notice(application)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notice.finalise(application_id=application.pk, actor=application.people.secretary)
+
+    recipients = {address for message in mailoutbox for address in message.to}
+    assert application.people.applicant.email in recipients
+    assert application.people.lead_officer.email in recipients
