@@ -13,6 +13,11 @@ urlpatterns = [
     path("applications/<id:pk>/amendments/", views.amendment_propose, name="amendment-propose"),
     path("applications/<id:pk>/equity/", views.equity_page, name="equity"),
     path("objections/<id:pk>/", views.objection_page, name="objection"),
+    path(
+        "objections/<id:pk>/attachment/",
+        views.objection_attachment,
+        name="objection-attachment",
+    ),
     path("amendments/<id:pk>/approve/", views.amendment_approve, name="amendment-approve"),
     path("tranches/<id:pk>/release/", views.tranche_release, name="tranche-release"),
 ]

@@ -10,13 +10,14 @@ form error; any other domain error goes to the error page through ``workflows.mi
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -27,6 +28,7 @@ from workflows.actors import AuthenticatedRequest
 from workflows.errors import InvalidInput
 from workflows.models import FundingApplication
 from workflows.review_path import Role
+from workflows.signals import object_read
 
 from . import agreements, disbursement, notice
 from . import selectors as award_selectors
@@ -38,6 +40,7 @@ from .forms import (
     ObjectionForm,
     ResolutionForm,
 )
+from .models import Objection
 
 # --- public: the notice and the objection form -----------------------------------------------
 
@@ -154,6 +157,24 @@ def objection_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         else:
             return _back(request, objection.notice.application_id, _("核查结论已记录。"))
     return render(request, "awards/objection_page.html", {"objection": objection, "form": form})
+
+
+@login_required
+@require_safe
+def objection_attachment(request: AuthenticatedRequest, pk: int) -> FileResponse:
+    """The evidence lodged with an objection, for those who read the objections."""
+    if not access.may_read_objections(request.user):
+        raise PermissionDenied
+    objection = award_selectors.objection(request.user, pk)
+    if objection is None or not objection.attachment:
+        raise Http404
+    object_read.send(sender=Objection, request=request, obj=objection)
+    return FileResponse(
+        objection.attachment.open("rb"),
+        as_attachment=True,
+        filename=f"{objection.receipt_number}{Path(objection.attachment.name).suffix}",
+        content_type=objection.attachment_type or "application/octet-stream",
+    )
 
 
 @login_required

@@ -369,6 +369,11 @@ MATRIX: dict[str, Row] = {
         signed_in(DENIED, secretary=HIDDEN, auditor=HIDDEN, administrator=HIDDEN),
         lambda w: {"decision": "dismiss", "resolution": "不成立"},
     ),
+    "awards:objection-attachment": Row(
+        lambda w: {"pk": 1},
+        signed_in(DENIED, secretary=HIDDEN, auditor=HIDDEN, administrator=HIDDEN),
+        signed_in(METHOD),
+    ),
     # The agreement follows the request; only its own people act, and not before it is final.
     "awards:agreement": Row(
         _app,

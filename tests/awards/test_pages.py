@@ -269,3 +269,22 @@ def test_the_equity_page_records_a_holding(client):
     )
 
     assert application.equity_holding.investing_body == "北京市科技创新基金"
+
+
+def test_the_secretariat_downloads_an_objections_evidence_and_the_applicant_cannot(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests import files
+
+    application = in_notice()
+    objection = lodge(
+        application,
+        attachment=SimpleUploadedFile("evidence.pdf", files.PDF, content_type="application/pdf"),
+    )
+    url = reverse("awards:objection-attachment", args=[objection.pk])
+    client.force_login(application.people.secretary)
+    downloaded = client.get(url)
+    client.force_login(application.people.applicant)
+
+    assert b"".join(downloaded.streaming_content) == files.PDF
+    assert client.get(url).status_code == 403
