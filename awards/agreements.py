@@ -22,7 +22,7 @@ from workflows.review_path import Tier
 from workflows.transitions import ensure_may_take, locked_application, perform, refusals_recorded
 
 from .models import AgreementMilestone, AgreementTarget, Amendment, FundingAgreement, Tranche
-from .recording import record_step
+from .recording import in_both_languages, record_step
 from .rights import ensure_may_record
 
 if TYPE_CHECKING:
@@ -399,7 +399,7 @@ def agreement_record(
             {
                 "share": str(t.share),
                 "amount": str(t.amount),
-                "condition": str(Tranche.Condition(t.condition).label),
+                "condition": in_both_languages(Tranche.Condition(t.condition).label),
             }
             for t in agreement.tranches.all()
         ],

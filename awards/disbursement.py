@@ -22,7 +22,7 @@ from workflows.transitions import locked_application, refusals_recorded
 from .agreements import CENT, approval_split
 from .hooks import has_accepted_report
 from .models import EquityHolding, FundingAgreement, Tranche
-from .recording import record_step
+from .recording import in_both_languages, record_step
 from .rights import ensure_may_record
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def release_tranche(*, tranche_id: int, actor: Actor) -> Tranche:
             details={
                 "position": tranche.position,
                 "amount": str(tranche.amount),
-                "condition": str(Tranche.Condition(tranche.condition).label),
+                "condition": in_both_languages(Tranche.Condition(tranche.condition).label),
                 "released_total": str(paid + tranche.amount),
                 "departments": [
                     {"name": names[code], "amount": f"{value:,.2f}"} for code, value in parts

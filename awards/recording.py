@@ -6,12 +6,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils import translation
+
 from workflows.audit import record_event
 from workflows.models import AuditEntry, FundingApplication
 from workflows.signals import transition_recorded
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from workflows.actors import Actor
+
+
+def in_both_languages(label: StrOrPromise) -> dict[str, str]:
+    """A label kept on the audit trail for the documents, which are issued in either language."""
+    with translation.override("zh-hans"):
+        zh = str(label)
+    with translation.override("en"):
+        en = str(label)
+    return {"zh": zh, "en": en}
 
 
 def record_step(

@@ -172,7 +172,7 @@ def objection_attachment(request: AuthenticatedRequest, pk: int) -> FileResponse
     return FileResponse(
         objection.attachment.open("rb"),
         as_attachment=True,
-        filename=f"{objection.receipt_number}{Path(objection.attachment.name).suffix}",
+        filename=f"{objection.receipt_number}{Path(objection.attachment.name or '').suffix}",
         content_type=objection.attachment_type or "application/octet-stream",
     )
 

@@ -378,10 +378,22 @@ def award_context(application: FundingApplication, entry: AuditEntry) -> dict[st
     for key in ("ends_on", "opened_on", "signed_on", "confirmed_on"):
         if details.get(key):
             details[key] = date_text(datetime.date.fromisoformat(details[key]))
+    if "condition" in details:
+        details["condition"] = _in_language(details["condition"])
+    details["tranches"] = [
+        {**t, "condition": _in_language(t.get("condition"))} for t in details.get("tranches", [])
+    ]
     context: dict[str, Any] = {"details": details, "amount": details.get("amount")}
     if entry.transition == "finalise":
         context.update(approval_context(application, entry))
     return context
+
+
+def _in_language(label: Any) -> str:
+    """A label recorded in both languages ({"zh", "en"}), in the document's."""
+    if isinstance(label, dict):
+        return str(label.get("en") if translation.get_language() == "en" else label.get("zh"))
+    return str(label or "")
 
 
 @dataclass(frozen=True)

@@ -184,3 +184,21 @@ def test_a_write_off_brings_nothing_back():
             proceeds="1",
         )
     assert EquityHolding.objects.get().exit_kind == ""
+
+
+def test_the_payment_notice_names_the_condition_in_the_documents_language():
+    from django.utils import translation
+
+    from documents.content import award_context
+    from workflows.models import AuditEntry
+
+    application = in_execution()
+    _release(application, 1)
+    entry = AuditEntry.objects.get(application=application, transition="release_tranche")
+
+    with translation.override("en"):
+        english = award_context(application, entry)["details"]["condition"]
+    with translation.override("zh-hans"):
+        chinese = award_context(application, entry)["details"]["condition"]
+
+    assert (english, chinese) == ("on signing", "协议签订后")
