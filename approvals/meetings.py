@@ -20,7 +20,7 @@ from workflows import access
 from workflows.errors import InvalidInput, NotAllowed, NotFound, TransitionConflict
 from workflows.models import FundingApplication, FundingCall, Status
 from workflows.money import parse_money
-from workflows.review_path import Role, Tier
+from workflows.review_path import AWARDED, Role, Tier
 from workflows.transitions import perform, refusals_recorded
 
 from .models import AgendaItem, GroupRecommendation, Meeting
@@ -129,7 +129,7 @@ class AgendaLine:
 
 
 def remaining_budget(call: FundingCall) -> Decimal:
-    approved = FundingApplication.objects.filter(call=call, status=Status.APPROVED).aggregate(
+    approved = FundingApplication.objects.filter(call=call, status__in=AWARDED).aggregate(
         total=Sum("approved_amount")
     )["total"]
     return call.total_budget - (approved or Decimal(0))

@@ -205,3 +205,66 @@ def record_pool_draw(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> list
     created = ApprovalSplit.objects.bulk_create(splits)
     mark_policy_used(record)
     return created
+
+
+def return_reservation(application: FundingApplication) -> ApprovalSplit | None:
+    """An approval that no longer stands (an objection upheld during the public notice): the
+    amounts its meeting drew are put back on the departments' balances, so that the meeting
+    deciding again draws afresh. Runs in the caller's transaction (the application locked, so
+    its latest split is the approval being undone), the pool's rows locked; the split stays on
+    record as the meeting decided it. None when the approval drew on no pool."""
+    split = (
+        ApprovalSplit.objects.filter(application=application).order_by("-created_at", "-id").first()
+    )
+    if split is None:
+        return None
+    balances = {
+        b.department_code: b
+        for b in PoolBalance.objects.select_for_update().filter(
+            call_id=application.call_id, policy_id=split.policy_id
+        )
+    }
+    now = timezone.now()
+    for part in split.by_department:
+        balance = balances.get(part["code"])
+        if balance is not None:
+            balance.balance += Decimal(part["amount"])
+            balance.updated_at = now
+    PoolBalance.objects.bulk_update(list(balances.values()), ["balance", "updated_at"])
+    return split
+
+
+def debit_pool(split: ApprovalSplit, parts: list[tuple[str, Decimal]]) -> list[PoolBalance]:
+    """A tranche paid out of what the approval reserved: each department's ``disbursed`` grows
+    by its part, in the caller's transaction, the balances' rows locked (two payments of the
+    same call wait for each other). Refused (InvalidInput) when a department would pay out more
+    than the call's approvals reserved on it."""
+    balances = {
+        b.department_code: b
+        for b in PoolBalance.objects.select_for_update()
+        .filter(call_id=split.application.call_id, policy_id=split.policy_id)
+        .order_by("position")
+    }
+    now = timezone.now()
+    for code, amount in parts:
+        balance = balances.get(code)
+        if balance is None:
+            raise InvalidInput(_("资金池中没有出资部门 %s。") % code)
+        reserved = balance.budget - balance.balance
+        if balance.disbursed + amount > reserved:
+            raise InvalidInput(
+                _(
+                    "%(department)s 已拨付 %(paid)s 元，"
+                    "本次 %(amount)s 元将超出已安排的 %(reserved)s 元。"
+                )
+                % {
+                    "department": balance.department_name,
+                    "paid": format_money(balance.disbursed),
+                    "amount": format_money(amount),
+                    "reserved": format_money(reserved),
+                }
+            )
+        balance.disbursed += amount
+        balance.updated_at = now
+    PoolBalance.objects.bulk_update(list(balances.values()), ["disbursed", "updated_at"])
+    return list(balances.values())

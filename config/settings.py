@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "approvals",
     "outcomes",
     "documents",
+    "awards",
     "demo",
     "accounts",
 ]
@@ -319,6 +320,15 @@ DOCUMENT_NUMBER_PATTERNS.update(
     {
         "review_opinion": "京科配审〔{year}〕{serial}号",
         "meeting_minutes": "京科配纪〔{year}〕{serial}号",
+        # After the approval (awards): the public notice, the 批复, the agreement, payments.
+        "notice_opening": "京科配公〔{year}〕{serial}号",
+        "notice_closing": "京科配公结〔{year}〕{serial}号",
+        "objection_receipt": "京科配异收〔{year}〕{serial}号",
+        "objection_resolution": "京科配异复〔{year}〕{serial}号",
+        "final_approval": "京科配正〔{year}〕{serial}号",
+        "agreement": "京科配协〔{year}〕{serial}号",
+        "amendment": "京科配变〔{year}〕{serial}号",
+        "payment_notice": "京科配拨〔{year}〕{serial}号",
         "report_outcome": "京科配报〔{year}〕{serial}号",
         "acceptance_outcome": "京科配验〔{year}〕{serial}号",
         "recovery_order": "京科配追〔{year}〕{serial}号",
@@ -355,6 +365,8 @@ DOCUMENT_SEAL_IMAGE = os.environ.get("DOCUMENT_SEAL_IMAGE", "")
 DOCUMENT_RENDER_MAX_ATTEMPTS = env_int("DOCUMENT_RENDER_MAX_ATTEMPTS", "5")
 # Requests per client address and minute to the public verification page.
 DOCUMENT_VERIFY_RATE_LIMIT = env_int("DOCUMENT_VERIFY_RATE_LIMIT", "30")
+# Objections to a public notice one client may lodge per minute.
+OBJECTION_RATE_LIMIT = env_int("OBJECTION_RATE_LIMIT", "5")
 
 # --- Audit trail: signed checkpoints outside the database -------------------------------------
 # An Ed25519 private key (PEM, PKCS#8) that signs the Merkle tree head of the audit log

@@ -21,5 +21,3 @@ WHITENOISE_AUTOREFRESH = True
 AUDIT_ALLOW_FLUSH = True
 # No checkpoint key unless a test configures one (a demonstration key in var/ is not used).
 AUDIT_CHECKPOINT_KEY = ""
-# Requests reach ``in_execution`` through outcomes.interim until the funding agreement exists.
-OUTCOMES_INTERIM_EXECUTION = True

@@ -8,6 +8,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("documents/", include("documents.urls")),
     path("review/", include("approvals.urls")),
+    path("awards/", include("awards.urls")),
     path("outcomes/", include("outcomes.urls")),
     path("", include("workflows.urls")),
 ]

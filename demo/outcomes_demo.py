@@ -4,8 +4,8 @@
 reporting periods — the second short of its target — and its completion acceptance: the first
 passes and is closed, the second fails, the joint meeting orders the money back, it is repaid in
 two parts and the project is closed. Every step goes through the outcomes app's public
-services. Until the funding agreement is built, ``enter_execution`` brings approved requests
-there through ``outcomes.interim`` (replaced by the agreement's services at the merge).
+services; the requests reach execution through the agreement's
+(``demo.after_approval.carry_to_execution``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from outcomes import acceptance, recovery, reports
 from outcomes.acceptance import ACCEPTANCE_RUBRIC
-from outcomes.interim import start_execution_without_agreement
 from outcomes.models import OutcomeReport
 from outcomes.reports import ReportFigures
 from workflows.models import FundingApplication
@@ -40,11 +39,6 @@ class OutcomesRun:
     passed: int = 0
     failed: int = 0
     recovered: Decimal = Decimal("0.00")
-
-
-def enter_execution(application_ids: list[int], officers: dict[int, User]) -> None:
-    for pk in application_ids:
-        start_execution_without_agreement(application_id=pk, actor=officers[pk])
 
 
 def run(

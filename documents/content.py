@@ -9,6 +9,7 @@ state, so a document rendered late says what was decided.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,11 +51,32 @@ TEMPLATE_FOR_KIND: dict[str, str] = {
     DocumentKind.REVIEW_OPINION: "documents/review_opinion.html",
     DocumentKind.MEETING_MINUTES: "documents/meeting_minutes.html",
     DocumentKind.APPROVAL: "documents/approval.html",
+    DocumentKind.NOTICE_OPENING: "documents/notice_opening.html",
+    DocumentKind.OBJECTION_RECEIPT: "documents/objection_receipt.html",
+    DocumentKind.OBJECTION_RESOLUTION: "documents/objection_resolution.html",
+    DocumentKind.NOTICE_CLOSING: "documents/notice_closing.html",
+    DocumentKind.FINAL_APPROVAL: "documents/final_approval.html",
+    DocumentKind.AGREEMENT: "documents/agreement.html",
+    DocumentKind.AMENDMENT: "documents/amendment.html",
+    DocumentKind.PAYMENT_NOTICE: "documents/payment_notice.html",
     DocumentKind.REPORT_OUTCOME: "documents/report_outcome.html",
     DocumentKind.ACCEPTANCE_OUTCOME: "documents/acceptance_outcome.html",
     DocumentKind.RECOVERY_ORDER: "documents/recovery_order.html",
     DocumentKind.RECOVERY_CLOSED: "documents/recovery_closed.html",
 }
+# The documents after the approval say what their audit entry recorded (``details``).
+AWARD_KINDS = frozenset(
+    {
+        DocumentKind.NOTICE_OPENING,
+        DocumentKind.OBJECTION_RECEIPT,
+        DocumentKind.OBJECTION_RESOLUTION,
+        DocumentKind.NOTICE_CLOSING,
+        DocumentKind.FINAL_APPROVAL,
+        DocumentKind.AGREEMENT,
+        DocumentKind.AMENDMENT,
+        DocumentKind.PAYMENT_NOTICE,
+    }
+)
 # The review group's decision recorded with each of its transitions.
 GROUP_DECISION_FOR_TRANSITION = {
     "recommend": GroupRecommendation.Decision.RECOMMEND,
@@ -156,6 +178,8 @@ def document_context(document: Document) -> dict[str, Any]:
         context.update(review_context(application, entry))
     elif document.kind == DocumentKind.APPROVAL:
         context.update(approval_context(application, entry))
+    elif document.kind in AWARD_KINDS:
+        context.update(award_context(application, entry))
     elif document.kind in OUTCOME_KINDS:
         context.update(outcome_context(document.kind, entry))
     split = context.get("split")
@@ -349,6 +373,34 @@ def _split_of_approval(application: FundingApplication, amount: Decimal | None) 
         .first()
     )
     return split_from_assessment(recommendation.assessment if recommendation else {}, amount)
+
+
+def award_context(application: FundingApplication, entry: AuditEntry) -> dict[str, Any]:
+    """What a step after the approval recorded: amounts as Decimal, dates as dates, the split
+    of the final approval as the meeting drew it."""
+    details = dict(entry.details)
+    for key in ("amount", "grant_amount", "equity_amount", "released_total"):
+        if details.get(key) not in (None, ""):
+            details[key] = _decimal(details[key])
+    for key in ("ends_on", "opened_on", "signed_on", "confirmed_on"):
+        if details.get(key):
+            details[key] = date_text(datetime.date.fromisoformat(details[key]))
+    if "condition" in details:
+        details["condition"] = _in_language(details["condition"])
+    details["tranches"] = [
+        {**t, "condition": _in_language(t.get("condition"))} for t in details.get("tranches", [])
+    ]
+    context: dict[str, Any] = {"details": details, "amount": details.get("amount")}
+    if entry.transition == "finalise":
+        context.update(approval_context(application, entry))
+    return context
+
+
+def _in_language(label: Any) -> str:
+    """A label recorded in both languages ({"zh", "en"}), in the document's."""
+    if isinstance(label, dict):
+        return str(label.get("en") if translation.get_language() == "en" else label.get("zh"))
+    return str(label or "")
 
 
 # --- after the approval: what the outcome stages decided, as their audit entries recorded it --

@@ -473,20 +473,24 @@ def bulk_awaiting(task: str, count: int, *, call=None, special_project=None, org
 
 
 def in_execution(application: FundingApplication) -> FundingApplication:
-    """An approved request taken to ``in_execution`` (the funding agreement signed), keeping its
-    ``people``.
-
-    Until the funding agreement is built this goes through ``outcomes.interim`` (a stand-in
-    that writes the audit entry a signed agreement leaves); it is replaced by the agreement's
-    public services when the post-award stages are merged. Every later step goes through the
-    outcomes app's public services."""
-    from outcomes.interim import start_execution_without_agreement
+    """An approved request taken to ``in_execution`` through the public services: its public
+    notice opened and run out (its end dated back, as no test waits working days), the approval
+    made final, the agreement drafted, confirmed by the applicant and signed. Keeps its
+    ``people``."""
+    from awards import agreements, notice
+    from awards.models import NoticePeriod
 
     people = application.people
     if application.status != "approved":  # pragma: no cover - a test's typo
         raise ValueError("in_execution takes an approved request")
-    started = start_execution_without_agreement(
-        application_id=application.pk, actor=people.lead_officer
+    notice.open_notice(application_id=application.pk, actor=people.secretary)
+    NoticePeriod.objects.filter(application=application, closed_at__isnull=True).update(
+        ends_on=timezone.localdate() - datetime.timedelta(days=1)
     )
+    notice.finalise(application_id=application.pk, actor=people.secretary)
+    agreements.draft_agreement(application_id=application.pk, actor=people.lead_officer)
+    agreements.confirm_agreement(application_id=application.pk, actor=people.applicant)
+    agreements.sign_agreement(application_id=application.pk, actor=people.lead_officer)
+    started: FundingApplication = FundingApplication.objects.get(pk=application.pk)
     started.people = people
     return started

@@ -168,6 +168,10 @@ def _check_items() -> dict[str, str]:
     return {f"passed_{item}": "yes" for item in CheckItem.values}
 
 
+# Who has work after the approval: the secretariat, the lead departments, the applicants.
+AWARD_WORKERS = ("applicant", "applicant_elsewhere", "officer", "officer_elsewhere", "secretary")
+
+
 @dataclass(frozen=True)
 class Row:
     kwargs: Callable[[World], dict[str, Any]]
@@ -338,6 +342,65 @@ MATRIX: dict[str, Row] = {
         AUDITORS,
         AUDITORS,
     ),
+    # After the approval (the request here is still with the review group). The public notice
+    # is anybody's; the objection form answers only for a request in notice.
+    "awards:notices": Row(lambda w: {}, everyone(OK), everyone(METHOD)),
+    "awards:objection-form": Row(
+        _app,
+        everyone(HIDDEN),
+        everyone(HIDDEN),
+        lambda w: {"name": "张三", "contact": "1", "grounds": "理由"},
+    ),
+    "awards:queue": Row(
+        lambda w: {},
+        signed_in(DENIED, **dict.fromkeys(AWARD_WORKERS, OK)),
+        signed_in(METHOD),
+    ),
+    # The secretariat reads the objections (auditors and administrators too) and acts on them.
+    "awards:notice": Row(
+        _app,
+        request_page(DENIED, auditor=OK, administrator=OK),
+        request_page(DENIED),
+        lambda w: {"action": "open"},
+    ),
+    "awards:objection": Row(
+        lambda w: {"pk": 1},
+        signed_in(DENIED, secretary=HIDDEN, auditor=HIDDEN, administrator=HIDDEN),
+        signed_in(DENIED, secretary=HIDDEN, auditor=HIDDEN, administrator=HIDDEN),
+        lambda w: {"decision": "dismiss", "resolution": "不成立"},
+    ),
+    "awards:objection-attachment": Row(
+        lambda w: {"pk": 1},
+        signed_in(DENIED, secretary=HIDDEN, auditor=HIDDEN, administrator=HIDDEN),
+        signed_in(METHOD),
+    ),
+    # The agreement follows the request; only its own people act, and not before it is final.
+    "awards:agreement": Row(
+        _app,
+        request_page(OK),
+        request_page(DENIED, applicant=REFUSED),
+        lambda w: {"action": "confirm"},
+    ),
+    "awards:amendment-propose": Row(
+        _app,
+        signed_in(METHOD),
+        request_page(DENIED, officer=REFUSED),
+        lambda w: {"summary": "延后节点", "milestones": ""},
+    ),
+    "awards:equity": Row(
+        _app,
+        request_page(OK),
+        request_page(DENIED, officer=REFUSED),
+        lambda w: {
+            "investing_body": "基金",
+            "amount": "100",
+            "share": "1",
+            "valuation": "1000",
+            "invested_on": "2026-12-01",
+        },
+    ),
+    "awards:amendment-approve": Row(lambda w: {"pk": 1}, signed_in(METHOD), signed_in(HIDDEN)),
+    "awards:tranche-release": Row(lambda w: {"pk": 1}, signed_in(METHOD), signed_in(HIDDEN)),
     # After the approval (the outcomes app), asked of a request still at the review group: its
     # readers see the pages; only the one who may take a step reaches it, and the status
     # refuses it.

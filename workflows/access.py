@@ -291,3 +291,30 @@ def visible_q(user: Viewer | None, prefix: str) -> Q:
     """The policy as a filter on a related model: ``prefix`` names the application from it
     (``process__funding_application`` for flow tasks)."""
     return Q(**{f"{prefix}__in": applications_for(user)})
+
+
+# --- after the approval -----------------------------------------------------------------------
+
+# The statuses in which a request's approval is published for public notice.
+IN_PUBLIC_NOTICE = (Status.IN_NOTICE, Status.OBJECTION_REVIEW)
+
+
+def publicly_noticed() -> QuerySet[FundingApplication]:
+    """The requests anybody may read during their public notice, signed in or not: the pages
+    show only their title, organisation and amount, nothing else of the request."""
+    noticed: QuerySet[FundingApplication] = FundingApplication.objects.filter(
+        status__in=IN_PUBLIC_NOTICE
+    )
+    return noticed
+
+
+def may_read_objections(user: Viewer | None) -> bool:
+    """The objections lodged against a notice, with the objectors' names and contacts: the
+    secretariat that resolves them, auditors and administrators. Never the applicant."""
+    return role_of(user) in (Role.MEETING_SECRETARY, *STAFF_READERS)
+
+
+def may_use_award_queue(user: Viewer | None) -> bool:
+    """The work after the approval: the secretariat's notices and objections, the lead
+    departments' agreements and tranches, the applicants' agreements to confirm."""
+    return role_of(user) in (Role.MEETING_SECRETARY, Role.LEAD_OFFICER, Role.APPLICANT)

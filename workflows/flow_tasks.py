@@ -13,6 +13,7 @@ from viewflow.workflow.status import STATUS
 
 from .audit import record_event
 from .errors import TransitionConflict
+from .flows import ReviewFlow
 from .models import FundingApplication
 from .review_path import DECISION_TASK
 from .selectors import open_tasks
@@ -99,3 +100,11 @@ def hand_back_task(
         details={"task": task.pk},
     )
     return task
+
+
+def reopen_meeting_review(application: FundingApplication) -> None:
+    """Give a locked application that is back at the joint meeting (an objection upheld after
+    its approval) a new review process waiting at the meeting's task; the finished process
+    stays as it was."""
+    application.review_process = ReviewFlow.reconsider.run(application=application)
+    application.save(update_fields=["review_process"])

@@ -149,6 +149,9 @@ class ReviewFlow(flow.Flow):  # type: ignore[misc]  # viewflow is untyped
     lock_impl = ApplicationRowLock()
 
     start = flow.StartHandle(this.start_process).Next(this.lead_review)
+    # An objection upheld during the public notice sends the approved request back to the
+    # joint meeting: a new process whose first task is the meeting's (``awards.notice``).
+    reconsider = flow.StartHandle(this.start_process).Next(this.meeting_review)
 
     lead_review = (
         Decision(open_application_page)

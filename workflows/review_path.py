@@ -32,6 +32,9 @@ class Status(models.TextChoices):
     DEFERRED = "deferred", _("联席会议暂缓")
     RETURNED = "returned", _("退回修改")
     APPROVED = "approved", _("已批复")
+    IN_NOTICE = "in_notice", _("公示中")
+    OBJECTION_REVIEW = "objection_review", _("异议核查中")
+    FINAL = "final", _("已正式批复")
     IN_EXECUTION = "in_execution", _("执行中")
     ACCEPTANCE_REVIEW = "acceptance_review", _("验收中")
     COMPLETED = "completed", _("已通过验收")
@@ -135,9 +138,13 @@ STATES = (
     State(Status.DEFERRED, Tier.MEETING, frozenset({"meeting_review"}), "meeting_review"),
     State(Status.RETURNED, None, frozenset({"revision"}), "revision", applicant_edits=True),
     State(Status.APPROVED, final=True),
+    # After the approval (see ``awards``): the public notice, the 批复, the agreement.
+    State(Status.IN_NOTICE),
+    State(Status.OBJECTION_REVIEW),
+    State(Status.FINAL),
+    State(Status.IN_EXECUTION),
     # --- outcomes: reports, completion acceptance and recovery (outcomes app) --------------
     # No review tier and no flow task: the outcomes app's own records say who acts next.
-    State(Status.IN_EXECUTION),
     State(Status.ACCEPTANCE_REVIEW),
     State(Status.COMPLETED),
     State(Status.FAILED),
@@ -152,6 +159,9 @@ _AT_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)
 _FORMAL_CHECK = "approvals.lead_review.record_formal_check"
 _GROUP_DECISION = "approvals.group_review.record_group_recommendation"
 _MEETING = "approvals.meetings.record_resolutions"
+_NOTICE = "awards.notice"
+_AGREEMENT = "awards.agreements"
+_DISBURSEMENT = "awards.disbursement"
 
 STEPS = (
     # --- the applicant ----------------------------------------------------------------------
@@ -373,6 +383,137 @@ STEPS = (
         (),
         "workflows.deadlines.process_deadlines",
     ),
+    # --- after the approval: public notice, 批复, agreement, tranches, equity (awards) -------
+    Step(
+        "open_notice",
+        Label("公示开始", "Public notice opened"),
+        (Role.MEETING_SECRETARY,),
+        f"{_NOTICE}.open_notice",
+        sources=(Status.APPROVED,),
+        targets=(Status.IN_NOTICE,),
+        tier=Tier.MEETING,
+        documents=("notice_opening",),
+        notices=(APPLICANT,),
+    ),
+    Step(
+        "lodge_objection",
+        Label("收到公示异议", "Objection lodged during the public notice"),
+        (),
+        f"{_NOTICE}.lodge_objection",
+        documents=("objection_receipt",),
+    ),
+    Step(
+        "review_objection",
+        Label("受理异议并核查", "Objection taken up for review"),
+        (Role.MEETING_SECRETARY,),
+        f"{_NOTICE}.review_objection",
+        sources=(Status.IN_NOTICE,),
+        targets=(Status.OBJECTION_REVIEW,),
+        tier=Tier.MEETING,
+        notices=(APPLICANT,),
+    ),
+    Step(
+        "dismiss_objection",
+        Label("异议不成立", "Objection dismissed"),
+        (Role.MEETING_SECRETARY,),
+        f"{_NOTICE}.resolve_objection",
+        sources=(Status.OBJECTION_REVIEW,),
+        targets=(Status.IN_NOTICE, Status.OBJECTION_REVIEW),
+        tier=Tier.MEETING,
+        documents=("objection_resolution",),
+        notices=(APPLICANT,),
+    ),
+    Step(
+        "uphold_objection",
+        Label("异议成立，提请联席会议重新审议", "Objection upheld; back to the joint meeting"),
+        (Role.MEETING_SECRETARY,),
+        f"{_NOTICE}.resolve_objection",
+        sources=(Status.OBJECTION_REVIEW,),
+        targets=(Status.MEETING_REVIEW,),
+        tier=Tier.MEETING,
+        documents=("objection_resolution",),
+        notices=(APPLICANT,),
+        touches=("approved_amount",),
+    ),
+    Step(
+        "finalise",
+        Label("公示结束，正式批复", "Notice closed; approval made final"),
+        (Role.MEETING_SECRETARY,),
+        f"{_NOTICE}.finalise",
+        sources=(Status.IN_NOTICE,),
+        targets=(Status.FINAL,),
+        tier=Tier.MEETING,
+        documents=("notice_closing", "final_approval"),
+        notices=(APPLICANT, Tier.LEAD),
+    ),
+    Step(
+        "draft_agreement",
+        Label("起草资金协议", "Funding agreement drafted"),
+        (Role.LEAD_OFFICER,),
+        f"{_AGREEMENT}.draft_agreement",
+        tier=Tier.LEAD,
+    ),
+    Step(
+        "edit_agreement",
+        Label("修改资金协议", "Funding agreement edited"),
+        (Role.LEAD_OFFICER,),
+        f"{_AGREEMENT}.edit_agreement",
+        tier=Tier.LEAD,
+    ),
+    Step(
+        "confirm_agreement",
+        Label("申报单位确认资金协议", "Funding agreement confirmed by the applicant"),
+        (Role.APPLICANT,),
+        f"{_AGREEMENT}.confirm_agreement",
+    ),
+    Step(
+        "sign_agreement",
+        Label("签订资金协议", "Funding agreement signed"),
+        (Role.LEAD_OFFICER,),
+        f"{_AGREEMENT}.sign_agreement",
+        sources=(Status.FINAL,),
+        targets=(Status.IN_EXECUTION,),
+        tier=Tier.LEAD,
+        documents=("agreement",),
+        notices=(APPLICANT,),
+    ),
+    Step(
+        "propose_amendment",
+        Label("提出协议变更", "Amendment to the agreement proposed"),
+        (Role.LEAD_OFFICER,),
+        f"{_AGREEMENT}.propose_amendment",
+        tier=Tier.LEAD,
+    ),
+    Step(
+        "approve_amendment",
+        Label("批准协议变更", "Amendment to the agreement approved"),
+        (Role.MEETING_SECRETARY,),
+        f"{_AGREEMENT}.approve_amendment",
+        tier=Tier.MEETING,
+        documents=("amendment",),
+    ),
+    Step(
+        "release_tranche",
+        Label("拨付资金", "Tranche released"),
+        (Role.LEAD_OFFICER,),
+        f"{_DISBURSEMENT}.release_tranche",
+        tier=Tier.LEAD,
+        documents=("payment_notice",),
+    ),
+    Step(
+        "record_equity",
+        Label("登记股权投资", "Equity holding recorded"),
+        (Role.LEAD_OFFICER,),
+        f"{_DISBURSEMENT}.record_equity",
+        tier=Tier.LEAD,
+    ),
+    Step(
+        "exit_equity",
+        Label("股权退出", "Equity holding exited"),
+        (Role.LEAD_OFFICER,),
+        f"{_DISBURSEMENT}.exit_equity",
+        tier=Tier.LEAD,
+    ),
     # --- stages 4 and 5: outcome reports, completion acceptance, recovery (outcomes) ----------
     Step(
         "submit_report",
@@ -544,6 +685,19 @@ TIER_STATUS = {
     Tier.MEETING: Status.MEETING_REVIEW,
 }
 UNDER_REVIEW = _REVIEWING
+# The statuses of a request whose approved amount stands (the call's budget counts it).
+AWARDED = (
+    Status.APPROVED,
+    Status.IN_NOTICE,
+    Status.OBJECTION_REVIEW,
+    Status.FINAL,
+    Status.IN_EXECUTION,
+    Status.ACCEPTANCE_REVIEW,
+    Status.COMPLETED,
+    Status.FAILED,
+    Status.RECOVERY,
+    Status.CLOSED,
+)
 FINAL = tuple(s.status for s in STATES if s.final)
 APPLICANT_EDITS = tuple(s.status for s in STATES if s.applicant_edits)
 OPEN_TASKS_FOR_STATUS = {s.status: set(s.open_tasks) for s in STATES if s.open_tasks}

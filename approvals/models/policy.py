@@ -9,6 +9,7 @@ does too. Changing a used policy means loading a new version.
 """
 
 import datetime
+from decimal import Decimal
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -117,7 +118,8 @@ class PoolBalance(models.Model):
     """What one funding department still has in one call's pool under one policy version.
 
     Created from the policy's budget at the call's first meeting that draws on it; lowered
-    in the same transaction as the meeting's resolutions.
+    in the same transaction as the meeting's resolutions (the approvals reserve it).
+    ``disbursed`` is what has actually been paid out of the reserved part, tranche by tranche.
     """
 
     call = models.ForeignKey(
@@ -130,6 +132,7 @@ class PoolBalance(models.Model):
     department_name = models.CharField(_("出资部门"), max_length=200)
     budget = models.DecimalField(_("预算(元)"), **MONEY)
     balance = models.DecimalField(_("余额(元)"), **MONEY)
+    disbursed = models.DecimalField(_("已拨付(元)"), default=Decimal(0), **MONEY)
     position = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -144,6 +147,10 @@ class PoolBalance(models.Model):
             models.CheckConstraint(
                 condition=Q(balance__gte=0) & Q(balance__lte=F("budget")),
                 name="pool_balance_within_budget",
+            ),
+            models.CheckConstraint(
+                condition=Q(disbursed__gte=0) & Q(disbursed__lte=F("budget") - F("balance")),
+                name="pool_disbursed_within_reserved",
             ),
         ]
 

@@ -318,6 +318,63 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
     def withdraw(self, *, at: datetime.datetime) -> None:
         self.decided_at = at
 
+    # --- after the approval (the services are in ``awards``) -----------------------------------
+    @transition(
+        field=status,
+        source=[Status.APPROVED],
+        target=Status.IN_NOTICE,
+        permission=_permission("is_meeting_secretary"),
+    )
+    def open_notice(self) -> None:
+        """The secretariat publishes the approval for public notice (公示)."""
+
+    @transition(
+        field=status,
+        source=[Status.IN_NOTICE],
+        target=Status.OBJECTION_REVIEW,
+        permission=_permission("is_meeting_secretary"),
+    )
+    def review_objection(self) -> None:
+        """An objection lodged during the notice is taken up: finalisation waits for it."""
+
+    @transition(
+        field=status,
+        source=[Status.OBJECTION_REVIEW],
+        target=RETURN_VALUE(Status.IN_NOTICE, Status.OBJECTION_REVIEW),
+        permission=_permission("is_meeting_secretary"),
+    )
+    def dismiss_objection(self, *, others_open: bool) -> str:
+        """Back to the notice, unless other objections are still under review."""
+        return Status.OBJECTION_REVIEW if others_open else Status.IN_NOTICE
+
+    @transition(
+        field=status,
+        source=[Status.OBJECTION_REVIEW],
+        target=Status.MEETING_REVIEW,
+        permission=_permission("is_meeting_secretary"),
+    )
+    def uphold_objection(self) -> None:
+        """The joint meeting decides again: the approval no longer stands."""
+        self.approved_amount = None
+
+    @transition(
+        field=status,
+        source=[Status.IN_NOTICE],
+        target=Status.FINAL,
+        permission=_permission("is_meeting_secretary"),
+    )
+    def finalise(self) -> None:
+        """The notice ended unopposed (or cleared): the approval is final (正式批复)."""
+
+    @transition(
+        field=status,
+        source=[Status.FINAL],
+        target=Status.IN_EXECUTION,
+        permission=_permission("is_lead_officer_for"),
+    )
+    def sign_agreement(self) -> None:
+        """Both sides have signed the funding agreement: the project is carried out."""
+
     # --- after the agreement: completion acceptance and recovery (the outcomes app) -----------
     @transition(
         field=status,

@@ -125,6 +125,9 @@ class FundingCall(models.Model):
         default=5,
         help_text=_("任务逾期并提醒后，再过这些天仍未办理即升级至该环节负责人。"),
     )
+    notice_working_days = models.PositiveSmallIntegerField(
+        _("公示期(工作日)"), default=5, validators=[MinValueValidator(1)]
+    )
 
     class Meta:
         verbose_name = _("申报批次")

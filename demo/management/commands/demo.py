@@ -22,6 +22,7 @@ from approvals import group_review, lead_review, meetings, rubric
 from approvals.assessment import assess
 from approvals.models import CheckItem
 from demo import outcomes_demo
+from demo.after_approval import carry_to_execution, run_after_approval
 from demo.data import DEMO_CALL_BUDGET, ensure_call, ensure_demo_data
 from documents.models import Document, DocumentStatus
 from workflows import assignments, drafts, submission
@@ -161,6 +162,7 @@ class Command(ProjectCommand):
             for step in ("accept", "score", "recommend"):
                 self._step(application.pk, step, n)
         meetings_held = self._meetings(plans)
+        after = run_after_approval(self.users, self.call, exclude=executed)
         outcomes = self._outcomes(executed)
         escalation = self._escalation()
         settings_override.disable()
@@ -169,7 +171,12 @@ class Command(ProjectCommand):
         self.stdout.write(
             f"After the approval: {outcomes.reports} progress reports "
             f"({outcomes.shortfalls} short of target), acceptance {outcomes.passed} passed and "
-            f"{outcomes.failed} failed, ¥{outcomes.recovered:,.2f} recovered"
+            f"{outcomes.failed} failed, ¥{outcomes.recovered:,.2f} recovered; "
+            f"{after.noticed} notice(s), objections "
+            f"{after.objections_dismissed} dismissed / {after.objections_upheld} upheld, "
+            f"{after.final} final, {after.signed} agreement(s) signed, "
+            f"{after.amendments} amendment(s), {after.tranches_released} tranche(s) released, "
+            f"{len(after.equity)} equity holding(s) exited"
         )
         self.stdout.write(f"Notifications sent: {len(mail.outbox)} e-mails")
 
@@ -381,7 +388,7 @@ class Command(ProjectCommand):
             a.pk: self.users[f"officer_{a.special_project.lead_department.code}"] for a in approved
         }
         pks = [a.pk for a in approved]
-        outcomes_demo.enter_execution(pks, officers)
+        carry_to_execution(pks, self.users)
         return outcomes_demo.run(
             pks,
             applicants=applicants,
