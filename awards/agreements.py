@@ -116,7 +116,7 @@ def proposed_terms(application: FundingApplication) -> Terms:
                 t.start,
                 t.end,
                 t.sales_revenue,
-                t.sales_revenue if application.industrialised_in_beijing else Decimal(0),
+                t.of_which_industrial,
                 t.patents_filed,
                 0,
                 t.jobs,
