@@ -28,10 +28,10 @@ def test_reports_are_half_yearly_by_default(application):
     assert first.end == targets.add_months(first.start, 6) - datetime.timedelta(days=1)
 
 
-def test_the_reporting_period_follows_the_setting(application, settings):
+def test_the_proposed_reporting_period_follows_the_setting(application, settings):
     settings.OUTCOME_REPORT_MONTHS = 3
 
-    first = targets_for(application)[0]
+    first = targets.default_targets(application)[0]
 
     assert first.end == targets.add_months(first.start, 3) - datetime.timedelta(days=1)
 
