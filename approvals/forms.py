@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from workflows.models import FundingCall
 from workflows.money import money_form_field
+from workflows.widgets import DateInput
 
 from .meetings import Resolution
 from .models import AgendaItem, CheckItem, RubricCriterion
@@ -213,7 +214,7 @@ class RecommendationForm(forms.Form):
 
 class MeetingForm(forms.Form):
     call = forms.ModelChoiceField(label=_("申报批次"), queryset=FundingCall.objects.all())
-    held_on = forms.DateField(label=_("会议日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label=_("会议日期"), widget=DateInput())
     place = forms.CharField(label=_("地点"), max_length=200)
     chair = forms.CharField(label=_("主持人"), max_length=100)
 

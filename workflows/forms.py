@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .drafts import EDITABLE_FIELDS
 from .models import AttachmentKind, FundingApplication, FundingCall
+from .widgets import DateInput
 
 if TYPE_CHECKING:
     _ApplicationFormBase = forms.ModelForm[FundingApplication]
@@ -20,8 +21,8 @@ class ApplicationForm(_ApplicationFormBase):
         model = FundingApplication
         fields = list(EDITABLE_FIELDS)
         widgets = {
-            "period_start": forms.DateInput(attrs={"type": "date"}),
-            "period_end": forms.DateInput(attrs={"type": "date"}),
+            "period_start": DateInput(),
+            "period_end": DateInput(),
             "summary": forms.Textarea(attrs={"rows": 5, "maxlength": 4000}),
         }
 
