@@ -30,12 +30,8 @@ class AccessLogFilter(forms.Form):
     kind = forms.ChoiceField(
         label=_("事件"), choices=[("", _("全部")), *AccessKind.choices], required=False
     )
-    since = forms.DateField(
-        label=_("起始日期"), required=False, widget=DateInput()
-    )
-    until = forms.DateField(
-        label=_("截止日期"), required=False, widget=DateInput()
-    )
+    since = forms.DateField(label=_("起始日期"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("截止日期"), required=False, widget=DateInput())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
