@@ -268,7 +268,7 @@ def meeting_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                     meeting_id=pk, actor=request.user, resolutions=meetings.as_recommended(meeting)
                 )
             except (InvalidInput, TransitionConflict) as exc:
-                batch_error = exc.message
+                batch_error = str(exc.message)
             else:
                 return _resolved(request, pk, len(items))
         else:
