@@ -140,7 +140,12 @@ def send(
         status_en = str(Status(application.status).label)
     link = settings.SITE_BASE_URL + reverse("application-detail", args=[application.pk])
     zh = (subject_zh.format(**values), body_zh.format(**values))
-    en = (subject_en.format(**values), body_en.format(**{**values, "status": status_en}))
+    values_en = {
+        **values,
+        "status": status_en,
+        "organisation": application.organisation.name_en or application.organisation.name,
+    }
+    en = (subject_en.format(**values_en), body_en.format(**values_en))
     record_notices(
         kind, application, people.values(), subjects=(zh[0], en[0]), bodies=(zh[1], en[1])
     )

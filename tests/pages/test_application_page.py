@@ -2,7 +2,9 @@
 back, and the steps that cannot be undone."""
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from tests.factories import FundingApplicationFactory, make_user
 
@@ -188,3 +190,14 @@ def test_the_navigation_marks_the_page_the_user_is_on(client_of):
     page = client_of(secretary).get(reverse("approvals:meetings")).content.decode()
 
     assert f'<a href="{reverse("approvals:meetings")}" aria-current="page">' in page
+
+
+def test_english_documents_address_the_organisation_by_its_english_name():
+    submitted = FundingApplicationFactory(at_submitted=True)
+    submitted.organisation.name_en = "Beijing Xinyuan Microelectronics Co., Ltd."
+    with translation.override("en"):
+        addressee = render_to_string(
+            "documents/acceptance.html", {"application": submitted, "document": None}
+        )
+
+    assert "Beijing Xinyuan Microelectronics Co., Ltd." in addressee
