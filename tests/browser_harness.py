@@ -109,13 +109,18 @@ class Visitor:
         """Press the submit button of the form (the one named ``button`` if given)."""
         selector = f"[@name='{button}']" if button else ""
         pressed = self.element(f"{form_xpath}//button[@type='submit' or not(@type)]{selector}")
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", pressed)
         old = self.driver.find_element("tag name", "html")
-        pressed.click()
+        # A script's click: the full-page screenshot of the step before may leave the layout
+        # mid-change, and a click at coordinates would then miss the button.
+        self.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", pressed
+        )
         from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
 
-        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(old))
+        wait = WebDriverWait(self.driver, WAIT_SECONDS)
+        wait.until(expected_conditions.staleness_of(old))
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def open_details(self, xpath: str) -> None:
         self.element(f"{xpath}/summary").click()
