@@ -1,10 +1,12 @@
 """The request's page, as each person reads it: where it stands, what happens next, why it came
 back, and the steps that cannot be undone."""
 
+import datetime
+
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tests.factories import FundingApplicationFactory, make_user
 
@@ -201,3 +203,14 @@ def test_english_documents_address_the_organisation_by_its_english_name():
         )
 
     assert "Beijing Xinyuan Microelectronics Co., Ltd." in addressee
+
+
+def test_the_applicant_reads_by_when_the_lead_department_should_act(client_of):
+    submitted = FundingApplicationFactory(at_submitted=True)
+    task = submitted.review_process.task_set.get(flow_task__endswith="lead_review")
+    due = task.created + datetime.timedelta(days=submitted.call.lead_days)
+
+    page = _page(client_of(submitted.people.applicant), submitted)
+
+    local = timezone.localtime(due).date().isoformat()
+    assert f"按规定时限，本环节应在 {local} 前办理完毕。" in page
