@@ -66,7 +66,7 @@ def _submit(
     *,
     name: str,
     act: Callable[[], Any],
-    done: str,
+    done: str | Callable[[], str],
     context: Callable[[], dict[str, Any]] | None = None,
 ) -> HttpResponse:
     """Run ``act`` (one service call) for a valid form and go back to the application; show the
@@ -79,7 +79,7 @@ def _submit(
         except InvalidInput as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, done)
+            messages.success(request, done() if callable(done) else done)
             return redirect("application-detail", pk=application.pk)
     gated = expert_gate(request, application)
     if gated is not None:
@@ -96,6 +96,19 @@ def _submit(
     )
 
 
+def _said(decision: str, *, group: bool = False) -> str:
+    """What the page says once a tier's decision is recorded: what happened and who is next."""
+    if decision == "accept":
+        return _("已受理，申请转审核工作小组审核。")
+    if decision == "recommend":
+        return _("已建议支持，申请提交市联席会议审议。")
+    if decision == "return":
+        return _("已退回申报单位修改，申报单位将收到通知。")
+    if group:
+        return _("已记录不予推荐，申报单位将收到通知。")
+    return _("已记录不予支持，申报单位将收到通知。")
+
+
 @login_required
 def formal_check(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk)
@@ -105,7 +118,7 @@ def formal_check(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         application,
         form,
         name="formal_check_form",
-        done=_("形式审查已记录。"),
+        done=lambda: _said(form.cleaned_data["decision"]),
         act=lambda: lead_review.record_formal_check(
             application_id=pk,
             actor=request.user,
@@ -180,7 +193,7 @@ def recommendation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         application,
         form,
         name="recommendation_form",
-        done=_("审核工作小组意见已记录。"),
+        done=lambda: _said(form.cleaned_data["decision"], group=True),
         act=lambda: group_review.record_group_recommendation(
             application_id=pk,
             actor=request.user,

@@ -231,3 +231,16 @@ def test_the_resolved_meeting_links_its_minutes(
     page = _agenda_page(client_of(secretary), meeting)
 
     assert reverse("document-download", args=[minutes.pk]) in page
+
+
+def test_the_message_after_accepting_says_where_the_request_goes(client_of, at_lead_review):
+    items = {f"passed_{item}": "yes" for item in CheckItem.values}
+    client = client_of(at_lead_review.people.lead_officer)
+
+    response = client.post(
+        reverse("approvals:formal-check", args=[at_lead_review.pk]),
+        {"decision": "accept", **items},
+        follow=True,
+    )
+
+    assert "已受理，申请转审核工作小组审核。" in response.content.decode()
