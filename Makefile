@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1
@@ -45,11 +46,18 @@ test: install
 test-redis: install
 	$(VENV)/bin/pytest -m redis
 
-test-browser: install
+# The journeys of every role in headless Chromium, with axe-core's check on each page; the
+# screenshots of each step go to test-results/screenshots/ (not committed).
+test-browser: install $(NODE_STAMP)
 	@scripts/system-deps.sh browser
 	$(VENV)/bin/pytest -m browser
 
-install: system-deps $(STAMP) static
+install: system-deps $(STAMP) static $(NODE_STAMP)
+
+# The npm packages the browser tests inject into the pages (axe-core), as package-lock.json pins them.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 # The static files WhiteNoise serves in production (var/static, from the apps and static/).
 static: $(STAMP)

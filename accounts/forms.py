@@ -8,6 +8,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from workflows.widgets import DateInput
+
 from .models import AccessEvent, AccessKind
 
 
@@ -28,12 +30,8 @@ class AccessLogFilter(forms.Form):
     kind = forms.ChoiceField(
         label=_("事件"), choices=[("", _("全部")), *AccessKind.choices], required=False
     )
-    since = forms.DateField(
-        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = forms.DateField(label=_("起始日期"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("截止日期"), required=False, widget=DateInput())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from workflows.models import FundingCall
-from workflows.money import money_form_field
+from workflows.money import LIMIT_HELP, money_form_field
+from workflows.widgets import DateInput
 
 from .meetings import Resolution
 from .models import AgendaItem, CheckItem
@@ -59,15 +61,22 @@ class FormalCheckForm(forms.Form):
     reason = forms.CharField(
         label=_("意见"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    confirm = forms.BooleanField(
+        label=_("不予支持时请确认：该决定一经记录不能撤销"), required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for item in CheckItem:
+            # No item starts decided: the officer decides each one (a form error otherwise).
             self.fields[f"passed_{item.value}"] = forms.ChoiceField(
-                label=item.label, choices=YES_NO, initial="yes", widget=forms.RadioSelect
+                label=item.label,
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("请对本项作出审查结论。")},
             )
             self.fields[f"note_{item.value}"] = forms.CharField(
-                label=_("说明"), required=False, max_length=1000
+                label=_("%(item)s · 说明") % {"item": item.label}, required=False, max_length=1000
             )
 
     @property
@@ -79,6 +88,8 @@ class FormalCheckForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data
+        if data.get("decision") == "reject" and not data.get("confirm"):
+            self.add_error("confirm", _("不予支持不能撤销，请勾选确认。"))
         if data.get("decision") == "return":
             for item in CheckItem:
                 if (
@@ -194,17 +205,21 @@ class RecommendationForm(forms.Form):
         ),
     )
     amount = money_form_field(_("建议配套金额(元)"), required=False)
+    amount.help_text = format_lazy("{}{}", _("留空即采用按配套资金政策测算的金额。"), LIMIT_HELP)
     reason = forms.CharField(
         label=_("意见/理由"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    confirm = forms.BooleanField(
+        label=_("不予推荐时请确认：该决定一经记录不能撤销"), required=False
+    )
 
     def clean(self) -> dict[str, Any]:
         data = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data
-        if data.get("decision") == "recommend" and data.get("amount") is None:
-            self.add_error("amount", _("建议支持时须填写建议配套金额。"))
+        if data.get("decision") == "reject" and not data.get("confirm"):
+            self.add_error("confirm", _("不予推荐不能撤销，请勾选确认。"))
         if data.get("decision") != "recommend":
             data["amount"] = None
         return data
@@ -215,9 +230,18 @@ class RecommendationForm(forms.Form):
 
 class MeetingForm(forms.Form):
     call = forms.ModelChoiceField(label=_("申报批次"), queryset=FundingCall.objects.all())
-    held_on = forms.DateField(label=_("会议日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label=_("会议日期"), widget=DateInput())
     place = forms.CharField(label=_("地点"), max_length=200)
     chair = forms.CharField(label=_("主持人"), max_length=100)
+
+
+class BatchConfirmForm(forms.Form):
+    """The confirmation asked before the whole agenda is approved as the group recommended."""
+
+    confirm = forms.BooleanField(
+        label=_("确认全部按审核工作小组建议金额批准（记录后不能撤销）"),
+        error_messages={"required": _("请勾选确认后再按建议全部批准。")},
+    )
 
 
 class ResolutionsForm(forms.Form):
@@ -248,6 +272,11 @@ class ResolutionsForm(forms.Form):
                 max_length=4000,
                 widget=forms.Textarea(attrs={"rows": 1}),
             )
+
+        self.fields["confirm"] = forms.BooleanField(
+            label=_("我已核对以上决议，确认一并记录（记录后不能撤销）"),
+            error_messages={"required": _("请确认后再记录决议。")},
+        )
 
     def row(self, item: AgendaItem) -> tuple[forms.BoundField, ...]:
         pk = item.application_id

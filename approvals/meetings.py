@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict, cast
 
@@ -126,6 +126,8 @@ class AgendaLine:
     group_opinion: str
     running_total: Decimal
     remaining_after: Decimal
+    # Earlier meetings that deferred this request: (date, reason), oldest first.
+    deferrals: list[tuple[datetime.date, str]] = field(default_factory=list)
 
 
 def remaining_budget(call: FundingCall) -> Decimal:
@@ -154,6 +156,14 @@ def meeting_agenda(meeting: Meeting) -> list[AgendaLine]:
         .only("application_id", "transition", "reason")
     ):
         opinions[(entry.application_id, entry.transition)] = entry.reason
+    deferrals: dict[int, list[tuple[datetime.date, str]]] = {}
+    for earlier in (
+        AgendaItem.objects.filter(application_id__in=ids, resolution=AgendaItem.Resolution.DEFER)
+        .exclude(meeting=meeting)
+        .order_by("meeting__held_on", "meeting_id")
+        .values_list("application_id", "meeting__held_on", "reason")
+    ):
+        deferrals.setdefault(earlier[0], []).append((earlier[1], earlier[2]))
     remaining = remaining_budget(meeting.call)
     running = Decimal(0)
     lines = []
@@ -166,9 +176,19 @@ def meeting_agenda(meeting: Meeting) -> list[AgendaLine]:
                 opinions.get((item.application_id, "recommend"), ""),
                 running,
                 remaining - running,
+                deferrals.get(item.application_id, []),
             )
         )
     return lines
+
+
+def as_recommended(meeting: Meeting) -> list[Resolution]:
+    """Every item of the agenda approved at the review group's recommended amount: the batch
+    the secretary records when the meeting approved the agenda as it stood."""
+    return [
+        Resolution(item.application_id, "approve", item.recommended_amount, "")
+        for item in meeting.items.order_by("position")
+    ]
 
 
 @dataclass(frozen=True)
@@ -197,6 +217,11 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
         meeting = _locked_meeting(Meeting.objects.select_related("call"), meeting_id)
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("该会议的决议已经记录。"))
+        if timezone.localdate() < meeting.held_on:
+            raise InvalidInput(
+                _("会议定于 %(date)s 召开，会前不能记录决议。")
+                % {"date": meeting.held_on.isoformat()}
+            )
         items = {i.application_id: i for i in meeting.items.all()}
         if not items:
             raise InvalidInput(_("会议议程为空，请先生成议程。"))

@@ -30,6 +30,7 @@ from .forms import (
     ScoreForm,
 )
 from .models import ExpertAssignment
+from .returns import return_reasons
 from .selectors import assignments_of, eligible_experts, latest_assignment
 
 if TYPE_CHECKING:
@@ -120,6 +121,13 @@ def application_fragments(
         context = {"application": application, **review_panels(user, application)}
         shown["summary"] = render_to_string("approvals/group.html", context, request=request)
         shown["actions"] = render_to_string("approvals/panels.html", context, request=request)
+    returned = return_reasons(application) if application.pk else None
+    if returned is not None:
+        shown["banner"] = render_to_string(
+            "approvals/_returned.html",
+            {"application": application, "returned": returned, "editing": page == "form"},
+            request=request,
+        )
     is_applicant = access.role_of(user) == Role.APPLICANT
     if is_applicant and application.pk and application.status in APPLICANT_EDITS:
         estimate = preview_for(application)

@@ -30,6 +30,7 @@ from workflows.review_path import Role
 from . import group_review, lead_review, meetings, rubric
 from .forms import (
     AssignExpertsForm,
+    BatchConfirmForm,
     DeclarationForm,
     FormalCheckForm,
     MeetingForm,
@@ -39,7 +40,7 @@ from .forms import (
     ScoreForm,
 )
 from .models import ExpertAssignment, Meeting
-from .panels import expert_gate
+from .panels import expert_gate, review_panels
 from .selectors import current_assignments, eligible_experts
 
 # --- tier forms -----------------------------------------------------------------------------
@@ -65,7 +66,8 @@ def _submit(
     *,
     name: str,
     act: Callable[[], Any],
-    done: str,
+    done: str | Callable[[], str],
+    context: Callable[[], dict[str, Any]] | None = None,
 ) -> HttpResponse:
     """Run ``act`` (one service call) for a valid form and go back to the application; show the
     form again with the refusal otherwise."""
@@ -77,7 +79,7 @@ def _submit(
         except InvalidInput as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, done)
+            messages.success(request, done() if callable(done) else done)
             return redirect("application-detail", pk=application.pk)
     gated = expert_gate(request, application)
     if gated is not None:
@@ -87,10 +89,24 @@ def _submit(
         "approvals/form_page.html",
         {
             "application": application,
-            "review": {name: form},
+            "review": {**(context() if context else {}), name: form},
             "panel": f"approvals/panels/{name}.html",
+            "attachments": application.attachments.all(),
         },
     )
+
+
+def _said(decision: str, *, group: bool = False) -> str:
+    """What the page says once a tier's decision is recorded: what happened and who is next."""
+    if decision == "accept":
+        return _("已受理，申请转审核工作小组审核。")
+    if decision == "recommend":
+        return _("已建议支持，申请提交市联席会议审议。")
+    if decision == "return":
+        return _("已退回申报单位修改，申报单位将收到通知。")
+    if group:
+        return _("已记录不予推荐，申报单位将收到通知。")
+    return _("已记录不予支持，申报单位将收到通知。")
 
 
 @login_required
@@ -102,7 +118,7 @@ def formal_check(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         application,
         form,
         name="formal_check_form",
-        done=_("形式审查已记录。"),
+        done=lambda: _said(form.cleaned_data["decision"]),
         act=lambda: lead_review.record_formal_check(
             application_id=pk,
             actor=request.user,
@@ -177,10 +193,16 @@ def recommendation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         application,
         form,
         name="recommendation_form",
-        done=_("审核工作小组意见已记录。"),
+        done=lambda: _said(form.cleaned_data["decision"], group=True),
         act=lambda: group_review.record_group_recommendation(
-            application_id=pk, actor=request.user, **form.cleaned_data
+            application_id=pk,
+            actor=request.user,
+            decision=form.cleaned_data["decision"],
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
         ),
+        # Back after an error, the chair still sees the policy's calculation and the scores.
+        context=lambda: review_panels(request.user, application)["review"],
     )
 
 
@@ -247,17 +269,34 @@ def meeting_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and access.role_of(request.user) != Role.MEETING_SECRETARY:
         raise PermissionDenied
     lines = meetings.meeting_agenda(meeting)
-    form = ResolutionsForm(request.POST or None, items=[line.item for line in lines])
-    if request.method == "POST" and form.is_valid():
-        try:
-            meetings.record_resolutions(
-                meeting_id=pk, actor=request.user, resolutions=form.resolutions()
-            )
-        except (InvalidInput, TransitionConflict) as exc:
-            form.add_error(None, exc.message)
+    items = [line.item for line in lines]
+    batch_error = ""
+    if request.method == "POST" and "as_recommended" in request.POST:
+        # "Approve all as recommended": one confirmation, the batch is the recommendations.
+        form = ResolutionsForm(items=items)
+        confirmed = BatchConfirmForm(request.POST)
+        if confirmed.is_valid():
+            try:
+                meetings.record_resolutions(
+                    meeting_id=pk, actor=request.user, resolutions=meetings.as_recommended(meeting)
+                )
+            except (InvalidInput, TransitionConflict) as exc:
+                batch_error = str(exc.message)
+            else:
+                return _resolved(request, pk, len(items))
         else:
-            messages.success(request, _("会议决议已记录。"))
-            return redirect("approvals:meeting", pk=pk)
+            batch_error = str(confirmed.errors["confirm"][0])
+    else:
+        form = ResolutionsForm(request.POST or None, items=items)
+        if request.method == "POST" and form.is_valid():
+            try:
+                meetings.record_resolutions(
+                    meeting_id=pk, actor=request.user, resolutions=form.resolutions()
+                )
+            except (InvalidInput, TransitionConflict) as exc:
+                form.add_error(None, exc.message)
+            else:
+                return _resolved(request, pk, len(items))
     return render(
         request,
         "approvals/meeting.html",
@@ -266,11 +305,22 @@ def meeting_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "rows": [(line, form.row(line.item)) for line in lines],
             "form": form,
             "remaining": meetings.remaining_budget(meeting.call),
+            "minutes": meeting.documents.order_by("language", "pk"),
+            "batch_error": batch_error,
+            "batch_form": BatchConfirmForm(auto_id="batch_%s"),
+            "all_recommended": bool(items) and all(i.recommended_amount is not None for i in items),
             "planned": meeting.state == Meeting.State.PLANNED,
             "can_resolve": meeting.state == Meeting.State.PLANNED
             and access.role_of(request.user) == Role.MEETING_SECRETARY,
         },
     )
+
+
+def _resolved(request: AuthenticatedRequest, pk: int, count: int) -> HttpResponse:
+    messages.success(
+        request, _("会议决议已记录，共 %(n)d 项；纪要生成后可在本页下载。") % {"n": count}
+    )
+    return redirect("approvals:meeting", pk=pk)
 
 
 @login_required

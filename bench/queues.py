@@ -153,6 +153,8 @@ def seed_waiting(projects) -> None:
 def time_batch(users, project, round_number: int) -> tuple[float, float]:
     """Bring BATCH_SIZE applications to the meeting through the services, then time the
     meeting's resolutions on them."""
+    from django.utils import timezone
+
     from approvals import meetings
     from demo.data import ensure_call
 
@@ -164,7 +166,8 @@ def time_batch(users, project, round_number: int) -> tuple[float, float]:
     meeting = meetings.create_meeting(
         actor=secretary,
         call_id=call.pk,
-        held_on=datetime.date(call.year, 12, 1 + round_number),
+        # Held already: resolutions are recorded after the meeting, never before its date.
+        held_on=timezone.localdate() - datetime.timedelta(days=30 - round_number),
         place="市政府第一会议室",
         chair="分管副市长",
     )

@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "workflows.navigation.context",
             ],
         },
     },
@@ -309,6 +310,10 @@ if not DOCUMENT_VERIFY_BASE_URL:
             "(e.g. https://funds.example.gov.cn); every document prints it."
         )
     DOCUMENT_VERIFY_BASE_URL = "http://127.0.0.1:8000"
+
+# The address the site is reached at, for the links in e-mails (the documents' address unless
+# it is served elsewhere).
+SITE_BASE_URL = os.environ.get("SITE_BASE_URL", DOCUMENT_VERIFY_BASE_URL).rstrip("/")
 
 # The one periodic job: reminders and escalations of overdue tasks (workflows/deadlines.py).
 CELERY_BEAT_SCHEDULE = {

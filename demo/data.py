@@ -29,6 +29,14 @@ ORGANISATIONS = [
     ("cas_institute", "中国科学院北京先进制造研究所", "huairou", "12100000400067890"),
     ("central_enterprise", "中国航天产业集团有限公司", "fengtai", "91110000100012345"),
 ]
+# The organisations' English names, shown on English pages and documents.
+ORGANISATION_NAMES_EN = {
+    "北京芯源微电子有限公司": "Beijing Xinyuan Microelectronics Co., Ltd.",
+    "北京理工工程大学": "Beijing University of Technology and Engineering",
+    "北京市新材料研究院": "Beijing Institute of New Materials",
+    "中国科学院北京先进制造研究所": "Beijing Institute of Advanced Manufacturing, CAS",
+    "中国航天产业集团有限公司": "China Aerospace Industry Group Co., Ltd.",
+}
 
 
 def credit_code(first_seventeen: str) -> str:
@@ -79,8 +87,16 @@ def ensure_demo_data() -> list[Login]:
     for kind, name, district, code in ORGANISATIONS:
         organisation, _ = Organisation.objects.get_or_create(
             name=name,
-            defaults={"kind": kind, "district": district, "credit_code": credit_code(code)},
+            defaults={
+                "kind": kind,
+                "district": district,
+                "credit_code": credit_code(code),
+                "name_en": ORGANISATION_NAMES_EN.get(name, ""),
+            },
         )
+        if not organisation.name_en and name in ORGANISATION_NAMES_EN:
+            organisation.name_en = ORGANISATION_NAMES_EN[name]
+            organisation.save(update_fields=["name_en"])
         logins.append(
             _user(
                 f"applicant_{kind}",

@@ -23,6 +23,14 @@ def private_storage(tmp_path, settings):
     return tmp_path / "private"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        default="test-results/screenshots",
+        help="where the browser journeys save a screenshot of each step (not committed)",
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``postgres`` run only when DATABASE_URL names PostgreSQL; elsewhere they are
     deselected (and .ci/run runs the suite on PostgreSQL too)."""

@@ -232,7 +232,9 @@ def perform(step: str, application: FundingApplication, people: Reviewers) -> No
     if step == "submit":
         submission.submit_application(application_id=pk, actor=people.applicant)
     elif step == "withdraw":
-        submission.withdraw_application(application_id=pk, actor=people.applicant)
+        submission.withdraw_application(
+            application_id=pk, actor=people.applicant, reason="项目实施主体调整"
+        )
     elif step == "claim_group":
         score_by_experts(application, people)
         assignments.claim_task(application_id=pk, actor=people.group_chair)

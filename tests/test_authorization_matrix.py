@@ -337,6 +337,8 @@ MATRIX: dict[str, Row] = {
         AUDITORS,
         AUDITORS,
     ),
+    # Each user's own notifications.
+    "notices": Row(lambda w: {}, signed_in(OK), signed_in(METHOD)),
     "audit-trail": Row(
         lambda w: {},
         AUDITORS,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from approvals import rubric
+from approvals.models import CheckItem
 from documents.models import Document
 from tests.factories import FundingApplicationFactory
 from workflows.models import FundingApplication
@@ -161,6 +162,8 @@ def test_a_request_goes_through_the_three_tiers_in_the_browser_to_an_approval_pd
         officer.open(page)
         officer.press("认领任务")
         officer.sees("牵头部门审查中")
+        for item in CheckItem.values:
+            officer.choose(f"passed_{item}", "yes")
         officer.choose("decision", "accept")
         officer.press("记录审查结论")
         officer.sees("审核工作小组审核中")
@@ -212,6 +215,9 @@ def test_a_request_goes_through_the_three_tiers_in_the_browser_to_an_approval_pd
                 f"amount_{pk}": "5000000.00",
                 f"reason_{pk}": "联席会议审议通过",
             }
+        )
+        secretary.driver.execute_script(
+            "arguments[0].click()", secretary.element("//input[@id='id_confirm']")
         )
         secretary.press("记录全部决议")
         secretary.sees("会议决议已记录")

@@ -18,9 +18,11 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import translation
 
 from .models import FundingApplication, Status
+from .notices import record_notices
 from .review_path import APPLICANT, CURRENT_TIER, Role, Tier, notices_for
 from .signals import application_transitioned
 
@@ -125,7 +127,8 @@ def send(
     kind: str, application: FundingApplication, recipients: Iterable[Any], reason: str = ""
 ) -> int:
     """Send one message of ``kind`` about ``application`` to each recipient. Returns the count."""
-    addresses = sorted({u.email for u in recipients if getattr(u, "email", "")})
+    people = {u.pk: u for u in recipients if getattr(u, "email", "")}
+    addresses = sorted({u.email for u in people.values()})
     if not addresses:
         return 0
     subject_zh, subject_en, body_zh, body_en = MESSAGES[kind]
@@ -140,10 +143,19 @@ def send(
         values["status"] = str(Status(application.status).label)
     with translation.override("en"):
         status_en = str(Status(application.status).label)
-    subject = f"{subject_zh.format(**values)} / {subject_en.format(**values)}"
-    body = (
-        body_zh.format(**values) + "\n\n——\n\n" + body_en.format(**{**values, "status": status_en})
+    link = settings.SITE_BASE_URL + reverse("application-detail", args=[application.pk])
+    zh = (subject_zh.format(**values), body_zh.format(**values))
+    values_en = {
+        **values,
+        "status": status_en,
+        "organisation": application.organisation.name_en or application.organisation.name,
+    }
+    en = (subject_en.format(**values_en), body_en.format(**values_en))
+    record_notices(
+        kind, application, people.values(), subjects=(zh[0], en[0]), bodies=(zh[1], en[1])
     )
+    subject = f"{zh[0]} / {en[0]}"
+    body = f"{zh[1]}\n{link}\n\n——\n\n{en[1]}\n{link}"
     messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
     try:
         return send_mass_mail(messages, fail_silently=False)

@@ -112,9 +112,39 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """One stop of the step tracker every request page shows, in the order a request passes
+    them; ``tier`` when the stop is a tier's review."""
+
+    key: str
+    label: Label
+    tier: Tier | None = None
+
+
+STAGES = (
+    Stage("application", Label("申报", "Application")),
+    Stage("lead", Label("牵头部门审查", "Lead department"), Tier.LEAD),
+    Stage("group", Label("审核工作小组审核", "Review group"), Tier.GROUP),
+    Stage("meeting", Label("市联席会议审议", "Joint meeting"), Tier.MEETING),
+    Stage("approved", Label("批复", "Approval")),
+    Stage("notice", Label("公示", "Public notice")),
+    Stage("agreement", Label("资金协议", "Agreement")),
+    Stage("execution", Label("执行与报告", "Execution and reports")),
+    Stage("acceptance", Label("验收", "Acceptance")),
+    Stage("closed", Label("结项", "Closed")),
+)
+
+
+@dataclass(frozen=True)
 class State:
     """One status: its tier, the flow tasks that may be open meanwhile, and the task whose
-    completion is the decision the status waits for."""
+    completion is the decision the status waits for.
+
+    ``stage`` is its stop on the step tracker (None: the request stays at the stop it was at
+    when it was returned, rejected or withdrawn). ``for_applicant`` is what the applicant
+    reads while the request has this status: what is happening, who acts next and what they
+    must do, in plain words; ``{lead}`` is the lead department's name and ``{tier}`` the tier
+    the request is with or goes back to."""
 
     status: Status
     tier: Tier | None = None
@@ -122,36 +152,202 @@ class State:
     decision_task: str | None = None
     final: bool = False
     applicant_edits: bool = False
+    stage: str | None = None
+    for_applicant: Label = Label("", "")
 
 
 STATES = (
-    State(Status.DRAFT, applicant_edits=True),
-    State(Status.SUBMITTED, Tier.LEAD, frozenset({"lead_review"}), "lead_review"),
-    State(Status.LEAD_REVIEW, Tier.LEAD, frozenset({"lead_review"}), "lead_review"),
+    State(
+        Status.DRAFT,
+        applicant_edits=True,
+        stage="application",
+        for_applicant=Label(
+            "草稿尚未提交。请填写完整、上传国家批复文件后提交申请；提交后由{lead}受理。",
+            "This draft is not submitted yet. Complete it, attach the national approval and "
+            "submit it; {lead} then receives it.",
+        ),
+    ),
+    State(
+        Status.SUBMITTED,
+        Tier.LEAD,
+        frozenset({"lead_review"}),
+        "lead_review",
+        stage="lead",
+        for_applicant=Label(
+            "已提交，等待{lead}受理。您现在无需操作。",
+            "Submitted; waiting for {lead} to receive it. Nothing for you to do now.",
+        ),
+    ),
+    State(
+        Status.LEAD_REVIEW,
+        Tier.LEAD,
+        frozenset({"lead_review"}),
+        "lead_review",
+        stage="lead",
+        for_applicant=Label(
+            "{lead}正在进行形式审查。您现在无需操作；如需修改，申请会退回给您并写明原因。",
+            "{lead} is checking the request. Nothing for you to do now; if anything must "
+            "change, the request comes back to you with the reasons.",
+        ),
+    ),
     State(
         Status.GROUP_REVIEW,
         Tier.GROUP,
         frozenset({"assign_experts", "score", "group_decision"}),
         "group_decision",
+        stage="group",
+        for_applicant=Label(
+            "审核工作小组正在组织专家评审并测算配套金额。您现在无需操作。",
+            "The review group's experts are scoring the request and the matching amount is "
+            "being assessed. Nothing for you to do now.",
+        ),
     ),
-    State(Status.MEETING_REVIEW, Tier.MEETING, frozenset({"meeting_review"}), "meeting_review"),
-    State(Status.DEFERRED, Tier.MEETING, frozenset({"meeting_review"}), "meeting_review"),
-    State(Status.RETURNED, None, frozenset({"revision"}), "revision", applicant_edits=True),
-    State(Status.APPROVED, final=True),
-    # After the approval (see ``awards``): the public notice, the 批复, the agreement.
-    State(Status.IN_NOTICE),
-    State(Status.OBJECTION_REVIEW),
-    State(Status.FINAL),
-    State(Status.IN_EXECUTION),
-    # --- outcomes: reports, completion acceptance and recovery (outcomes app) --------------
-    # No review tier and no flow task: the outcomes app's own records say who acts next.
-    State(Status.ACCEPTANCE_REVIEW),
-    State(Status.COMPLETED),
-    State(Status.FAILED),
-    State(Status.RECOVERY),
-    State(Status.CLOSED, final=True),
-    State(Status.REJECTED, final=True),
-    State(Status.WITHDRAWN, final=True),
+    State(
+        Status.MEETING_REVIEW,
+        Tier.MEETING,
+        frozenset({"meeting_review"}),
+        "meeting_review",
+        stage="meeting",
+        for_applicant=Label(
+            "审核工作小组已建议支持，等待市联席会议审议。您现在无需操作。",
+            "The review group recommends the request; it waits for the municipal joint "
+            "meeting. Nothing for you to do now.",
+        ),
+    ),
+    State(
+        Status.DEFERRED,
+        Tier.MEETING,
+        frozenset({"meeting_review"}),
+        "meeting_review",
+        stage="meeting",
+        for_applicant=Label(
+            "市联席会议决定暂缓，申请将列入下一次会议重新审议。您现在无需操作。",
+            "The joint meeting deferred the request; it goes on the next meeting's agenda. "
+            "Nothing for you to do now.",
+        ),
+    ),
+    State(
+        Status.RETURNED,
+        None,
+        frozenset({"revision"}),
+        "revision",
+        applicant_edits=True,
+        for_applicant=Label(
+            "申请已退回修改。请按下面列出的意见修改后重新提交；重新提交后由{tier}继续审查。",
+            "The request was returned for revision. Change what is listed below and resubmit "
+            "it; {tier} then takes it up again.",
+        ),
+    ),
+    State(
+        Status.APPROVED,
+        final=True,
+        stage="approved",
+        for_applicant=Label(
+            "市联席会议已批准配套资金，批复文书可在下方下载。联席会议秘书处将在公示网页上公示，"
+            "公示期满无异议后正式批复。",
+            "The joint meeting approved the matching funds; the decision can be downloaded "
+            "below. The secretariat will publish it for public notice; once the notice ends "
+            "without objection the approval becomes final.",
+        ),
+    ),
+    # After the approval (``awards``): the public notice, the 批复, the agreement.
+    State(
+        Status.IN_NOTICE,
+        stage="notice",
+        for_applicant=Label(
+            "批准结果正在公示（标题、单位和金额）。公示期满无异议后，联席会议秘书处正式批复；"
+            "您无需办理。",
+            "The approval is on public notice (title, organisation and amount). When the notice "
+            "ends without objection the secretariat makes it final; nothing for you to do.",
+        ),
+    ),
+    State(
+        Status.OBJECTION_REVIEW,
+        stage="notice",
+        for_applicant=Label(
+            "公示期间收到异议，联席会议秘书处正在核查，核查期间暂停正式批复；如需说明，秘书处会联系您。",
+            "An objection was lodged during the notice; the secretariat is looking into it and "
+            "the final approval waits meanwhile. The secretariat will contact you if needed.",
+        ),
+    ),
+    State(
+        Status.FINAL,
+        stage="agreement",
+        for_applicant=Label(
+            "已正式批复。{lead}将起草资金协议（任务书），请在协议页面核对金额、节点和目标后确认。",
+            "The approval is final. {lead} drafts the funding agreement; check its amounts, "
+            "milestones and targets on the agreement page and confirm it.",
+        ),
+    ),
+    State(
+        Status.IN_EXECUTION,
+        stage="execution",
+        for_applicant=Label(
+            "资金协议已签订，项目执行中。请在每个报告期结束后提交进展报告；项目期满前可申请验收。",
+            "The funding agreement is signed and the project is under way. Submit a progress "
+            "report after each reporting period; near the end of the project, request the "
+            "completion acceptance.",
+        ),
+    ),
+    # After the agreement (``outcomes``): completion acceptance and recovery.
+    State(
+        Status.ACCEPTANCE_REVIEW,
+        stage="acceptance",
+        for_applicant=Label(
+            "已申请验收，{lead}正在组织专家验收；请按通知配合，您无需在系统中办理。",
+            "Acceptance requested: {lead} is convening the expert panel. Follow its notices; "
+            "nothing to do here meanwhile.",
+        ),
+    ),
+    State(
+        Status.COMPLETED,
+        stage="acceptance",
+        for_applicant=Label(
+            "项目已通过验收，验收结论通知书可在下方下载；{lead}办理结项后项目结束。",
+            "The project passed its acceptance; the notice can be downloaded below. {lead} "
+            "then closes the project.",
+        ),
+    ),
+    State(
+        Status.FAILED,
+        stage="acceptance",
+        for_applicant=Label(
+            "项目未通过验收，验收结论通知书可在下方下载。市联席会议将决定追回的配套资金金额。",
+            "The project did not pass its acceptance; the notice can be downloaded below. The "
+            "joint meeting will set the amount of matching funds to be repaid.",
+        ),
+    ),
+    State(
+        Status.RECOVERY,
+        for_applicant=Label(
+            "配套资金追回中：请按追回通知书载明的金额退回资金；全部退回后结项。",
+            "Matching funds are being recovered: repay the amount the recovery order states; "
+            "the project is closed once it is repaid in full.",
+        ),
+    ),
+    State(
+        Status.CLOSED,
+        final=True,
+        stage="closed",
+        for_applicant=Label("项目已结项，办理已结束。", "The project is closed."),
+    ),
+    State(
+        Status.REJECTED,
+        final=True,
+        for_applicant=Label(
+            "申请未获支持，办理已结束。不予支持通知书可在下方下载。",
+            "The request was not supported; its review has ended. The notice can be "
+            "downloaded below.",
+        ),
+    ),
+    State(
+        Status.WITHDRAWN,
+        final=True,
+        for_applicant=Label(
+            "申请已撤回，办理已结束。",
+            "The request was withdrawn; its review has ended.",
+        ),
+    ),
 )
 
 _REVIEWING = (Status.LEAD_REVIEW, Status.GROUP_REVIEW, Status.MEETING_REVIEW, Status.DEFERRED)
@@ -708,6 +904,15 @@ TOUCHED_FIELDS: dict[str, list[str]] = {}
 for _step in STEPS:
     if _step.moves:
         TOUCHED_FIELDS.setdefault(_step.transition, list(_step.touches))
+
+
+STAGE = {s.key: s for s in STAGES}
+TIER_STAGE = {s.tier: s.key for s in STAGES if s.tier is not None}
+
+
+def for_applicant(status: str, *, lead: str, tier: str = "") -> str:
+    """What the applicant reads about a request with ``status``, in the active language."""
+    return str(STATE[Status(status)].for_applicant).format(lead=lead, tier=tier)
 
 
 def step_for(transition: str, tier: str | None) -> Step | None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .drafts import snapshot, validate
+from .errors import InvalidInput
 from .flows import ReviewFlow
 from .models import FundingApplication
 from .transitions import perform, refusals_recorded
@@ -54,11 +56,14 @@ def resubmit_application(*, application_id: int, actor: Actor) -> FundingApplica
 
 
 @refusals_recorded
-def withdraw_application(
-    *, application_id: int, actor: Actor, reason: str = ""
-) -> FundingApplication:
-    """The applicant withdraws a request before a final decision; every open task is closed.
-    Cannot be undone."""
+def withdraw_application(*, application_id: int, actor: Actor, reason: str) -> FundingApplication:
+    """The applicant withdraws a request before a final decision, saying why (the reason is on
+    the audit trail); every open task is closed. Cannot be undone. Refused without a reason,
+    after a final decision, and for other users."""
+
+    def has_reason(application: FundingApplication) -> None:
+        if not reason.strip():
+            raise InvalidInput(_("撤回申请须说明理由。"))
 
     def close_tasks(application: FundingApplication) -> None:
         if application.review_process_id:
@@ -69,8 +74,9 @@ def withdraw_application(
         application_id=application_id,
         actor=actor,
         tier=None,
-        reason=reason,
+        reason=reason.strip(),
         call={"at": timezone.now()},
+        check=has_reason,
         then=close_tasks,
         waits_for_task=False,
     )

@@ -15,6 +15,7 @@ urlpatterns = [
         name="attachment-download",
     ),
     path("applications/<id:pk>/reassign/", views.application_reassign, name="application-reassign"),
+    path("notices/", views.notice_list, name="notices"),
     path("audit/", views.audit_trail, name="audit-trail"),
     path(
         "audit/verifications/",

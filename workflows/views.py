@@ -14,9 +14,9 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from . import access, assignments, drafts, pages, selectors, submission
+from . import access, assignments, drafts, notices, pages, progress, selectors, submission
 from . import permissions as rights
 from .actors import AuthenticatedRequest
 from .errors import InvalidInput, TransitionConflict
@@ -121,6 +121,9 @@ def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         {
             "application": application,
             "task": task,
+            "tracker": progress.tracker(application),
+            "for_applicant": progress.applicant_sentence(application),
+            "due": progress.due(application, task),
             "is_applicant": is_applicant,
             "is_reviewer": is_reviewer,
             "holds_task": task is not None and task.owner_id == user.pk,
@@ -190,9 +193,23 @@ def application_act(request: AuthenticatedRequest, pk: int, action: str) -> Http
     if not form.is_valid():
         raise InvalidInput(" ".join(str(e) for errors in form.errors.values() for e in errors))
     kwargs = {"reason": form.cleaned_data["reason"]} if takes_reason else {}
-    service(application_id=pk, actor=request.user, **kwargs)
-    messages.success(request, _("操作已完成。"))
+    result = service(application_id=pk, actor=request.user, **kwargs)
+    messages.success(request, _done_message(action, result if action in APPLICANTS_STEPS else None))
     return redirect("application-detail", pk=pk)
+
+
+# The applicant's own steps: what they read afterwards is where the request now stands.
+APPLICANTS_STEPS = ("submit", "resubmit", "withdraw")
+
+
+def _done_message(action: str, application: FundingApplication | None) -> str:
+    """What the page says once an action is done: for the applicant's steps, where the request
+    stands now and who acts next ("已提交，等待……受理。")."""
+    if application is not None:
+        return progress.applicant_sentence(application)
+    if action == "claim":
+        return _("已认领任务，请办理。")
+    return _("已放弃认领，任务回到待认领。")
 
 
 @login_required
@@ -232,6 +249,16 @@ def _visible(request: AuthenticatedRequest, pk: int) -> FundingApplication:
     if application is None:
         raise Http404
     return application
+
+
+@login_required
+@require_GET
+def notice_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's notifications, newest first; those shown are marked read."""
+    page = Paginator(notices.notices_for(request.user), 30).get_page(request.GET.get("page"))
+    response = render(request, "workflows/notices.html", {"page": page})
+    notices.mark_read(actor=request.user, notice_ids=[n.pk for n in page if n.read_at is None])
+    return response
 
 
 @login_required

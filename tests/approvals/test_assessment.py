@@ -307,7 +307,9 @@ def test_the_what_if_leaves_out_drafts_and_closed_applications(call, special_pro
     active_policy()
     _submitted(call, special_project)
     withdrawn = _submitted(call, special_project)
-    submission.withdraw_application(application_id=withdrawn.pk, actor=withdrawn.created_by)
+    submission.withdraw_application(
+        application_id=withdrawn.pk, actor=withdrawn.created_by, reason="项目调整"
+    )
 
     simulation = simulate(load_policy_text(policy_text(version="t.2")), call=call)
 

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from approvals import group_review, meetings
 from approvals.meetings import Resolution
@@ -60,7 +61,7 @@ def _meeting(call, secretary, *, day=1):
     meeting = meetings.create_meeting(
         actor=secretary,
         call_id=call.pk,
-        held_on=datetime.date(2026, 12, day),
+        held_on=timezone.localdate() - datetime.timedelta(days=31 - day),
         place="市政府第一会议室",
         chair="分管副市长",
     )

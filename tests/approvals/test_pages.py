@@ -425,7 +425,7 @@ def _meeting_with(call, *, count: int = 2):
 
 
 def _resolutions(applications, decision: str, amount: str = "") -> dict[str, str]:
-    data = {}
+    data = {"confirm": "on"}
     for a in applications:
         data[f"decision_{a.pk}"] = decision
         data[f"amount_{a.pk}"] = amount

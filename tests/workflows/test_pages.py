@@ -71,7 +71,12 @@ def _resolve(client, meeting, application, decision, amount="", reason=""):
     pk = application.pk
     return client.post(
         reverse("approvals:meeting", args=[meeting.pk]),
-        {f"decision_{pk}": decision, f"amount_{pk}": amount, f"reason_{pk}": reason},
+        {
+            f"decision_{pk}": decision,
+            f"amount_{pk}": amount,
+            f"reason_{pk}": reason,
+            "confirm": "on",
+        },
     )
 
 

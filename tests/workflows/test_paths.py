@@ -289,7 +289,7 @@ def test_withdrawal_closes_every_open_task_and_the_process(state):
     application = FundingApplicationFactory(state=state)
 
     submission.withdraw_application(
-        application_id=application.pk, actor=application.people.applicant
+        application_id=application.pk, actor=application.people.applicant, reason="项目调整"
     )
 
     application = _fresh(application)
@@ -302,7 +302,7 @@ def test_withdrawal_of_a_claimed_task_closes_it_too():
     application = claim_open_task(FundingApplicationFactory(state="group_review"))
 
     submission.withdraw_application(
-        application_id=application.pk, actor=application.people.applicant
+        application_id=application.pk, actor=application.people.applicant, reason="项目调整"
     )
 
     assert open_task_names(application) == []
@@ -319,6 +319,17 @@ def test_withdrawal_records_the_time_and_the_reason():
     entry = application.audit_entries.last()
     assert application.decided_at is not None
     assert (entry.transition, entry.reason, entry.tier) == ("withdraw", "项目调整", "")
+
+
+def test_withdrawal_without_a_reason_is_refused_and_the_request_stays_under_review():
+    application = FundingApplicationFactory(state="lead_review")
+
+    with pytest.raises(InvalidInput):
+        submission.withdraw_application(
+            application_id=application.pk, actor=application.people.applicant, reason="  "
+        )
+
+    assert _fresh(application).status == "lead_review"
 
 
 @pytest.mark.parametrize("state", list(PATHS))

@@ -11,6 +11,7 @@ from .audit import (
     DeadlineNotice,
     RefusedAttempt,
 )
+from .notice import Notice
 from .reference import (
     Department,
     District,
@@ -42,6 +43,7 @@ __all__ = [
     "FundingApplication",
     "FundingCall",
     "FundingForm",
+    "Notice",
     "Organisation",
     "OrganisationKind",
     "Profile",

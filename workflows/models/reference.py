@@ -46,6 +46,7 @@ class Organisation(models.Model):
     """An applicant organisation (申报单位)."""
 
     name = models.CharField(_("单位名称"), max_length=200, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=300, blank=True)
     kind = models.CharField(_("单位类型"), max_length=32, choices=OrganisationKind.choices)
     district = models.CharField(_("所在区"), max_length=32, choices=District.choices)
     credit_code = models.CharField(

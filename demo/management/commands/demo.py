@@ -332,7 +332,7 @@ class Command(ProjectCommand):
             meeting = meetings.create_meeting(
                 actor=secretary,
                 call_id=self.call.pk,
-                held_on=timezone.localdate() + datetime.timedelta(days=7 * (round_no + 1)),
+                held_on=timezone.localdate() - datetime.timedelta(days=7 * (2 - round_no)),
                 place="北京市人民政府第一会议室",
                 chair="主管副市长",
             )
