@@ -72,7 +72,7 @@ def _decide_again(application: FundingApplication, secretary: Any) -> None:
     meeting = meetings.create_meeting(
         actor=secretary,
         call_id=application.call_id,
-        held_on=timezone.localdate() + datetime.timedelta(days=21),
+        held_on=timezone.localdate(),
         place="北京市人民政府第一会议室",
         chair="主管副市长",
     )
