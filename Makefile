@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1
@@ -49,10 +50,11 @@ test-browser: install
 	@scripts/system-deps.sh browser
 	$(VENV)/bin/pytest -m browser
 
-install: system-deps $(STAMP) static
+install: system-deps $(STAMP) $(NODE_STAMP) static
 
-# The static files WhiteNoise serves in production (var/static, from the apps and static/).
-static: $(STAMP)
+# The static files WhiteNoise serves in production (var/static, from the apps, static/ and the
+# front-end packages of package.json).
+static: $(STAMP) $(NODE_STAMP)
 	$(DEV_ENV) $(PY) manage.py collectstatic --noinput -v 0
 
 $(STAMP): pyproject.toml requirements.lock
@@ -62,13 +64,18 @@ $(STAMP): pyproject.toml requirements.lock
 	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
+# The front-end packages (the charts' library), exactly as package-lock.json pins them.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 system-deps:
 	@scripts/system-deps.sh
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy workflows approvals documents demo config accounts
+	$(VENV)/bin/mypy workflows approvals documents demo config accounts dashboard
 	$(VENV)/bin/lint-imports
 
 format: install

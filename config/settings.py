@@ -63,11 +63,14 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "viewflow",
     "viewflow.workflow",
+    "django_filters",
+    "django_tables2",
     "workflows",
     "approvals",
     "documents",
     "demo",
     "accounts",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -204,7 +207,12 @@ USE_TZ = True
 # --- Files ------------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The charts' library comes from the npm registry (package.json, installed by `make install`
+# with `npm ci`) and is served from here like the project's own files: no CDN.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+]
 # Uploaded attachments and issued documents live outside any web root and are served only
 # through views that check who may see them.
 PRIVATE_STORAGE_ROOT = Path(os.environ.get("PRIVATE_STORAGE_ROOT", VAR_DIR / "private"))

@@ -8,6 +8,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("documents/", include("documents.urls")),
     path("review/", include("approvals.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("", include("workflows.urls")),
 ]
 

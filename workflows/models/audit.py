@@ -102,6 +102,8 @@ class AuditEntry(AppendOnlyModel):
                 fields=["application", "app_seq"], name="one_entry_per_chain_position"
             )
         ]
+        # The audit trail's period filter and the dashboard's times at each tier.
+        indexes = [models.Index(fields=["at"], name="audit_entry_at_idx")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.transition} {self.source}→{self.target}"
