@@ -288,11 +288,24 @@ def build_agenda(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     if not access.may_use_queue(request.user):
         raise PermissionDenied
+    query = request.GET
+    summary = selectors.queue_summary(
+        request.user,
+        after=query.get("after") or None,
+        before=query.get("before") or None,
+        last=bool(query.get("last")),
+    )
+    page = summary.page
     return render(
         request,
         "approvals/queue.html",
         {
-            "summary": selectors.queue_summary(request.user),
+            "summary": summary,
             "profile": access.profile_of(request.user),
+            "page": page,
+            "first_link": "",
+            "previous_link": page.link(query, page.previous_cursor, "before") if page else "",
+            "next_link": page.link(query, page.next_cursor, "after") if page else "",
+            "last_link": page.link(query, None, "last") if page else "",
         },
     )

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.models import GroupRecommendation, PoolBalance
 from workflows import access
-from workflows.deadlines import LIMIT_FOR_TASK
+from workflows.deadlines import LIMIT_FOR_TASK, late_tasks_q
 from workflows.flows import OPEN_TASK_STATES, ReviewFlow
 from workflows.models import AuditEntry, District, FundingApplication, FundingCall, FundingForm
 from workflows.review_path import STATUS_TIER, Status, Tier
@@ -120,16 +120,7 @@ def _overdue_tasks_per_tier(scope: Scope) -> dict[str, int]:
         status__in=OPEN_TASK_STATES,
         process__funding_application__in=scope.applications,
     )
-    late = Q()
-    for call in FundingCall.objects.only("lead_days", "group_days", "meeting_days"):
-        for name, (limit, _tier) in LIMIT_FOR_TASK.items():
-            late |= Q(
-                process__funding_application__call_id=call.pk,
-                flow_task=getattr(ReviewFlow, name),
-                created__lt=scope.now - datetime.timedelta(days=getattr(call, limit)),
-            )
-    if not late:
-        return {}
+    late = late_tasks_q(scope.now)
     counts: dict[str, int] = defaultdict(int)
     for row in tasks.filter(late).order_by().values("flow_task").annotate(n=Count("pk")):
         name = getattr(row["flow_task"], "name", "")  # the flow's node

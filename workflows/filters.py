@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .deadlines import LIMIT_FOR_TASK
+from .deadlines import late_tasks_q
 from .flows import OPEN_TASK_STATES, ReviewFlow
 from .models import (
     AuditEntry,
@@ -61,23 +61,8 @@ def _open_tasks() -> QuerySet[Any]:
 
 
 def overdue_q(now: datetime.datetime | None = None) -> Q:
-    """Applications with an open task past its tier's time limit (the call's, per task). The
-    limits are the call's, so the condition is written per call (a programme has a handful)."""
-    now = now or timezone.now()
-    per_call = []
-    for call in FundingCall.objects.only("lead_days", "group_days", "meeting_days"):
-        late = Q(
-            *[
-                Q(
-                    flow_task=getattr(ReviewFlow, name),
-                    created__lt=now - datetime.timedelta(days=getattr(call, limit)),
-                )
-                for name, (limit, _tier) in LIMIT_FOR_TASK.items()
-            ],
-            _connector=Q.OR,
-        )
-        per_call.append(Q(call_id=call.pk) & Exists(_open_tasks().filter(late)))
-    return Q(*per_call, _connector=Q.OR) if per_call else Q(pk__in=[])
+    """Applications with an open task past its tier's time limit."""
+    return Q(Exists(_open_tasks().filter(late_tasks_q(now or timezone.now()))))
 
 
 class ApplicationFilter(django_filters.FilterSet):  # type: ignore[misc]
