@@ -273,6 +273,11 @@ MATRIX: dict[str, Row] = {
             "chair": "主持人",
         },
     ),
+    "approvals:meetings-export": Row(
+        lambda w: {},
+        signed_in(DENIED, secretary=OK, auditor=OK, administrator=OK),
+        signed_in(METHOD),
+    ),
     "approvals:meeting": Row(
         lambda w: {"pk": w.meeting.pk},
         signed_in(DENIED, secretary=OK, auditor=OK, administrator=OK),
