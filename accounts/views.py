@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _l
@@ -136,22 +135,10 @@ class AccessLogTable(ListTable):
 
     sorts = {"at": "at"}
     default_sort = "-at"
+    body_template = "accounts/_access_log_rows.html"
 
     class Meta(ListTable.Meta):
         empty_text = _l("没有符合条件的记录。")
-
-    def render_kind(self, record: AccessEvent) -> str:
-        return str(record.get_kind_display())
-
-    def render_application(self, record: AccessEvent) -> Any:
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("application-detail", args=[record.application_id]),
-            record.application_id,
-        )
-
-    def render_detail(self, value: str) -> str:
-        return value if len(value) <= 80 else value[:79] + "…"
 
 
 class _FormFilter:

@@ -8,8 +8,6 @@ import django_filters
 import django_tables2 as tables
 from django import forms
 from django.db.models import Q, QuerySet
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from workflows.exports import Column
@@ -54,20 +52,10 @@ class MeetingTable(ListTable):
 
     sorts = {"held_on": "held_on", "place": "place"}
     default_sort = "-held_on"
+    body_template = "approvals/_meetings_rows.html"
 
     class Meta(ListTable.Meta):
         empty_text = _("暂无会议。")
-
-    def render_held_on(self, record: Meeting) -> Any:
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("approvals:meeting", args=[record.pk]),
-            record.held_on.isoformat(),
-        )
-
-    def render_state(self, record: Meeting) -> Any:
-        css = " approved" if record.state == Meeting.State.RESOLVED else ""
-        return format_html('<span class="status{}">{}</span>', css, record.get_state_display())
 
 
 MEETING_EXPORT = (

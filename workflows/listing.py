@@ -70,6 +70,7 @@ def list_page(
     except InvalidCursor:  # a link from another ordering, or edited by hand: the first page
         page = keyset_page(rows, keyset, size=size)
     table = table_class(page.items, order_by=sort)
+    table.page_rows = page.items  # what the list's row template writes
     return ListPage(
         filter=filterset,
         table=table,
