@@ -243,6 +243,9 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # Redis when REDIS_URL (or CACHE_URL) names one, otherwise a table in the database
 # (`manage.py createcachetable`, run beside `migrate`).
 CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
+# How long the dashboard keeps each section's figures (seconds; 0: computed on every view).
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "300"))
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}

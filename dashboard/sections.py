@@ -21,10 +21,13 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from workflows.models import FundingApplication
 
@@ -107,6 +110,9 @@ class Scope:
     year: int | None = None
     special_project_id: int | None = None
     now: datetime.datetime = field(default_factory=timezone.now)
+    # Whose figures these are and with which filters (None: not cached): the same for every
+    # user who sees the same requests, so a lead department's officers share theirs.
+    cache_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,20 @@ def providers() -> list[Provider]:
 
 def sections_for(scope: Scope) -> list[Section]:
     """Every registered section this user may see, built for the scope, in order."""
-    return [Section(p.key, p.title, p.build(scope)) for p in providers() if p.visible(scope.user)]
+    return [
+        Section(p.key, p.title, _tables(p, scope)) for p in providers() if p.visible(scope.user)
+    ]
+
+
+def _tables(provider: Provider, scope: Scope) -> list[Table]:
+    """A section's tables, kept ``DASHBOARD_CACHE_SECONDS`` (the figures are a programme's
+    totals: a few minutes old is what a report upwards needs, and some take seconds over a
+    hundred thousand requests)."""
+    seconds = getattr(settings, "DASHBOARD_CACHE_SECONDS", 0)
+    if not seconds or scope.cache_key is None:
+        return provider.build(scope)
+    key = f"dashboard:{provider.key}:{get_language()}:{scope.cache_key}"
+    return cast("list[Table]", cache.get_or_set(key, lambda: provider.build(scope), seconds))
 
 
 def find_table(scope: Scope, section_key: str, table_key: str) -> Table | None:
@@ -150,4 +169,4 @@ def find_table(scope: Scope, section_key: str, table_key: str) -> Table | None:
     provider = _providers.get(section_key)
     if provider is None or not provider.visible(scope.user):
         return None
-    return next((t for t in provider.build(scope) if t.key == table_key), None)
+    return next((t for t in _tables(provider, scope) if t.key == table_key), None)

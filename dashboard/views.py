@@ -57,6 +57,12 @@ def _scope(request: AuthenticatedRequest) -> tuple[DashboardFilter, Scope]:
     rows: QuerySet[FundingApplication] = filterset.qs if valid else filterset.queryset.none()
     data: dict[str, Any] = filterset.form.cleaned_data if filterset.is_bound and valid else {}
     call, project = data.get("call"), data.get("special_project")
+    profile = access.profile_of(request.user)
+    audience = (
+        f"{access.role_of(request.user)}:{profile.department_id}:{profile.organisation_id}"
+        if profile is not None
+        else f"{access.role_of(request.user)}"
+    )
     scope = Scope(
         user=request.user,
         applications=rows,
@@ -64,6 +70,7 @@ def _scope(request: AuthenticatedRequest) -> tuple[DashboardFilter, Scope]:
         year=data.get("year") or None,
         special_project_id=project.pk if project else None,
         now=timezone.now(),
+        cache_key=f"{audience}:{export_query(request.GET)}" if valid else None,
     )
     return filterset, scope
 

@@ -232,3 +232,25 @@ def test_sections_for_skips_a_section_the_user_may_not_see():
 
     assert "pool" not in keys
     assert "pipeline" in keys
+
+
+def test_kept_figures_of_one_lead_department_are_never_shown_to_another(settings):
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    first = FundingApplicationFactory(state="lead_review")
+    second = FundingApplicationFactory(state="lead_review")
+    officers = [
+        make_user("lead_officer", department=a.special_project.lead_department)
+        for a in (first, second)
+    ]
+    try:
+        seen = [
+            list(_rows(_client(o).get(reverse("dashboard")), "by_special_project"))
+            for o in officers
+        ]
+    finally:
+        cache.clear()
+
+    assert seen == [[first.special_project.name], [second.special_project.name]]
