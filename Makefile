@@ -91,6 +91,7 @@ bench: install
 	$(PY) bench/policy_django.py
 	$(PY) bench/audit.py
 	$(PY) bench/scaleout.py
+	$(PY) bench/lists.py sqlite
 
 demo: install $(DEMO_DIR)/signing.p12 $(DEMO_DIR)/seal.png
 	$(DEV_ENV) $(PY) manage.py migrate --noinput

@@ -79,8 +79,11 @@ def run(database: str, reuse: bool, build_only: bool = False) -> None:
         _reconnect()
     else:
         _django.setup(database)
+    from django.core.management import call_command
+
     from workflows.models import FundingApplication
 
+    call_command("createcachetable", verbosity=0)  # the dashboard keeps its figures there
     full = int(os.environ.get("BENCH_LIST_SIZE", FULL[database]))
     print(f"[{database}] load: {_load()}")
     sizes = sorted({min(FIRST_STEP, full), full})
@@ -354,6 +357,7 @@ def profile(path: str, username: str = "auditor") -> None:
 
 def measure(database: str, size: int) -> None:
     from django.contrib.auth import get_user_model
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
 
@@ -364,6 +368,12 @@ def measure(database: str, size: int) -> None:
         if client is None:
             client = clients[role] = Client()
             client.force_login(users[role])
+        cold = ""
+        if path.startswith("/dashboard/"):  # computed, then kept DASHBOARD_CACHE_SECONDS
+            cache.clear()
+            started = time.perf_counter()
+            fetch(client, path)
+            cold = f"computed {(time.perf_counter() - started) * 1000:.0f} ms, then kept: "
         fetch(client, path)  # warm-up: connection, templates, caches
         queries = QueryCount()
         with connection.execute_wrapper(queries):
@@ -374,10 +384,12 @@ def measure(database: str, size: int) -> None:
             fetch(client, path)
             times.append(time.perf_counter() - started)
         print(
-            f"[{database} {size:,}] {label} as {role}: median {statistics.median(times) * 1000:.0f}"
+            f"[{database} {size:,}] {label} as {role}: {cold}median"
+            f" {statistics.median(times) * 1000:.0f}"
             f" ms (max {max(times) * 1000:.0f}), {queries.count} queries"
         )
     export(database, size, clients["auditor"])
+    print(f"[{database} {size:,}] {_load()}")
 
 
 def export(database: str, size: int, client) -> None:
