@@ -16,7 +16,6 @@ datetimes do not compare with Python's text form of them).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -168,24 +167,3 @@ def keyset_page(
         next_cursor=keyset.cursor(items[-1]) if items else None,
         previous_cursor=keyset.cursor(items[0]) if items else None,
     )
-
-
-def page_from_query(
-    rows: QuerySet[_Row], keyset: Keyset, query: QueryDict, *, size: int = PAGE_SIZE
-) -> KeysetPage[_Row]:
-    """The page a list's query string asks for (``after``, ``before`` or ``last``)."""
-    return keyset_page(
-        rows,
-        keyset,
-        after=query.get("after") or None,
-        before=query.get("before") or None,
-        last=bool(query.get("last")),
-        size=size,
-    )
-
-
-def choose_ordering(requested: str | None, allowed: Sequence[str], default: str) -> Keyset:
-    """The ordering the ``sort`` parameter asks for, if the list allows it."""
-    if requested and requested.lstrip("-") in {a.lstrip("-") for a in allowed}:
-        return Keyset(requested)
-    return Keyset(default)

@@ -92,11 +92,6 @@ def export_query(query: QueryDict) -> str:
     return params.urlencode()
 
 
-def filters_text(query: QueryDict) -> str:
-    """The filters of an export as the access log records them."""
-    return export_query(query)
-
-
 def ordered_for_export(filterset: Any, table_class: type[ListTable], query: QueryDict) -> Any:
     """Every filtered row in the list's order, read in chunks (memory stays flat)."""
     _sort, keyset = table_class.keyset(query)

@@ -25,7 +25,7 @@ from .errors import InvalidInput, TransitionConflict
 from .exports import Column, export_response
 from .filters import ApplicationFilter, AuditFilter
 from .forms import ApplicationForm, AttachmentForm, ReasonForm
-from .listing import filters_text, list_page, ordered_for_export
+from .listing import export_query, list_page, ordered_for_export
 from .models import Attachment, FundingApplication
 from .review_path import APPLICANT_EDITS, FINAL, Role
 from .signals import object_read
@@ -108,7 +108,7 @@ def applications_export(request: AuthenticatedRequest) -> HttpResponseBase:
         fmt=request.GET.get("format", "csv"),
         columns=APPLICATION_EXPORT,
         rows=ordered_for_export(_applications_filter(request), ApplicationTable, request.GET),
-        filters=filters_text(request.GET),
+        filters=export_query(request.GET),
     )
 
 
@@ -337,5 +337,5 @@ def audit_export(request: AuthenticatedRequest) -> HttpResponseBase:
         fmt=request.GET.get("format", "csv"),
         columns=AUDIT_EXPORT,
         rows=ordered_for_export(_audit_filter(request), AuditTable, request.GET),
-        filters=filters_text(request.GET),
+        filters=export_query(request.GET),
     )
