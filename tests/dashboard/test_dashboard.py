@@ -254,3 +254,24 @@ def test_kept_figures_of_one_lead_department_are_never_shown_to_another(settings
         cache.clear()
 
     assert seen == [[first.special_project.name], [second.special_project.name]]
+
+
+def test_the_days_at_each_tier_table_shows_the_percentiles_of_the_stays():
+    for _ in range(3):
+        FundingApplicationFactory(state="meeting_review")
+    auditor = make_user("auditor")
+    scope = Scope(user=auditor, applications=access.applications_for(auditor))
+    expected = {
+        key: (
+            len(days),
+            figures._days(figures.percentile(days, 0.5)),
+            figures._days(figures.percentile(days, 0.9)),
+        )
+        for key, days in figures.stays_at_tiers(scope).items()
+    }
+
+    rows = figures.time_tables(scope)[0].rows
+
+    assert sorted(row[1:] for row in rows) == sorted(expected.values())
+    # The lead department's and the review group's stays are over; the meeting's is not.
+    assert {row[0].split(" · ")[1] for row in rows} == {"牵头部门", "审核工作小组"}

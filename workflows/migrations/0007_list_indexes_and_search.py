@@ -60,5 +60,9 @@ class Migration(migrations.Migration):
             model_name='fundingapplication',
             index=models.Index(fields=['national_task_code', 'id'], name='application_task_code_idx'),
         ),
+        migrations.AddIndex(
+            model_name='auditentry',
+            index=models.Index(fields=['target', 'application'], name='audit_entry_target_idx'),
+        ),
         migrations.RunPython(add_trigram_indexes, drop_trigram_indexes),
     ]
