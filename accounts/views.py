@@ -20,14 +20,14 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
 from workflows import permissions as rights
-from workflows.exports import Column, export_response
+from workflows.exports import ChoiceLabels, Column, export_response
 from workflows.listing import export_query, list_page
 from workflows.models import Role
 from workflows.tables import ListTable
 
 from . import second_factor
 from .forms import AccessLogFilter, TokenForm
-from .models import AccessEvent
+from .models import AccessEvent, AccessKind
 
 ACCESS_LOG_READERS = (Role.AUDITOR, Role.ADMINISTRATOR)
 
@@ -164,9 +164,10 @@ def access_log(request: HttpRequest) -> HttpResponse:
     )
 
 
+KINDS = ChoiceLabels(AccessKind.choices)
 EXPORT_HEADINGS = (
     (_l("时间"), lambda e: e.at),
-    (_l("事件"), lambda e: e.get_kind_display()),
+    (_l("事件"), lambda e: KINDS(e.kind)),
     (_l("用户名"), lambda e: e.username),
     (_l("来源地址"), lambda e: e.address or ""),
     (_l("申请"), lambda e: e.application_id or ""),

@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from workflows.exports import Column
+from workflows.exports import ChoiceLabels, Column
 from workflows.models import FundingCall
 from workflows.tables import ListTable
 
@@ -58,11 +58,12 @@ class MeetingTable(ListTable):
         empty_text = _("暂无会议。")
 
 
+MEETING_STATES = ChoiceLabels(Meeting.State.choices)
 MEETING_EXPORT = (
     Column(_("会议日期"), lambda m: m.held_on),
     Column(_("申报批次"), lambda m: m.call.title),
     Column(_("地点"), lambda m: m.place),
     Column(_("主持人"), lambda m: m.chair),
     Column(_("议程项数"), lambda m: m.item_count),
-    Column(_("状态"), lambda m: m.get_state_display()),
+    Column(_("状态"), lambda m: MEETING_STATES(m.state)),
 )

@@ -5,6 +5,7 @@ action endpoint here takes only the steps without a tier's rules."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from django.contrib import messages
@@ -22,12 +23,12 @@ from . import access, assignments, drafts, pages, selectors, submission
 from . import permissions as rights
 from .actors import AuthenticatedRequest
 from .errors import InvalidInput, TransitionConflict
-from .exports import Column, export_response
+from .exports import ChoiceLabels, Column, export_response
 from .filters import ApplicationFilter, AuditFilter
 from .forms import ApplicationForm, AttachmentForm, ReasonForm
 from .listing import export_query, list_page, ordered_for_export
-from .models import Attachment, FundingApplication
-from .review_path import APPLICANT_EDITS, FINAL, Role
+from .models import Attachment, District, FundingApplication, FundingForm
+from .review_path import APPLICANT_EDITS, FINAL, Role, Status
 from .signals import object_read
 from .tables import ApplicationTable, AuditTable, role_label
 
@@ -78,22 +79,43 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+DISTRICTS = ChoiceLabels(District.choices)
+FORMS = ChoiceLabels(FundingForm.choices)
+STATUSES = ChoiceLabels(Status.choices)
 APPLICATION_EXPORT = (
-    Column(_l("编号"), lambda a: a.pk),
-    Column(_l("国家课题(任务)编号"), lambda a: a.national_task_code),
-    Column(_l("课题名称"), lambda a: a.title),
-    Column(_l("申报单位"), lambda a: a.organisation.name),
-    Column(_l("申报批次"), lambda a: a.call.title),
-    Column(_l("所属重大专项"), lambda a: a.special_project.name),
-    Column(_l("牵头部门"), lambda a: a.special_project.lead_department.name),
-    Column(_l("落地区"), lambda a: a.get_landing_district_display()),
-    Column(_l("支持方式"), lambda a: a.get_funding_form_display()),
-    Column(_l("国家批复文号"), lambda a: a.national_approval_number),
-    Column(_l("申请配套金额(元)"), lambda a: a.requested_amount),
-    Column(_l("批复配套金额(元)"), lambda a: a.approved_amount),
-    Column(_l("状态"), lambda a: a.get_status_display()),
-    Column(_l("创建时间"), lambda a: a.created_at),
-    Column(_l("提交时间"), lambda a: a.submitted_at),
+    Column(_l("编号"), itemgetter("pk")),
+    Column(_l("国家课题(任务)编号"), itemgetter("national_task_code")),
+    Column(_l("课题名称"), itemgetter("title")),
+    Column(_l("申报单位"), itemgetter("organisation__name")),
+    Column(_l("申报批次"), itemgetter("call__title")),
+    Column(_l("所属重大专项"), itemgetter("special_project__name")),
+    Column(_l("牵头部门"), itemgetter("special_project__lead_department__name")),
+    Column(_l("落地区"), lambda a: DISTRICTS(a["landing_district"])),
+    Column(_l("支持方式"), lambda a: FORMS(a["funding_form"])),
+    Column(_l("国家批复文号"), itemgetter("national_approval_number")),
+    Column(_l("申请配套金额(元)"), itemgetter("requested_amount")),
+    Column(_l("批复配套金额(元)"), itemgetter("approved_amount")),
+    Column(_l("状态"), lambda a: STATUSES(a["status"])),
+    Column(_l("创建时间"), itemgetter("created_at")),
+    Column(_l("提交时间"), itemgetter("submitted_at")),
+)
+# What the export reads of each row (plain values: no model instances over 100,000 rows).
+APPLICATION_EXPORT_FIELDS = (
+    "pk",
+    "national_task_code",
+    "title",
+    "organisation__name",
+    "call__title",
+    "special_project__name",
+    "special_project__lead_department__name",
+    "landing_district",
+    "funding_form",
+    "national_approval_number",
+    "requested_amount",
+    "approved_amount",
+    "status",
+    "created_at",
+    "submitted_at",
 )
 
 
@@ -107,7 +129,12 @@ def applications_export(request: AuthenticatedRequest) -> HttpResponseBase:
         label=_("申请"),
         fmt=request.GET.get("format", "csv"),
         columns=APPLICATION_EXPORT,
-        rows=ordered_for_export(_applications_filter(request), ApplicationTable, request.GET),
+        rows=ordered_for_export(
+            _applications_filter(request),
+            ApplicationTable,
+            request.GET,
+            fields=APPLICATION_EXPORT_FIELDS,
+        ),
         filters=export_query(request.GET),
     )
 
