@@ -52,15 +52,11 @@ test-browser: install $(NODE_STAMP)
 	@scripts/system-deps.sh browser
 	$(VENV)/bin/pytest -m browser
 
-install: system-deps $(STAMP) static $(NODE_STAMP)
+install: system-deps $(STAMP) $(NODE_STAMP) static
 
-# The npm packages the browser tests inject into the pages (axe-core), as package-lock.json pins them.
-$(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch $@
-
-# The static files WhiteNoise serves in production (var/static, from the apps and static/).
-static: $(STAMP)
+# The static files WhiteNoise serves in production (var/static, from the apps, static/ and the
+# front-end packages of package.json).
+static: $(STAMP) $(NODE_STAMP)
 	$(DEV_ENV) $(PY) manage.py collectstatic --noinput -v 0
 
 $(STAMP): pyproject.toml requirements.lock
@@ -70,13 +66,19 @@ $(STAMP): pyproject.toml requirements.lock
 	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
+# The npm packages, exactly as package-lock.json pins them: the charts' library (served from the
+# static files) and axe-core (injected into the pages by the browser tests).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 system-deps:
 	@scripts/system-deps.sh
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy workflows approvals outcomes documents awards demo config accounts
+	$(VENV)/bin/mypy workflows approvals outcomes documents awards dashboard demo config accounts
 	$(VENV)/bin/lint-imports
 
 format: install
@@ -92,6 +94,7 @@ bench: install
 	$(PY) bench/policy_django.py
 	$(PY) bench/audit.py
 	$(PY) bench/scaleout.py
+	$(PY) bench/lists.py sqlite
 
 demo: install $(DEMO_DIR)/signing.p12 $(DEMO_DIR)/seal.png
 	$(DEV_ENV) $(PY) manage.py migrate --noinput

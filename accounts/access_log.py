@@ -95,3 +95,17 @@ def record_read(request: HttpRequest, obj: FundingApplication | Attachment | Doc
             application=obj.application,
             target=str(obj),
         )
+
+
+def record_export(
+    request: HttpRequest, *, name: str, label: str, fmt: str, filters: str, rows: int | None
+) -> None:
+    """Somebody exported a list or a dashboard table: which, in what format, with what
+    filters (and how many rows, when known before sending)."""
+    counted = "" if rows is None else f" rows={rows}"
+    record(
+        AccessKind.EXPORTED,
+        request=request,
+        target=f"{label} ({name}.{fmt})",
+        detail=f"{filters}{counted}".strip(),
+    )

@@ -26,6 +26,7 @@ class AccessKind(models.TextChoices):
     READ_APPLICATION = "read_application", _("查看申请")
     READ_ATTACHMENT = "read_attachment", _("下载附件")
     READ_DOCUMENT = "read_document", _("下载文书")
+    EXPORTED = "exported", _("导出")
 
 
 class AccessEvent(AppendOnlyModel):

@@ -14,7 +14,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from workflows.models import Profile
-from workflows.signals import object_read
+from workflows.signals import list_exported, object_read
 
 from . import access_log
 from .models import AccessKind
@@ -159,3 +159,15 @@ m2m_changed.connect(
 @receiver(object_read, dispatch_uid="accounts.read")
 def _read(sender: Any, request: HttpRequest, obj: Any, **kwargs: Any) -> None:
     access_log.record_read(request, obj)
+
+
+@receiver(list_exported, dispatch_uid="accounts.exported")
+def _exported(sender: Any, request: HttpRequest, **kwargs: Any) -> None:
+    access_log.record_export(
+        request,
+        name=kwargs["name"],
+        label=str(kwargs["label"]),
+        fmt=kwargs["fmt"],
+        filters=kwargs["filters"],
+        rows=kwargs["rows"],
+    )

@@ -3,29 +3,31 @@ auditors' access log with its CSV export."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
 from workflows import permissions as rights
+from workflows.exports import ChoiceLabels, Column, export_response
+from workflows.listing import export_query, list_page
 from workflows.models import Role
+from workflows.tables import ListTable
 
 from . import second_factor
 from .forms import AccessLogFilter, TokenForm
-from .models import AccessEvent
+from .models import AccessEvent, AccessKind
 
 ACCESS_LOG_READERS = (Role.AUDITOR, Role.ADMINISTRATOR)
 
@@ -107,8 +109,6 @@ def _wrong_code() -> str:
 
 # --- the access log --------------------------------------------------------------------------
 
-EXPORT_COLUMNS = ("at", "kind", "username", "address", "application", "target", "detail")
-
 
 def _ensure_reader(user: Any) -> None:
     profile = rights.profile_of(user)
@@ -124,49 +124,70 @@ def _filtered(request: HttpRequest) -> tuple[AccessLogFilter, QuerySet[AccessEve
     return form, events
 
 
+class AccessLogTable(ListTable):
+    at = tables.DateTimeColumn(verbose_name=_l("时间"), format="Y-m-d H:i:s")
+    kind = tables.Column(verbose_name=_l("事件"), orderable=False)
+    username = tables.Column(verbose_name=_l("人员"), orderable=False)
+    address = tables.Column(verbose_name=_l("来源地址"), orderable=False, default="")
+    application = tables.Column(verbose_name=_l("申请"), orderable=False, default="")
+    target = tables.Column(verbose_name=_l("对象"), orderable=False)
+    detail = tables.Column(verbose_name=_l("说明"), orderable=False)
+
+    sorts = {"at": "at"}
+    default_sort = "-at"
+    body_template = "accounts/_access_log_rows.html"
+
+    class Meta(ListTable.Meta):
+        empty_text = _l("没有符合条件的记录。")
+
+
+class _FormFilter:
+    """The access log's form, with the interface ``list_page`` expects of a filter."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.form, self.qs = _filtered(request)
+        self.queryset = self.qs
+        self.is_bound = False  # the form has filtered already
+
+
 @login_required
 def access_log(request: HttpRequest) -> HttpResponse:
-    """Who signed in, changed rights or read what: auditors filter by person, request, period."""
+    """Who signed in, changed rights, read or exported what: auditors filter by person,
+    request, kind and period; the list is paged by position (the last page is as fast as the
+    first)."""
     _ensure_reader(request.user)
-    form, events = _filtered(request)
-    page = Paginator(events, 100).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    listing = list_page(
+        request, _FormFilter(request), AccessLogTable, export_url=reverse("access-log-export")
+    )
     return render(
-        request,
-        "accounts/access_log.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        request, "accounts/access_log.html", {**listing.context(), "form": listing.filter.form}
     )
 
 
+KINDS = ChoiceLabels(AccessKind.choices)
+EXPORT_HEADINGS = (
+    (_l("时间"), lambda e: e.at),
+    (_l("事件"), lambda e: KINDS(e.kind)),
+    (_l("用户名"), lambda e: e.username),
+    (_l("来源地址"), lambda e: e.address or ""),
+    (_l("申请"), lambda e: e.application_id or ""),
+    (_l("对象"), lambda e: e.target),
+    (_l("说明"), lambda e: e.detail),
+)
+
+
 @login_required
-def access_log_export(request: HttpRequest) -> StreamingHttpResponse:
-    """The filtered access log as CSV, streamed row by row (a long period does not fill memory)."""
+def access_log_export(request: HttpRequest) -> HttpResponseBase:
+    """The filtered access log as CSV (streamed row by row) or Excel; the export is itself
+    recorded in the log."""
     _ensure_reader(request.user)
     _form, events = _filtered(request)
-
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-
-    def rows() -> Iterator[str]:
-        yield "\ufeff"  # so that spreadsheet programs read the Chinese text as UTF-8
-        yield writer.writerow(EXPORT_COLUMNS)
-        for event in events.iterator(chunk_size=2000):
-            yield writer.writerow(
-                (
-                    timezone.localtime(event.at).isoformat(),
-                    event.kind,
-                    event.username,
-                    event.address or "",
-                    event.application_id or "",
-                    event.target,
-                    event.detail,
-                )
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="access-log.csv"'
-    return response
+    return export_response(
+        request,
+        name="access-log",
+        label=gettext("访问记录"),
+        fmt=request.GET.get("format", "csv"),
+        columns=[Column(str(heading), value) for heading, value in EXPORT_HEADINGS],
+        rows=events.order_by("-at", "-pk").iterator(chunk_size=2000),
+        filters=export_query(request.GET),
+    )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("applications/<id:pk>/replace-expert/", views.replace_expert, name="replace-expert"),
     path("applications/<id:pk>/recommendation/", views.recommendation, name="recommendation"),
     path("meetings/", views.meeting_list, name="meetings"),
+    path("meetings/export/", views.meetings_export, name="meetings-export"),
     path("meetings/<id:pk>/", views.meeting_detail, name="meeting"),
     path("meetings/<id:pk>/agenda/", views.build_agenda, name="build-agenda"),
 ]

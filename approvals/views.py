@@ -17,13 +17,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from workflows import access, pages, selectors
 from workflows.actors import Actor, AuthenticatedRequest
 from workflows.errors import InvalidInput, TransitionConflict
+from workflows.exports import export_response
+from workflows.listing import export_query, list_page, ordered_for_export
 from workflows.models import FundingApplication
 from workflows.review_path import Role
 
@@ -39,6 +43,7 @@ from .forms import (
     ResolutionsForm,
     ScoreForm,
 )
+from .lists import MEETING_EXPORT, MeetingFilter, MeetingTable
 from .models import ExpertAssignment, Meeting
 from .panels import expert_gate, review_panels
 from .selectors import current_assignments, eligible_experts
@@ -258,8 +263,34 @@ def meeting_list(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, _("会议已创建，请生成议程。"))
             return redirect("approvals:meeting", pk=meeting.pk)
-    listed = Meeting.objects.select_related("call").annotate(item_count=Count("items"))
-    return render(request, "approvals/meetings.html", {"meetings": listed, "form": form})
+    listing = list_page(
+        request,
+        _meetings_filter(request),
+        MeetingTable,
+        export_url=reverse("approvals:meetings-export"),
+    )
+    return render(request, "approvals/meetings.html", {**listing.context(), "form": form})
+
+
+def _meetings_filter(request: AuthenticatedRequest) -> MeetingFilter:
+    meetings_listed = Meeting.objects.select_related("call").annotate(item_count=Count("items"))
+    return MeetingFilter(request.GET or None, queryset=meetings_listed)
+
+
+@login_required
+@require_GET
+def meetings_export(request: AuthenticatedRequest) -> HttpResponseBase:
+    """The list of joint meetings with its filters, as CSV or Excel."""
+    _meeting_reader(request.user)
+    return export_response(
+        request,
+        name="meetings",
+        label=_("市联席会议"),
+        fmt=request.GET.get("format", "csv"),
+        columns=MEETING_EXPORT,
+        rows=ordered_for_export(_meetings_filter(request), MeetingTable, request.GET),
+        filters=export_query(request.GET),
+    )
 
 
 @login_required
@@ -338,12 +369,25 @@ def build_agenda(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     if not access.may_use_queue(request.user):
         raise PermissionDenied
+    query = request.GET
+    summary = selectors.queue_summary(
+        request.user,
+        after=query.get("after") or None,
+        before=query.get("before") or None,
+        last=bool(query.get("last")),
+    )
+    page = summary.page
     return render(
         request,
         "approvals/queue.html",
         {
-            "summary": selectors.queue_summary(request.user),
+            "summary": summary,
             "profile": access.profile_of(request.user),
             "more": pages.queue_fragments(request),
+            "page": page,
+            "first_link": "",
+            "previous_link": page.link(query, page.previous_cursor, "before") if page else "",
+            "next_link": page.link(query, page.next_cursor, "after") if page else "",
+            "last_link": page.link(query, None, "last") if page else "",
         },
     )

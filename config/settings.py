@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "viewflow",
     "viewflow.workflow",
+    "django_filters",
+    "django_tables2",
     "workflows",
     "approvals",
     "outcomes",
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "awards",
     "demo",
     "accounts",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -207,7 +210,12 @@ USE_TZ = True
 # --- Files ------------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The charts' library comes from the npm registry (package.json, installed by `make install`
+# with `npm ci`) and is served from here like the project's own files: no CDN.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+]
 # Uploaded attachments and issued documents live outside any web root and are served only
 # through views that check who may see them.
 PRIVATE_STORAGE_ROOT = Path(os.environ.get("PRIVATE_STORAGE_ROOT", VAR_DIR / "private"))
@@ -238,6 +246,9 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # Redis when REDIS_URL (or CACHE_URL) names one, otherwise a table in the database
 # (`manage.py createcachetable`, run beside `migrate`).
 CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
+# How long the dashboard keeps each section's figures (seconds; 0: computed on every view).
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "300"))
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}

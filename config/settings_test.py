@@ -21,3 +21,5 @@ WHITENOISE_AUTOREFRESH = True
 AUDIT_ALLOW_FLUSH = True
 # No checkpoint key unless a test configures one (a demonstration key in var/ is not used).
 AUDIT_CHECKPOINT_KEY = ""
+# The dashboard's figures are computed on every view (each test has its own data).
+DASHBOARD_CACHE_SECONDS = 0

@@ -10,6 +10,7 @@ urlpatterns = [
     path("review/", include("approvals.urls")),
     path("awards/", include("awards.urls")),
     path("outcomes/", include("outcomes.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("", include("workflows.urls")),
 ]
 

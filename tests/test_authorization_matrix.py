@@ -163,6 +163,10 @@ REVIEWERS = signed_in(
     },
 )
 
+STATISTICS = signed_in(
+    DENIED, officer=OK, officer_elsewhere=OK, secretary=OK, auditor=OK, administrator=OK
+)
+
 
 def _check_items() -> dict[str, str]:
     return {f"passed_{item}": "yes" for item in CheckItem.values}
@@ -273,6 +277,11 @@ MATRIX: dict[str, Row] = {
             "chair": "主持人",
         },
     ),
+    "approvals:meetings-export": Row(
+        lambda w: {},
+        signed_in(DENIED, secretary=OK, auditor=OK, administrator=OK),
+        signed_in(METHOD),
+    ),
     "approvals:meeting": Row(
         lambda w: {"pk": w.meeting.pk},
         signed_in(DENIED, secretary=OK, auditor=OK, administrator=OK),
@@ -286,6 +295,17 @@ MATRIX: dict[str, Row] = {
     ),
     # The requests' own pages.
     "home": Row(lambda w: {}, signed_in(OK), signed_in(OK)),
+    # Every list exports what its reader sees (the access policy's list, filtered).
+    "applications-export": Row(lambda w: {}, signed_in(OK), signed_in(METHOD)),
+    "audit-export": Row(lambda w: {}, AUDITORS, signed_in(METHOD)),
+    # The dashboard: the programme office, the secretariat, auditors, and lead departments
+    # (over their own special projects).
+    "dashboard": Row(lambda w: {}, STATISTICS, signed_in(METHOD)),
+    "dashboard-export": Row(
+        lambda w: {"section": "pipeline", "table": "by_status"},
+        STATISTICS,
+        signed_in(METHOD),
+    ),
     "application-create": Row(
         lambda w: {},
         signed_in(DENIED, applicant=OK, applicant_elsewhere=OK),

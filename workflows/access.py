@@ -283,6 +283,20 @@ def may_read_audit_trail(user: Viewer | None) -> bool:
     return reads_everything(user)
 
 
+def may_read_statistics(user: Viewer | None) -> bool:
+    """The dashboard of the programme's figures: the programme office (administrators), the
+    joint meeting's secretariat, auditors, and lead departments (over their own special
+    projects: every figure is computed over ``applications_for``)."""
+    return role_of(user) in (Role.LEAD_OFFICER, Role.MEETING_SECRETARY, *STAFF_READERS)
+
+
+def sees_pool_budgets(user: Viewer | None) -> bool:
+    """The funding departments' pooled budgets and what is left of them: the programme office,
+    the secretariat that draws on them, auditors; not a lead department (they are the
+    municipality's, across every special project)."""
+    return role_of(user) in (Role.MEETING_SECRETARY, *STAFF_READERS)
+
+
 def may_use_queue(user: Viewer | None) -> bool:
     return role_of(user) in REVIEWERS
 

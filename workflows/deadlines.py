@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 
 from celery import shared_task
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -42,6 +42,21 @@ def due_at(task: Task, call: FundingCall) -> datetime.datetime | None:
     if limit is None:
         return None
     return cast(datetime.datetime, task.created + datetime.timedelta(days=getattr(call, limit[0])))
+
+
+def late_tasks_q(now: datetime.datetime, call: str = "process__funding_application__call_id") -> Q:
+    """Flow tasks past their tier's time limit (their call's, per task), as a filter on tasks
+    (``call`` names the task's call). The limits are each call's, so the condition is
+    written per call; a programme has a handful."""
+    late = Q()
+    for limits in FundingCall.objects.only("lead_days", "group_days", "meeting_days"):
+        for name, (limit, _tier) in LIMIT_FOR_TASK.items():
+            late |= Q(
+                **{call: limits.pk},
+                flow_task=getattr(ReviewFlow, name),
+                created__lt=now - datetime.timedelta(days=getattr(limits, limit)),
+            )
+    return late if late else Q(pk__in=[])
 
 
 @dataclass

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from . import access
 from . import permissions as rights
-from .deadlines import due_at
+from .deadlines import due_at, late_tasks_q
 from .flows import CLAIMABLE_TASKS, OPEN_TASK_STATES, ReviewFlow
+from .keyset import InvalidCursor, Keyset, KeysetPage, keyset_page
 from .models import AuditEntry, FundingApplication
 from .review_path import Role, Tier
 
@@ -139,20 +140,34 @@ def all_audit_entries() -> QuerySet[AuditEntry]:
 
 @dataclass
 class QueueSummary:
-    """A reviewer's queue: the tasks, each with ``due`` and ``is_overdue``, and the counts."""
+    """A reviewer's queue: one page of its tasks, each with ``due`` and ``is_overdue``, and
+    the counts over the whole queue."""
 
     tasks: list[Any]
     new: int
     mine: int
     overdue: int
+    page: KeysetPage[Any] | None = None
 
 
-def queue_summary(user: Actor, *, now: datetime.datetime | None = None) -> QueueSummary:
-    """The user's queue with its counts: new (nobody holds it yet), held by the user, and
-    overdue (older than the call's time limit for that tier). The chair's includes the scoring
-    tasks waiting to be given to another expert. One query, however long."""
+QUEUE_ORDER = Keyset("created")
+
+
+def queue_summary(
+    user: Actor,
+    *,
+    now: datetime.datetime | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
+) -> QueueSummary:
+    """The user's queue, oldest first, one page at a time (keyset: the last page costs what
+    the first does), with its counts: new (nobody holds it yet), held by the user, and overdue
+    (older than the call's time limit for that tier), counted in the database. The chair's
+    includes the scoring tasks waiting to be given to another expert. A fixed number of
+    queries, however long the queue."""
     profile = rights.profile_of(user)
-    tasks = queue_for(user).select_related("process__funding_application__call")
+    tasks = queue_for(user)
     if profile is not None and profile.role == Role.GROUP_MEMBER:
         # A scoring task left by an expert with a conflict waits for the chair, not for them.
         tasks = tasks.filter(owner=user)
@@ -161,15 +176,31 @@ def queue_summary(user: Actor, *, now: datetime.datetime | None = None) -> Queue
             flow_task=ReviewFlow.score, owner__isnull=True, status__in=OPEN_TASK_STATES
         )
     now = now or timezone.now()
-    listed = mark_visible(user, list(tasks))
+    counts = tasks.order_by().aggregate(
+        new=Count("pk", filter=Q(owner__isnull=True)),
+        mine=Count("pk", filter=Q(owner=user)),
+        overdue=Count("pk", filter=late_tasks_q(now)),
+    )
+    try:
+        page = keyset_page(
+            tasks.select_related("process__funding_application__call"),
+            QUEUE_ORDER,
+            after=after,
+            before=before,
+            last=last,
+        )
+    except InvalidCursor:
+        page = keyset_page(tasks.select_related("process__funding_application__call"), QUEUE_ORDER)
+    listed = mark_visible(user, page.items)
     for task in listed:
         task.due = due_at(task, task.process.funding_application.call)
         task.is_overdue = task.due is not None and task.due < now
     return QueueSummary(
         tasks=listed,
-        new=sum(1 for t in listed if t.owner_id is None),
-        mine=sum(1 for t in listed if t.owner_id == user.pk),
-        overdue=sum(1 for t in listed if t.is_overdue),
+        new=counts["new"],
+        mine=counts["mine"],
+        overdue=counts["overdue"],
+        page=page,
     )
 
 

@@ -13,3 +13,7 @@ transition_recorded = Signal()
 # Sent by the pages when somebody reads a request's detail, an attachment or a document, for
 # the access log (which lives in an app above this one). kwargs: request, obj
 object_read = Signal()
+
+# Sent when somebody exports a list or a dashboard table (``workflows.exports``), before the file
+# is sent, for the access log. kwargs: request, name, label, fmt, filters, rows (None for CSV)
+list_exported = Signal()

@@ -4,6 +4,7 @@ from . import audit_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("applications/export/", views.applications_export, name="applications-export"),
     path("applications/new/", views.application_create, name="application-create"),
     path("applications/<id:pk>/", views.application_detail, name="application-detail"),
     path("applications/<id:pk>/edit/", views.application_edit, name="application-edit"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("applications/<id:pk>/reassign/", views.application_reassign, name="application-reassign"),
     path("notices/", views.notice_list, name="notices"),
     path("audit/", views.audit_trail, name="audit-trail"),
+    path("audit/export/", views.audit_export, name="audit-export"),
     path(
         "audit/verifications/",
         audit_views.audit_verification_start,

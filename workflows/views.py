@@ -5,25 +5,32 @@ action endpoint here takes only the steps without a tier's rules."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from . import access, assignments, drafts, notices, pages, progress, selectors, submission
 from . import permissions as rights
 from .actors import AuthenticatedRequest
 from .errors import InvalidInput, TransitionConflict
+from .exports import ChoiceLabels, Column, export_response
+from .filters import ApplicationFilter, AuditFilter
 from .forms import ApplicationForm, AttachmentForm, ReasonForm
-from .models import Attachment, FundingApplication
-from .review_path import APPLICANT_EDITS, FINAL, Role
+from .listing import export_query, list_page, ordered_for_export
+from .models import Attachment, District, FundingApplication, FundingForm
+from .review_path import APPLICANT_EDITS, FINAL, Role, Status
 from .signals import object_read
+from .tables import ApplicationTable, AuditTable, role_label
 
 # Who takes a task from a tier's queue (experts are given theirs).
 CLAIMING = (Role.LEAD_OFFICER, Role.GROUP_CHAIR, Role.MEETING_SECRETARY)
@@ -39,23 +46,96 @@ ACTIONS: dict[str, tuple[Callable[..., Any], bool, tuple[Role, ...]]] = {
 }
 
 
+def _applications_filter(request: AuthenticatedRequest) -> ApplicationFilter:
+    return ApplicationFilter(
+        request.GET or None,
+        queryset=selectors.applications_visible_to(request.user),
+        user=request.user,
+    )
+
+
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
+    """The applications the user may see, filtered, searched, sorted and paged; a reviewer's
+    open tasks above them."""
     profile = access.profile_of(request.user)
-    applications = Paginator(selectors.applications_visible_to(request.user), 50).get_page(
-        request.GET.get("page")
+    listing = list_page(
+        request,
+        _applications_filter(request),
+        ApplicationTable,
+        export_url=reverse("applications-export"),
     )
     return render(
         request,
         "workflows/home.html",
         {
             "profile": profile,
-            "applications": applications,
+            **listing.context(),
             "queue": selectors.mark_visible(
                 request.user, list(selectors.queue_for(request.user)[:50])
             ),
             "can_create": access.role_of(request.user) == Role.APPLICANT,
         },
+    )
+
+
+DISTRICTS = ChoiceLabels(District.choices)
+FORMS = ChoiceLabels(FundingForm.choices)
+STATUSES = ChoiceLabels(Status.choices)
+APPLICATION_EXPORT = (
+    Column(_l("编号"), itemgetter("pk")),
+    Column(_l("国家课题(任务)编号"), itemgetter("national_task_code")),
+    Column(_l("课题名称"), itemgetter("title")),
+    Column(_l("申报单位"), itemgetter("organisation__name")),
+    Column(_l("申报批次"), itemgetter("call__title")),
+    Column(_l("所属重大专项"), itemgetter("special_project__name")),
+    Column(_l("牵头部门"), itemgetter("special_project__lead_department__name")),
+    Column(_l("落地区"), lambda a: DISTRICTS(a["landing_district"])),
+    Column(_l("支持方式"), lambda a: FORMS(a["funding_form"])),
+    Column(_l("国家批复文号"), itemgetter("national_approval_number")),
+    Column(_l("申请配套金额(元)"), itemgetter("requested_amount")),
+    Column(_l("批复配套金额(元)"), itemgetter("approved_amount")),
+    Column(_l("状态"), lambda a: STATUSES(a["status"])),
+    Column(_l("创建时间"), itemgetter("created_at")),
+    Column(_l("提交时间"), itemgetter("submitted_at")),
+)
+# What the export reads of each row (plain values: no model instances over 100,000 rows).
+APPLICATION_EXPORT_FIELDS = (
+    "pk",
+    "national_task_code",
+    "title",
+    "organisation__name",
+    "call__title",
+    "special_project__name",
+    "special_project__lead_department__name",
+    "landing_district",
+    "funding_form",
+    "national_approval_number",
+    "requested_amount",
+    "approved_amount",
+    "status",
+    "created_at",
+    "submitted_at",
+)
+
+
+@login_required
+@require_GET
+def applications_export(request: AuthenticatedRequest) -> HttpResponseBase:
+    """The list of applications with its current filters and order, as CSV or Excel."""
+    return export_response(
+        request,
+        name="applications",
+        label=_("申请"),
+        fmt=request.GET.get("format", "csv"),
+        columns=APPLICATION_EXPORT,
+        rows=ordered_for_export(
+            _applications_filter(request),
+            ApplicationTable,
+            request.GET,
+            fields=APPLICATION_EXPORT_FIELDS,
+        ),
+        filters=export_query(request.GET),
     )
 
 
@@ -268,8 +348,48 @@ def audit_trail(request: AuthenticatedRequest) -> HttpResponse:
     from .audit_views import ensure_auditor, latest_verification
 
     ensure_auditor(request)
-    entries = selectors.all_audit_entries()
-    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    listing = list_page(
+        request, _audit_filter(request), AuditTable, export_url=reverse("audit-export"), size=100
+    )
     return render(
-        request, "workflows/audit.html", {"page": page, "verification": latest_verification()}
+        request,
+        "workflows/audit.html",
+        {**listing.context(), "verification": latest_verification()},
+    )
+
+
+def _audit_filter(request: AuthenticatedRequest) -> AuditFilter:
+    return AuditFilter(request.GET or None, queryset=selectors.all_audit_entries())
+
+
+AUDIT_EXPORT = (
+    Column(_l("序号"), lambda e: e.seq),
+    Column(_l("时间"), lambda e: e.at),
+    Column(_l("国家课题(任务)编号"), lambda e: e.application.national_task_code),
+    Column(_l("操作"), lambda e: e.action_label),
+    Column(_l("原状态"), lambda e: e.source_label),
+    Column(_l("新状态"), lambda e: e.target_label),
+    Column(_l("办理人"), lambda e: e.actor_name),
+    Column(_l("角色"), lambda e: role_label(e.actor_role)),
+    Column(_l("环节"), lambda e: e.tier_label if e.tier else ""),
+    Column(_l("理由"), lambda e: e.reason),
+    Column(_l("本条哈希"), lambda e: e.entry_hash),
+)
+
+
+@login_required
+@require_GET
+def audit_export(request: AuthenticatedRequest) -> HttpResponseBase:
+    """The audit trail of a period (or with any other filter), as CSV or Excel."""
+    from .audit_views import ensure_auditor
+
+    ensure_auditor(request)
+    return export_response(
+        request,
+        name="audit-trail",
+        label=_("审计记录"),
+        fmt=request.GET.get("format", "csv"),
+        columns=AUDIT_EXPORT,
+        rows=ordered_for_export(_audit_filter(request), AuditTable, request.GET),
+        filters=export_query(request.GET),
     )

@@ -308,9 +308,7 @@ def test_the_export_is_the_filtered_log_as_csv(auditor_client):
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body)))
     assert response["Content-Type"].startswith("text/csv")
-    assert [(row["username"], row["application"]) for row in rows] == [
-        ("alice", str(application.pk))
-    ]
+    assert [(row["用户名"], row["申请"]) for row in rows] == [("alice", str(application.pk))]
 
 
 def test_an_officer_may_not_read_the_access_log(officer):

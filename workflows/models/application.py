@@ -166,7 +166,13 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
                 name="approved_amount_within_request",
             ),
         ]
-        indexes = [models.Index(fields=["status", "call"])]
+        indexes = [
+            models.Index(fields=["status", "call"]),
+            # The lists' orders (keyset pagination: the column, then the id).
+            models.Index(fields=["created_at", "id"], name="application_created_idx"),
+            models.Index(fields=["requested_amount", "id"], name="application_requested_idx"),
+            models.Index(fields=["national_task_code", "id"], name="application_task_code_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.national_task_code} {self.title}"

@@ -102,6 +102,13 @@ class AuditEntry(AppendOnlyModel):
                 fields=["application", "app_seq"], name="one_entry_per_chain_position"
             )
         ]
+        indexes = [
+            # The audit trail's period filter and the dashboard's times at each tier.
+            models.Index(fields=["at"], name="audit_entry_at_idx"),
+            # The access policy's "reached the group / the meeting" (the chair's, the
+            # secretariat's lists) reads the entries by status reached, then request.
+            models.Index(fields=["target", "application"], name="audit_entry_target_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.transition} {self.source}→{self.target}"

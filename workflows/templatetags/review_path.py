@@ -15,3 +15,11 @@ def task_label(task: Any) -> str:
     name = task.flow_task.name
     label = TASKS.get(name)
     return str(label) if label else str(name)
+
+
+@register.filter
+def role_label(code: str) -> str:
+    """A role code written to the audit trail, as people call the role."""
+    from ..tables import role_label as label
+
+    return label(code)

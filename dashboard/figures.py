@@ -1,0 +1,375 @@
+"""The review side's figures: the pipeline, the time spent at each tier, and the money, each
+computed over the requests the user may see (``Scope.applications``, the access policy's
+list narrowed by the dashboard's filters). Reads only.
+
+Every figure is a handful of aggregate queries whatever the number of requests, except the
+time at each tier: a stay at a tier is the time from the audit entry that brought the request
+there to the next entry that moved it (a window function, ``LEAD`` over each request's
+entries), summed per request and tier; the median and the 90th percentile (linear
+interpolation, as PostgreSQL's ``percentile_cont``) are taken in Python over those sums, the
+same on both engines (PostgreSQL computes them in the query itself, with the same
+definition, so that a hundred thousand requests are not read into Python). Only finished
+stays count: a request still at a tier has no time there
+yet.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models.functions import Coalesce, Lead
+from django.utils.translation import gettext_lazy as _
+
+from approvals.models import GroupRecommendation, PoolBalance
+from workflows import access
+from workflows.deadlines import LIMIT_FOR_TASK, late_tasks_q
+from workflows.flows import OPEN_TASK_STATES, ReviewFlow
+from workflows.models import AuditEntry, District, FundingApplication, FundingCall, FundingForm
+from workflows.review_path import STATUS_TIER, Status, Tier
+
+from .sections import Provider, Scope, Table, register
+
+ZERO = Decimal("0")
+TIER_OF: dict[str, str] = {str(status): str(tier) for status, tier in STATUS_TIER.items()}
+WEEK = datetime.timedelta(days=7)
+DAY_SECONDS = 86400
+
+
+def _label(choices: Any, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or "—"
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+def pipeline_tables(scope: Scope) -> list[Table]:
+    apps = scope.applications
+    by_status = dict(
+        apps.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    status_rows: list[tuple[Any, ...]] = [
+        (
+            _label(Status, status),
+            _label(Tier, TIER_OF.get(status, "")),
+            by_status[status],
+        )
+        for status in Status.values
+        if by_status.get(status)
+    ]
+    arrived = _arrived_this_week(scope)
+    overdue = _overdue_tasks_per_tier(scope)
+    tier_rows: list[tuple[Any, ...]] = []
+    for tier in Tier:
+        statuses = [s for s, t in TIER_OF.items() if t == tier]
+        tier_rows.append(
+            (
+                str(tier.label),
+                sum(by_status.get(s, 0) for s in statuses),
+                arrived.get(tier, 0),
+                overdue.get(tier, 0),
+            )
+        )
+    submitted = apps.filter(submitted_at__gte=scope.now - WEEK).count()
+    return [
+        Table(
+            key="by_status",
+            title=_("按状态的申请数"),
+            headings=(_("状态"), _("环节"), _("申请数")),
+            rows=status_rows,
+            charted=(2,),
+        ),
+        Table(
+            key="by_tier",
+            title=_("各环节在办、本周到达与逾期任务"),
+            headings=(_("环节"), _("在办申请"), _("本周到达"), _("逾期任务")),
+            rows=tier_rows,
+            charted=(1, 2, 3),
+            note=_("本周新提交申请 %(n)d 项。") % {"n": submitted},
+        ),
+    ]
+
+
+def _arrived_this_week(scope: Scope) -> dict[str, int]:
+    """Requests that reached each tier in the last seven days (from the audit trail)."""
+    tier_of = {s: t for s, t in TIER_OF.items() if s != Status.SUBMITTED}
+    rows = (
+        AuditEntry.objects.filter(
+            application__in=scope.applications,
+            at__gte=scope.now - WEEK,
+            target__in=list(tier_of),
+        )
+        .exclude(source=F("target"))
+        .order_by()
+        .values("target")
+        .annotate(n=Count("application_id", distinct=True))
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[tier_of[row["target"]]] += row["n"]
+    return counts
+
+
+def _overdue_tasks_per_tier(scope: Scope) -> dict[str, int]:
+    """Open tasks past their tier's time limit (the call's), per tier."""
+    tasks = ReviewFlow.task_class._default_manager.filter(
+        status__in=OPEN_TASK_STATES,
+        process__funding_application__in=scope.applications,
+    )
+    late = late_tasks_q(scope.now)
+    counts: dict[str, int] = defaultdict(int)
+    for row in tasks.filter(late).order_by().values("flow_task").annotate(n=Count("pk")):
+        name = getattr(row["flow_task"], "name", "")  # the flow's node
+        tier = LIMIT_FOR_TASK.get(name, ("", ""))[1]
+        counts[tier] += row["n"]
+    return counts
+
+
+# --- time at each tier ------------------------------------------------------------------------
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Linear interpolation between the closest ranks (``percentile_cont``)."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def stays_at_tiers(scope: Scope) -> dict[tuple[int, str], list[float]]:
+    """(call, tier) → the days each request spent at that tier (finished stays, summed)."""
+    moves = (
+        AuditEntry.objects.filter(application__in=scope.applications)
+        .exclude(source=F("target"))
+        .annotate(
+            left_at=Window(Lead("at"), partition_by=[F("application_id")], order_by=F("seq").asc())
+        )
+        .values_list("application_id", "application__call_id", "target", "at", "left_at")
+    )
+    totals: dict[tuple[int, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for application_id, call_id, target, at, left_at in moves.iterator(chunk_size=5000):
+        tier = TIER_OF.get(target)
+        if tier is None or left_at is None:
+            continue
+        totals[(call_id, tier)][application_id] += (left_at - at).total_seconds() / DAY_SECONDS
+    return {key: list(per_app.values()) for key, per_app in totals.items()}
+
+
+Quantiles = dict[tuple[int, str], tuple[int, float, float]]
+
+
+def tier_quantiles(scope: Scope) -> Quantiles:
+    """(call, tier) → (finished stays, median days, 90th percentile days). PostgreSQL computes
+    them in one query (``percentile_cont``); elsewhere Python does, from ``stays_at_tiers``."""
+    if connection.vendor == "postgresql":
+        return _tier_quantiles_in_sql(scope)
+    return {
+        key: (len(days), percentile(days, 0.5), percentile(days, 0.9))
+        for key, days in stays_at_tiers(scope).items()
+    }
+
+
+def _tier_quantiles_in_sql(scope: Scope) -> Quantiles:
+    visible, params = scope.applications.order_by().values("pk").query.sql_with_params()
+    tier_case = " ".join("WHEN %s THEN %s" for _ in TIER_OF)
+    case_params = [value for pair in TIER_OF.items() for value in pair]
+    entries = AuditEntry._meta.db_table
+    applications = FundingApplication._meta.db_table
+    sql = f"""
+        WITH moves AS (
+            SELECT e.application_id, e.target, e.at,
+                   LEAD(e.at) OVER (PARTITION BY e.application_id ORDER BY e.seq) AS left_at
+            FROM {entries} e
+            WHERE e.source <> e.target AND e.application_id IN ({visible})
+        ), stays AS (
+            SELECT a.call_id, CASE m.target {tier_case} END AS tier, m.application_id,
+                   SUM(EXTRACT(EPOCH FROM m.left_at - m.at)) / {DAY_SECONDS} AS days
+            FROM moves m JOIN {applications} a ON a.id = m.application_id
+            WHERE m.left_at IS NOT NULL AND m.target = ANY(%s)
+            GROUP BY 1, 2, 3
+        )
+        SELECT call_id, tier, COUNT(*),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY days),
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY days)
+        FROM stays GROUP BY call_id, tier
+    """  # noqa: S608 -- table names from the models, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *case_params, list(TIER_OF)])
+        return {
+            (call_id, tier): (count, float(median), float(p90))
+            for call_id, tier, count, median, p90 in cursor.fetchall()
+        }
+
+
+def time_tables(scope: Scope) -> list[Table]:
+    quantiles = tier_quantiles(scope)
+    titles = dict(
+        FundingCall.objects.filter(pk__in={c for c, _ in quantiles}).values_list("pk", "title")
+    )
+    order = {tier: i for i, tier in enumerate(Tier.values)}
+    rows: list[tuple[Any, ...]] = []
+    for (call_id, tier), (count, median, p90) in sorted(
+        quantiles.items(), key=lambda kv: (kv[0][0], order[kv[0][1]])
+    ):
+        rows.append(
+            (
+                f"{titles.get(call_id, call_id)} · {_label(Tier, tier)}",
+                count,
+                _days(median),
+                _days(p90),
+            )
+        )
+    return [
+        Table(
+            key="days_at_tier",
+            title=_("各环节办理天数（按批次）"),
+            headings=(_("批次 · 环节"), _("已办结申请"), _("中位数（天）"), _("90分位（天）")),
+            rows=rows,
+            charted=(2, 3),
+            note=_("自到达该环节至离开该环节，按审计记录计；仍在该环节的申请不计。"),
+        )
+    ]
+
+
+def _days(value: float) -> Decimal:
+    return Decimal(str(round(value, 1)))
+
+
+# --- money ------------------------------------------------------------------------------------
+
+GROUPINGS = (
+    ("by_special_project", _("按重大专项"), "special_project__name"),
+    ("by_department", _("按牵头部门"), "special_project__lead_department__name"),
+    ("by_district", _("按落地区"), "landing_district"),
+    ("by_form", _("按支持方式"), "funding_form"),
+)
+
+
+def _latest_recommendation() -> Subquery:
+    return Subquery(
+        GroupRecommendation.objects.filter(
+            application_id=OuterRef("pk"), decision=GroupRecommendation.Decision.RECOMMEND
+        )
+        .order_by("-created_at", "-id")
+        .values("recommended_amount")[:1]
+    )
+
+
+def money_tables(scope: Scope) -> list[Table]:
+    """Requested (every request past its draft), recommended by the review group (its latest
+    recommendation), approved by the joint meeting; by special project, lead department,
+    district and form of support."""
+    requested = scope.applications.exclude(status=Status.DRAFT).annotate(
+        recommended=_latest_recommendation()
+    )
+    tables = []
+    for key, title, column in GROUPINGS:
+        grouped = (
+            requested.order_by()
+            .values(column)
+            .annotate(
+                n=Count("pk"),
+                asked=Coalesce(Sum("requested_amount"), ZERO),
+                advised=Coalesce(Sum("recommended"), ZERO),
+                granted=Coalesce(Sum("approved_amount", filter=Q(status=Status.APPROVED)), ZERO),
+            )
+            .order_by(column)
+        )
+        rows: list[tuple[Any, ...]] = [
+            (_name(column, g[column]), g["n"], g["asked"], g["advised"], g["granted"])
+            for g in grouped
+        ]
+        tables.append(
+            Table(
+                key=key,
+                title=title,
+                headings=(
+                    _("分组"),
+                    _("申请数"),
+                    _("申请配套金额(元)"),
+                    _("建议金额(元)"),
+                    _("批复金额(元)"),
+                ),
+                rows=rows,
+                charted=(2, 3, 4),
+                money=(2, 3, 4),
+            )
+        )
+    return tables
+
+
+def _name(column: str, value: Any) -> str:
+    if column == "landing_district":
+        return _label(District, value)
+    if column == "funding_form":
+        return _label(FundingForm, value)
+    return str(value)
+
+
+def pool_tables(scope: Scope) -> list[Table]:
+    """What is left of each call's budget and of each funding department's pool."""
+    calls = FundingCall.objects.filter(
+        pk__in=scope.applications.order_by().values("call_id").distinct()
+    )
+    if scope.call_id:
+        calls = calls.filter(pk=scope.call_id)
+    if scope.year:
+        calls = calls.filter(year=scope.year)
+    approved = dict(
+        FundingApplication.objects.filter(call__in=calls, status=Status.APPROVED)
+        .order_by()
+        .values("call_id")
+        .annotate(total=Sum("approved_amount"))
+        .values_list("call_id", "total")
+    )
+    call_rows: list[tuple[Any, ...]] = [
+        (
+            call.title,
+            call.total_budget,
+            approved.get(call.pk) or ZERO,
+            call.total_budget - (approved.get(call.pk) or ZERO),
+        )
+        for call in calls.order_by("-year", "title")
+    ]
+    pool_rows: list[tuple[Any, ...]] = [
+        (f"{b.call.title} · {b.department_name}", b.budget, b.budget - b.balance, b.balance)
+        for b in PoolBalance.objects.filter(call__in=calls)
+        .select_related("call")
+        .order_by("call__title", "position")
+    ]
+    headings = (_("批次"), _("预算(元)"), _("已批复(元)"), _("剩余(元)"))
+    return [
+        Table(
+            key="call_budget",
+            title=_("批次预算与剩余"),
+            headings=headings,
+            rows=call_rows,
+            charted=(2, 3),
+            money=(1, 2, 3),
+        ),
+        Table(
+            key="department_pool",
+            title=_("出资部门资金池余额"),
+            headings=(_("批次 · 出资部门"), _("预算(元)"), _("已支用(元)"), _("余额(元)")),
+            rows=pool_rows,
+            charted=(2, 3),
+            money=(1, 2, 3),
+        ),
+    ]
+
+
+def register_review_sections() -> None:
+    register(Provider("pipeline", _("审批进度"), 10, pipeline_tables))
+    register(Provider("time", _("办理时长"), 20, time_tables))
+    register(Provider("money", _("资金"), 30, money_tables))
+    register(Provider("pool", _("预算与资金池"), 40, pool_tables, access.sees_pool_budgets))
