@@ -8,6 +8,8 @@ class DashboardConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from .after_approval import register_after_approval_sections
         from .figures import register_review_sections
 
         register_review_sections()
+        register_after_approval_sections()

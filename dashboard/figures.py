@@ -30,7 +30,7 @@ from workflows import access
 from workflows.deadlines import LIMIT_FOR_TASK, late_tasks_q
 from workflows.flows import OPEN_TASK_STATES, ReviewFlow
 from workflows.models import AuditEntry, District, FundingApplication, FundingCall, FundingForm
-from workflows.review_path import STATUS_TIER, Status, Tier
+from workflows.review_path import AWARDED, STATUS_TIER, Status, Tier
 
 from .sections import Provider, Scope, Table, register
 
@@ -281,7 +281,7 @@ def money_tables(scope: Scope) -> list[Table]:
                 n=Count("pk"),
                 asked=Coalesce(Sum("requested_amount"), ZERO),
                 advised=Coalesce(Sum("recommended"), ZERO),
-                granted=Coalesce(Sum("approved_amount", filter=Q(status=Status.APPROVED)), ZERO),
+                granted=Coalesce(Sum("approved_amount", filter=Q(status__in=AWARDED)), ZERO),
             )
             .order_by(column)
         )
@@ -326,7 +326,7 @@ def pool_tables(scope: Scope) -> list[Table]:
     if scope.year:
         calls = calls.filter(year=scope.year)
     approved = dict(
-        FundingApplication.objects.filter(call__in=calls, status=Status.APPROVED)
+        FundingApplication.objects.filter(call__in=calls, status__in=AWARDED)
         .order_by()
         .values("call_id")
         .annotate(total=Sum("approved_amount"))
