@@ -68,7 +68,7 @@ system-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy workflows approvals documents demo config accounts
+	$(VENV)/bin/mypy workflows approvals documents demo config accounts backoffice
 	$(VENV)/bin/lint-imports
 
 format: install

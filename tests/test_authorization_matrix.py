@@ -209,6 +209,8 @@ MATRIX: dict[str, Row] = {
         AUDITORS,
         AUDITORS,
     ),
+    # The back office's configuration log.
+    "config-log": Row(lambda w: {}, AUDITORS, AUDITORS),
     # The reviewers' queue.
     "approvals:queue": Row(lambda w: {}, REVIEWERS, REVIEWERS),
     # Tier 1 at the wrong time (the request is with the group): the officer is refused by the

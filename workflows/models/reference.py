@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ..credit_code import validate_credit_code
 from ..money import MONEY
 from ..review_path import Role
+from .attachment import AttachmentKind
 
 
 class OrganisationKind(models.TextChoices):
@@ -125,6 +126,12 @@ class FundingCall(models.Model):
         default=5,
         help_text=_("任务逾期并提醒后，再过这些天仍未办理即升级至该环节负责人。"),
     )
+    required_attachment_kinds = models.JSONField(
+        _("必须上传的材料"),
+        default=list,
+        blank=True,
+        help_text=_("申请提交前必须上传的材料类型；有申请提交后不可再改。"),
+    )
 
     class Meta:
         verbose_name = _("申报批次")
@@ -146,6 +153,24 @@ class FundingCall(models.Model):
     def clean(self) -> None:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": _("截止时间必须晚于开始时间。")})
+        kinds = self.required_attachment_kinds
+        if not isinstance(kinds, list) or not set(kinds) <= set(AttachmentKind.values):
+            raise ValidationError({"required_attachment_kinds": _("材料类型无效。")})
+        if self.pk is not None and self.has_submissions():
+            stored = FundingCall.objects.get(pk=self.pk).required_attachment_kinds
+            if sorted(stored) != sorted(kinds):
+                raise ValidationError(
+                    {
+                        "required_attachment_kinds": _(
+                            "已有申请提交到本批次，必须上传的材料不可再改。"
+                        )
+                    }
+                )
+
+    def has_submissions(self) -> bool:
+        """Has a request ever been submitted to this call? Its rubric and required
+        attachments are then frozen, as a used policy version is."""
+        return self.applications.filter(submitted_at__isnull=False).exists()
 
     def is_open(self, at: datetime.datetime | None = None) -> bool:
         at = at or timezone.now()
