@@ -131,9 +131,7 @@ def test_the_rubric_cannot_be_changed_once_a_request_is_submitted(client, admini
     assert not RubricCriterion.objects.filter(call=application.call).exists()
 
 
-def test_required_attachments_cannot_be_changed_once_a_request_is_submitted(
-    client, administrator
-):
+def test_required_attachments_cannot_be_changed_once_a_request_is_submitted(client, administrator):
     application = FundingApplicationFactory(at_submitted=True)
     url = reverse("admin:workflows_fundingcall_change", args=[application.call_id])
     data = {**form_data(client, url), "required_attachment_kinds": ["budget"]}

@@ -63,9 +63,7 @@ def test_adding_a_department_records_its_values(client, administrator):
 def test_deleting_a_department_records_what_it_was(client, administrator):
     department = DepartmentFactory(name="市发展改革委")
 
-    client.post(
-        reverse("admin:workflows_department_delete", args=[department.pk]), {"post": "yes"}
-    )
+    client.post(reverse("admin:workflows_department_delete", args=[department.pk]), {"post": "yes"})
 
     change = ConfigChange.objects.get()
     assert change.action == ChangeAction.DELETED
@@ -89,9 +87,12 @@ def test_the_database_refuses_to_delete_a_configuration_change(client, administr
         reverse("admin:workflows_department_add"), {"code": "kw", "name": "市科委", "name_en": ""}
     )
 
-    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM backoffice_configchange")
+    with (
+        pytest.raises((DatabaseError, IntegrityError)),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM backoffice_configchange")
 
 
 def test_the_database_refuses_to_update_a_configuration_change(client, administrator):
@@ -99,9 +100,12 @@ def test_the_database_refuses_to_update_a_configuration_change(client, administr
         reverse("admin:workflows_department_add"), {"code": "kw", "name": "市科委", "name_en": ""}
     )
 
-    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE backoffice_configchange SET actor_name = 'someone'")
+    with (
+        pytest.raises((DatabaseError, IntegrityError)),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE backoffice_configchange SET actor_name = 'someone'")
 
 
 def test_an_auditor_reads_the_configuration_log_with_the_values_before_and_after(
