@@ -24,6 +24,7 @@ from workflows.models import (
     AttachmentKind,
     AuditEntry,
     Department,
+    District,
     FundingApplication,
     FundingCall,
     Organisation,
@@ -161,6 +162,13 @@ class FundingCallAdmin(LoggedAdmin):
 
 
 # --- special projects, departments, organisations --------------------------------------------
+
+
+@admin.register(District)
+class DistrictAdmin(LoggedAdmin):
+    list_display = ("name", "code", "kind", "counted_as", "active", "position")
+    list_filter = ("kind", "active")
+    search_fields = ("code", "name", "name_en")
 
 
 @admin.register(Department)

@@ -8,6 +8,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from workflows.models import FundingCall
+
 from .models import ChangeAction, ConfigChange
 
 
@@ -51,3 +53,48 @@ class ConfigLogFilter(forms.Form):
         if data.get("until"):
             changes = changes.filter(at__lt=_start_of(data["until"] + datetime.timedelta(days=1)))
         return changes
+
+
+MAX_POLICY_BYTES = 256 * 1024
+POLICY_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class PolicyForm(forms.Form):
+    """A policy document, uploaded as a file or pasted, and the call to try it on."""
+
+    file = forms.FileField(
+        label=_("政策文件（YAML 或 JSON）"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(POLICY_SUFFIXES)}),
+    )
+    text = forms.CharField(
+        label=_("或粘贴政策文本"),
+        required=False,
+        max_length=MAX_POLICY_BYTES,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+    )
+    call = forms.ModelChoiceField(
+        label=_("测算批次"),
+        queryset=FundingCall.objects.all(),
+        required=False,
+        empty_label=_("所有有在审申请的批次"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if upload:
+            if not upload.name.lower().endswith(POLICY_SUFFIXES):
+                self.add_error("file", _("请上传 .yaml、.yml 或 .json 文件。"))
+                return data
+            if upload.size > MAX_POLICY_BYTES:
+                self.add_error("file", _("政策文件不能超过 256 KB。"))
+                return data
+            try:
+                data["text"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                self.add_error("file", _("政策文件须为 UTF-8 编码的文本。"))
+                return data
+        if not (data.get("text") or "").strip():
+            self.add_error("text", _("请上传政策文件或粘贴政策文本。"))
+        return data

@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("config-log/", views.config_log, name="config-log"),
+    path("policies/", views.policies, name="backoffice-policies"),
 ]

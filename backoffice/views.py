@@ -3,17 +3,28 @@ the values before and after."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
+from approvals.models import MatchingPolicyVersion
+from approvals.policy import PolicyValidationError
 from workflows import access
+from workflows.errors import DomainError
 
-from .forms import ConfigLogFilter
+from .forms import ConfigLogFilter, PolicyForm
 from .models import ConfigChange
+from .policies import PolicyCheck, activate_policy, check_policy
+
+if TYPE_CHECKING:
+    from workflows.actors import Actor
 
 
 @login_required
@@ -33,3 +44,45 @@ def config_log(request: HttpRequest) -> HttpResponse:
         "backoffice/config_log.html",
         {"form": form, "page": page, "query": query.urlencode()},
     )
+
+
+@login_required
+def policies(request: HttpRequest) -> HttpResponse:
+    """Check a policy document (every problem by rule and field), see the what-if beside the
+    policy in force, then activate it for the period it states."""
+    if not access.may_configure(request.user):
+        raise PermissionDenied
+    form = PolicyForm(request.POST or None, request.FILES or None)
+    checked = None
+    if request.method == "POST" and form.is_valid():
+        text = form.cleaned_data["text"]
+        if request.POST.get("activate"):
+            try:
+                loaded = activate_policy(text=text, actor=cast("Actor", request.user))
+            except PolicyValidationError as exc:
+                checked = PolicyCheck(tuple(exc.problems), None, ())
+            except DomainError as exc:
+                form.add_error(None, str(exc.message))
+            else:
+                messages.success(
+                    request,
+                    gettext("政策 %(policy)s 已启用，生效期 %(period)s。")
+                    % {"policy": loaded.record, "period": _period(loaded.record)},
+                )
+                return redirect("backoffice-policies")
+        else:
+            checked = check_policy(text=text, call=form.cleaned_data["call"])
+        form = PolicyForm(initial={"text": text, "call": form.cleaned_data["call"]})
+    return render(
+        request,
+        "backoffice/policies.html",
+        {
+            "form": form,
+            "checked": checked,
+            "versions": MatchingPolicyVersion.objects.order_by("-effective_from", "-pk")[:50],
+        },
+    )
+
+
+def _period(record: MatchingPolicyVersion) -> str:
+    return f"{record.effective_from} – {record.effective_to or '…'}"

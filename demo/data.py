@@ -79,7 +79,7 @@ def ensure_demo_data() -> list[Login]:
     for kind, name, district, code in ORGANISATIONS:
         organisation, _ = Organisation.objects.get_or_create(
             name=name,
-            defaults={"kind": kind, "district": district, "credit_code": credit_code(code)},
+            defaults={"kind": kind, "district_id": district, "credit_code": credit_code(code)},
         )
         logins.append(
             _user(

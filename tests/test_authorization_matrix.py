@@ -211,6 +211,12 @@ MATRIX: dict[str, Row] = {
     ),
     # The back office's configuration log.
     "config-log": Row(lambda w: {}, AUDITORS, AUDITORS),
+    "backoffice-policies": Row(
+        lambda w: {},
+        signed_in(DENIED, administrator=OK),
+        signed_in(DENIED, administrator=OK),
+        lambda w: {"text": "name: x"},
+    ),
     # The reviewers' queue.
     "approvals:queue": Row(lambda w: {}, REVIEWERS, REVIEWERS),
     # Tier 1 at the wrong time (the request is with the group): the officer is refused by the

@@ -14,6 +14,7 @@ from .audit import (
 from .reference import (
     Department,
     District,
+    DistrictKind,
     FundingCall,
     Organisation,
     OrganisationKind,
@@ -39,6 +40,7 @@ __all__ = [
     "DeadlineNotice",
     "Department",
     "District",
+    "DistrictKind",
     "FundingApplication",
     "FundingCall",
     "FundingForm",

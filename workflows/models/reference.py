@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ..credit_code import validate_credit_code
@@ -23,24 +24,53 @@ class OrganisationKind(models.TextChoices):
     CENTRAL_ENTERPRISE = "central_enterprise", _("中央企业集团")
 
 
-class District(models.TextChoices):
-    DONGCHENG = "dongcheng", _("东城区")
-    XICHENG = "xicheng", _("西城区")
-    CHAOYANG = "chaoyang", _("朝阳区")
-    HAIDIAN = "haidian", _("海淀区")
-    FENGTAI = "fengtai", _("丰台区")
-    SHIJINGSHAN = "shijingshan", _("石景山区")
-    MENTOUGOU = "mentougou", _("门头沟区")
-    FANGSHAN = "fangshan", _("房山区")
-    TONGZHOU = "tongzhou", _("通州区")
-    SHUNYI = "shunyi", _("顺义区")
-    CHANGPING = "changping", _("昌平区")
-    DAXING = "daxing", _("大兴区")
-    HUAIROU = "huairou", _("怀柔区")
-    PINGGU = "pinggu", _("平谷区")
-    MIYUN = "miyun", _("密云区")
-    YANQING = "yanqing", _("延庆区")
-    OUTSIDE_BEIJING = "outside", _("京外")
+class DistrictKind(models.TextChoices):
+    DISTRICT = "district", _("区")
+    DEVELOPMENT_ZONE = "development_zone", _("开发区")
+    PARK = "park", _("园区")
+    OUTSIDE = "outside", _("京外")
+
+
+class District(models.Model):
+    """Where an organisation is registered and where a project lands: Beijing's districts, the
+    Economic-Technological Development Area, the parks, and "outside Beijing". Data, not code:
+    administrators add parks in the back office. The primary key is the code that requests and
+    organisations have always stored."""
+
+    OUTSIDE_BEIJING = "outside"
+
+    code = models.SlugField(_("代码"), max_length=32, primary_key=True)
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=DistrictKind.choices)
+    counted_as = models.CharField(
+        _("统计口径"),
+        max_length=100,
+        blank=True,
+        help_text=_("配套资金政策和统计按哪个区计（园区填所在区；京外留空）。"),
+    )
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+    active = models.BooleanField(_("可选"), default=True, help_text=_("申报单位可以选择。"))
+
+    class Meta:
+        verbose_name = _("区与园区")
+        verbose_name_plural = _("区与园区")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name
+
+    def clean(self) -> None:
+        if self.kind == DistrictKind.OUTSIDE:
+            if self.counted_as:
+                raise ValidationError({"counted_as": _("京外不计入任何区。")})
+        elif not self.counted_as:
+            raise ValidationError({"counted_as": _("请填写统计口径（所在区）。")})
+
+    @property
+    def in_beijing(self) -> bool:
+        return self.kind != DistrictKind.OUTSIDE
 
 
 class Organisation(models.Model):
@@ -48,7 +78,14 @@ class Organisation(models.Model):
 
     name = models.CharField(_("单位名称"), max_length=200, unique=True)
     kind = models.CharField(_("单位类型"), max_length=32, choices=OrganisationKind.choices)
-    district = models.CharField(_("所在区"), max_length=32, choices=District.choices)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        db_column="district",
+        related_name="organisations",
+        limit_choices_to={"active": True},
+        verbose_name=_("所在区"),
+    )
     credit_code = models.CharField(
         _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
     )
@@ -63,7 +100,7 @@ class Organisation(models.Model):
 
     @property
     def registered_in_beijing(self) -> bool:
-        return self.district != District.OUTSIDE_BEIJING
+        return self.district_id != District.OUTSIDE_BEIJING
 
 
 class Department(models.Model):
