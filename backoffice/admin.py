@@ -21,6 +21,7 @@ from documents.admin import DocumentAdmin
 from documents.models import Document
 from workflows.errors import DomainError
 from workflows.models import (
+    ActingHead,
     AttachmentKind,
     AuditEntry,
     Department,
@@ -331,6 +332,13 @@ class PoolBalanceAdmin(ReadOnlyAdmin):
     list_display = ("call", "department_name", "budget", "balance", "policy")
     list_filter = ("call", "department_code")
     search_fields = ("department_name", "department_code")
+
+
+@admin.register(ActingHead)
+class ActingHeadAdmin(ReadOnlyAdmin):
+    list_display = ("head", "acting", "starts_on", "ends_on", "reason", "named_at")
+    search_fields = ("head__username", "acting__username", "reason")
+    date_hierarchy = "starts_on"
 
 
 @admin.register(ConfigChange)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -98,3 +99,20 @@ class PolicyForm(forms.Form):
         if not (data.get("text") or "").strip():
             self.add_error("text", _("请上传政策文件或粘贴政策文本。"))
         return data
+
+
+class ActingHeadForm(forms.Form):
+    acting: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("代理人"), queryset=get_user_model()._default_manager.none()
+    )
+    starts_on = forms.DateField(
+        label=_("代理开始日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        label=_("代理结束日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("事由"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.ModelChoiceField[Any]", self.fields["acting"]).queryset = candidates

@@ -16,10 +16,11 @@ from django.utils.translation import gettext
 
 from approvals.models import MatchingPolicyVersion
 from approvals.policy import PolicyValidationError
-from workflows import access
+from workflows import access, acting
 from workflows.errors import DomainError
+from workflows.models import ActingHead
 
-from .forms import ConfigLogFilter, PolicyForm
+from .forms import ActingHeadForm, ConfigLogFilter, PolicyForm
 from .models import ConfigChange
 from .policies import PolicyCheck, activate_policy, check_policy
 
@@ -86,3 +87,33 @@ def policies(request: HttpRequest) -> HttpResponse:
 
 def _period(record: MatchingPolicyVersion) -> str:
     return f"{record.effective_from} – {record.effective_to or '…'}"
+
+
+@login_required
+def acting_heads(request: HttpRequest) -> HttpResponse:
+    """A head names who acts for them during an absence, and sees whom they named."""
+    actor = cast("Actor", request.user)
+    if not acting.is_head(actor):
+        raise PermissionDenied
+    form = ActingHeadForm(request.POST or None, candidates=acting.candidates_for(actor))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            named = acting.name_acting_head(
+                actor=actor,
+                acting_id=data["acting"].pk,
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                reason=data["reason"],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(
+                request,
+                gettext("已指定 %(acting)s 于 %(start)s 至 %(end)s 代理。")
+                % {"acting": named.acting, "start": named.starts_on, "end": named.ends_on},
+            )
+            return redirect("acting-heads")
+    named_by_me = ActingHead.objects.filter(head=actor).select_related("acting")
+    return render(request, "backoffice/acting_heads.html", {"form": form, "named": named_by_me})

@@ -211,6 +211,10 @@ MATRIX: dict[str, Row] = {
     ),
     # The back office's configuration log.
     "config-log": Row(lambda w: {}, AUDITORS, AUDITORS),
+    # Heads name their acting heads (the chair heads the group; the others here are no heads).
+    "acting-heads": Row(
+        lambda w: {}, signed_in(DENIED, chair=OK), signed_in(DENIED, chair=OK), lambda w: {}
+    ),
     "backoffice-policies": Row(
         lambda w: {},
         signed_in(DENIED, administrator=OK),

@@ -12,6 +12,7 @@ from .audit import (
     RefusedAttempt,
 )
 from .reference import (
+    ActingHead,
     Department,
     District,
     DistrictKind,
@@ -28,6 +29,7 @@ __all__ = [
     "STATUS_TIER",
     "TIER_STATUS",
     "UNDER_REVIEW",
+    "ActingHead",
     "AppendOnlyError",
     "ApplicationRevision",
     "Attachment",

@@ -14,6 +14,7 @@ from ..credit_code import validate_credit_code
 from ..money import MONEY
 from ..review_path import Role
 from .attachment import AttachmentKind
+from .audit import AppendOnlyModel, AppendOnlyQuerySet
 
 
 class OrganisationKind(models.TextChoices):
@@ -259,3 +260,45 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
+
+
+class ActingHead(AppendOnlyModel):
+    """A tier's head names an acting person for a period: escalations and the head's own
+    actions (reassigning) go to them meanwhile. Written once, never changed: a new period is a
+    new row, so the record of who stood in for whom stays."""
+
+    objects = AppendOnlyQuerySet["ActingHead"].as_manager()
+
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="acting_heads_named",
+        verbose_name=_("负责人"),
+    )
+    acting = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="acting_for",
+        verbose_name=_("代理人"),
+    )
+    starts_on = models.DateField(_("代理开始日期"))
+    ends_on = models.DateField(_("代理结束日期"))
+    reason = models.CharField(_("事由"), max_length=200, blank=True)
+    named_at = models.DateTimeField(_("指定时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("代理负责人")
+        verbose_name_plural = _("代理负责人")
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="acting_period_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(head=models.F("acting")), name="acting_head_is_someone_else"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.acting} → {self.head} ({self.starts_on} – {self.ends_on})"
