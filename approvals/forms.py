@@ -14,7 +14,7 @@ from workflows.models import FundingCall
 from workflows.money import money_form_field
 
 from .meetings import Resolution
-from .models import AgendaItem, CheckItem, RubricCriterion
+from .models import AgendaItem, CheckItem, ExpertField, RubricCriterion
 
 YES_NO = (("yes", _("通过")), ("no", _("未通过")))
 
@@ -266,3 +266,15 @@ class ResolutionsForm(forms.Form):
             )
             for item in self.items
         ]
+
+
+class ExpertDrawForm(forms.Form):
+    """The chair's filter on the pool and the random draw from it."""
+
+    expertise = forms.ModelMultipleChoiceField(
+        label=_("专业领域"),
+        queryset=ExpertField.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    count = forms.IntegerField(label=_("抽取人数"), min_value=1, max_value=50, required=False)

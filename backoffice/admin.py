@@ -15,8 +15,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import AccessEventAdmin, ProgrammeUserAdmin
 from accounts.models import AccessEvent
-from approvals import rubric
-from approvals.models import MatchingPolicyVersion, Meeting, PoolBalance, RubricCriterion
+from approvals import expert_pool, rubric
+from approvals.models import (
+    ExpertAssignment,
+    ExpertDraw,
+    ExpertField,
+    ExpertProfile,
+    MatchingPolicyVersion,
+    Meeting,
+    PoolBalance,
+    RubricCriterion,
+)
 from documents.admin import DocumentAdmin
 from documents.models import Document
 from workflows.errors import DomainError
@@ -268,6 +277,10 @@ class PersonAdmin(LoggedAdmin, ProgrammeUserAdmin):
         (_("个人信息"), {"fields": ("last_name", "first_name", "email")}),
         (_("可执行的操作"), {"fields": ("may_do",)}),
         (_("状态"), {"fields": ("is_active", "last_login", "date_joined")}),
+        (
+            _("后台权限"),
+            {"classes": ("collapse",), "fields": ("is_staff", "is_superuser", "groups")},
+        ),
     )
     readonly_fields = ("may_do", "last_login", "date_joined")
 
@@ -332,6 +345,52 @@ class PoolBalanceAdmin(ReadOnlyAdmin):
     list_display = ("call", "department_name", "budget", "balance", "policy")
     list_filter = ("call", "department_code")
     search_fields = ("department_name", "department_code")
+
+
+# --- the expert pool -------------------------------------------------------------------------
+
+
+@admin.register(ExpertField)
+class ExpertFieldAdmin(LoggedAdmin):
+    list_display = ("code", "name", "name_en")
+    search_fields = ("code", "name", "name_en")
+
+
+@admin.register(ExpertProfile)
+class ExpertProfileAdmin(LoggedAdmin):
+    list_display = ("user", "affiliation", "affiliation_group", "open_workload")
+    list_filter = ("fields", "affiliation_group")
+    search_fields = ("user__username", "user__last_name", "affiliation", "affiliation_group")
+    filter_horizontal = ("fields",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("history",)
+
+    @admin.display(description=_("在办评审任务"))
+    def open_workload(self, profile: ExpertProfile) -> int:
+        return ExpertAssignment.objects.filter(
+            expert_id=profile.user_id, state__in=expert_pool.OPEN_WORK
+        ).count()
+
+    @admin.display(description=_("评审经历"))
+    def history(self, profile: ExpertProfile) -> str:
+        rows = expert_pool.assignment_history(profile.user)[:50]
+        return (
+            "；".join(
+                f"{a.assigned_at:%Y-%m-%d} {a.application} ({a.get_state_display()})" for a in rows
+            )
+            or "—"
+        )
+
+
+@admin.register(ExpertDraw)
+class ExpertDrawAdmin(ReadOnlyAdmin):
+    list_display = ("at", "application", "drawn_by", "seed", "count", "replays")
+    search_fields = ("seed", "application__title")
+    date_hierarchy = "at"
+
+    @admin.display(boolean=True, description=_("可复现"))
+    def replays(self, draw: ExpertDraw) -> bool:
+        return expert_pool.replay_draw(draw)
 
 
 @admin.register(ActingHead)

@@ -12,13 +12,21 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from workflows import access
+
+
+class BackOfficeLoginForm(AdminAuthenticationForm):
+    """Staff as in Django's admin, and whoever the access policy lets read the back office."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        if access.may_read_configuration(user) and user.is_active:
+            return
+        super().confirm_login_allowed(user)
 
 
 class BackOfficeSite(admin.AdminSite):
@@ -26,6 +34,7 @@ class BackOfficeSite(admin.AdminSite):
     site_title = _("配套资金管理后台")
     index_title = _("配置与人员")
     enable_nav_sidebar = True
+    login_form = BackOfficeLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         return access.may_read_configuration(request.user)
@@ -41,12 +50,6 @@ class BackOfficeSite(admin.AdminSite):
             return wrapped(request, *args, **kwargs)
 
         return refuse_or_serve
-
-    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        """One login for the whole site: the programme's own (lockout, second factor)."""
-        if request.user.is_authenticated:
-            raise PermissionDenied
-        return redirect_to_login(request.GET.get("next", reverse("admin:index")), reverse("login"))
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:
         context = super().each_context(request)

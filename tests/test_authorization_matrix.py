@@ -238,6 +238,12 @@ MATRIX: dict[str, Row] = {
         request_page(DENIED, chair=REFUSED),
         lambda w: {"experts": [w.users["expert_unassigned"].pk]},
     ),
+    # The expert pool: whoever sees experts' identities reads it; only the chair draws.
+    "approvals:expert-pool": Row(
+        _app,
+        request_page(DENIED, chair=OK, auditor=OK, administrator=OK),
+        request_page(DENIED, chair=REFUSED),
+    ),
     "approvals:declaration": Row(
         _app,
         request_page(OK, expert_undeclared=OK),

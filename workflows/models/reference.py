@@ -90,6 +90,12 @@ class Organisation(models.Model):
     credit_code = models.CharField(
         _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
     )
+    affiliation_group = models.CharField(
+        _("所属集团或系统"),
+        max_length=200,
+        blank=True,
+        help_text=_("如中国科学院、某中央企业集团；同一集团或系统的专家自动回避。"),
+    )
 
     class Meta:
         verbose_name = _("申报单位")
