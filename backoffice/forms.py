@@ -4,12 +4,13 @@ import datetime
 from typing import Any, cast
 
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workflows.models import FundingCall
+from workflows.credit_code import validate_credit_code
+from workflows.models import District, FundingCall, OrganisationKind
 
 from .models import ChangeAction, ConfigChange
 
@@ -116,3 +117,38 @@ class ActingHeadForm(forms.Form):
     def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast("forms.ModelChoiceField[Any]", self.fields["acting"]).queryset = candidates
+
+
+class RegistrationForm(forms.Form):
+    name = forms.CharField(label=_("单位名称"), max_length=200)
+    kind = forms.ChoiceField(label=_("单位类型"), choices=OrganisationKind.choices)
+    district = forms.ModelChoiceField(
+        label=_("所在区"), queryset=District.objects.filter(active=True)
+    )
+    credit_code = forms.CharField(
+        label=_("统一社会信用代码"), max_length=18, validators=[validate_credit_code]
+    )
+    licence = forms.FileField(label=_("营业执照或法人证书（PDF 或图片）"))
+    representative_name = forms.CharField(label=_("联系人姓名"), max_length=150)
+    username = forms.CharField(label=_("登录用户名"), max_length=150)
+    email = forms.EmailField(label=_("电子邮箱"))
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, min_length=12)
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        password_validation.validate_password(password)
+        return password
+
+
+class RegistrationDecisionForm(forms.Form):
+    registration = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(
+        label=_("审核结论"), choices=[("approve", _("通过")), ("refuse", _("不予通过"))]
+    )
+    reason = forms.CharField(label=_("理由"), required=False, max_length=1000)
+
+
+class StaffForm(forms.Form):
+    username = forms.CharField(label=_("登录用户名"), max_length=150)
+    name = forms.CharField(label=_("姓名"), max_length=150)
+    email = forms.EmailField(label=_("电子邮箱"))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import PurePath
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from workflows.credit_code import validate_credit_code
+from workflows.models import District, Organisation, OrganisationKind
 from workflows.models.audit import AppendOnlyModel, AppendOnlyQuerySet
 
 
@@ -63,3 +68,61 @@ class ConfigChange(AppendOnlyModel):
             for name in sorted(set(before) | set(after))
             if before.get(name) != after.get(name)
         ]
+
+
+def licence_path(instance: OrganisationRegistration, filename: str) -> str:
+    # Never reuse the uploaded name on disk: it is user text.
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"registrations/{uuid.uuid4().hex}{suffix}"
+
+
+class OrganisationRegistration(models.Model):
+    """An organisation's own request to join: its credit code, its business licence and its
+    representative's account, until an administrator approves or refuses it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已通过")
+        REFUSED = "refused", _("未通过")
+
+    name = models.CharField(_("单位名称"), max_length=200)
+    kind = models.CharField(_("单位类型"), max_length=32, choices=OrganisationKind.choices)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"active": True},
+        verbose_name=_("所在区"),
+    )
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, validators=[validate_credit_code]
+    )
+    licence = models.FileField(_("营业执照或法人证书"), upload_to=licence_path)
+    licence_sha256 = models.CharField(max_length=64)
+    representative_name = models.CharField(_("联系人姓名"), max_length=150)
+    username = models.CharField(_("登录用户名"), max_length=150)
+    email = models.EmailField(_("电子邮箱"))
+    password_hash = models.CharField(max_length=128)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("审核人"),
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reason = models.TextField(_("理由"), blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("单位注册申请")
+        verbose_name_plural = _("单位注册申请")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_state_display()})"

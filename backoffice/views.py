@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
 
 from approvals.models import MatchingPolicyVersion
 from approvals.policy import PolicyValidationError
@@ -20,8 +21,16 @@ from workflows import access, acting
 from workflows.errors import DomainError
 from workflows.models import ActingHead
 
-from .forms import ActingHeadForm, ConfigLogFilter, PolicyForm
-from .models import ConfigChange
+from . import registration
+from .forms import (
+    ActingHeadForm,
+    ConfigLogFilter,
+    PolicyForm,
+    RegistrationDecisionForm,
+    RegistrationForm,
+    StaffForm,
+)
+from .models import ConfigChange, OrganisationRegistration
 from .policies import PolicyCheck, activate_policy, check_policy
 
 if TYPE_CHECKING:
@@ -117,3 +126,85 @@ def acting_heads(request: HttpRequest) -> HttpResponse:
             return redirect("acting-heads")
     named_by_me = ActingHead.objects.filter(head=actor).select_related("acting")
     return render(request, "backoffice/acting_heads.html", {"form": form, "named": named_by_me})
+
+
+# --- organisations register themselves ------------------------------------------------------
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    """The public registration page: credit code, licence and the representative's account."""
+    form = RegistrationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration.register_organisation(
+                data=form.cleaned_data, licence=form.cleaned_data["licence"]
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            return render(request, "backoffice/registered.html", status=201)
+    return render(request, "backoffice/register.html", {"form": form})
+
+
+@login_required
+def registrations(request: HttpRequest) -> HttpResponse:
+    """Administrators approve or refuse (with a reason) the registrations waiting."""
+    if not access.may_configure(request.user):
+        raise PermissionDenied
+    actor = cast("Actor", request.user)
+    form = RegistrationDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["decision"] == "approve":
+                registration.approve_registration(registration_id=data["registration"], actor=actor)
+            else:
+                registration.refuse_registration(
+                    registration_id=data["registration"], actor=actor, reason=data["reason"]
+                )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, gettext("审核结论已记录，已通知注册联系人。"))
+            return redirect("registrations")
+    waiting = OrganisationRegistration.objects.filter(
+        state=OrganisationRegistration.State.PENDING
+    ).select_related("district")
+    return render(request, "backoffice/registrations.html", {"form": form, "waiting": waiting})
+
+
+@login_required
+def organisation_staff(request: HttpRequest) -> HttpResponse:
+    """An organisation's administrator sees, adds and removes its users."""
+    organisation = registration.administered_organisation(request.user)
+    if organisation is None:
+        raise PermissionDenied
+    form = StaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration.add_staff(actor=cast("Actor", request.user), **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, gettext("已添加用户，并已通过邮件告知其设置密码。"))
+            return redirect("organisation-staff")
+    staff = organisation.members.select_related("user").order_by("user__username")
+    return render(
+        request,
+        "backoffice/organisation_staff.html",
+        {"form": form, "organisation": organisation, "staff": staff},
+    )
+
+
+@login_required
+@require_POST
+def organisation_staff_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    if registration.administered_organisation(request.user) is None:
+        raise PermissionDenied
+    try:
+        registration.remove_staff(actor=cast("Actor", request.user), user_id=pk)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, gettext("已移除该用户。"))
+    return redirect("organisation-staff")

@@ -211,6 +211,16 @@ MATRIX: dict[str, Row] = {
     ),
     # The back office's configuration log.
     "config-log": Row(lambda w: {}, AUDITORS, AUDITORS),
+    # Organisations register themselves (public); administrators decide; an organisation's
+    # administrator (nobody in this world) manages its staff.
+    "organisation-register": Row(lambda w: {}, everyone(OK), everyone(OK)),
+    "registrations": Row(
+        lambda w: {}, signed_in(DENIED, administrator=OK), signed_in(DENIED, administrator=OK)
+    ),
+    "organisation-staff": Row(lambda w: {}, signed_in(DENIED), signed_in(DENIED)),
+    "organisation-staff-remove": Row(
+        lambda w: {"pk": w.users["applicant"].pk}, signed_in(METHOD), signed_in(DENIED)
+    ),
     # Heads name their acting heads (the chair heads the group; the others here are no heads).
     "acting-heads": Row(
         lambda w: {}, signed_in(DENIED, chair=OK), signed_in(DENIED, chair=OK), lambda w: {}

@@ -249,6 +249,11 @@ class Profile(models.Model):
         default=False,
         help_text=_("接收逾期升级并可改派本环节任务（如牵头部门负责人、审核工作小组组长）。"),
     )
+    administers_organisation = models.BooleanField(
+        _("单位管理员"),
+        default=False,
+        help_text=_("申报单位的管理员：添加和移除本单位的用户。"),
+    )
 
     class Meta:
         verbose_name = _("用户角色")
