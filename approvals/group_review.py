@@ -73,7 +73,11 @@ def assign_experts(
             raise InvalidInput(
                 _("至少须指派 %(n)d 名专家。") % {"n": application.call.experts_required}
             )
-        experts = get_user_model()._default_manager.select_related("profile").in_bulk(ids)
+        experts = (
+            get_user_model()
+            ._default_manager.select_related("profile", "expert_profile")
+            .in_bulk(ids)
+        )
         for pk in ids:
             expert = experts.get(pk)
             if expert is None or expert.pk == actor.pk or not _eligible_expert(application, expert):
