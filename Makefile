@@ -78,7 +78,7 @@ system-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy workflows approvals outcomes documents awards dashboard demo config accounts
+	$(VENV)/bin/mypy workflows approvals outcomes documents awards dashboard backoffice demo config accounts
 	$(VENV)/bin/lint-imports
 
 format: install

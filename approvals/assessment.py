@@ -11,7 +11,6 @@ import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -49,6 +48,7 @@ FACT_COLUMNS = (
     "submitted_at",
     "organisation__kind",
     "organisation__district",
+    "organisation__district__counted_as",
     "special_project__code",
     "national_approval_number",
     "national_funding",
@@ -60,13 +60,6 @@ FACT_COLUMNS = (
     "period_start",
     "period_end",
 )
-
-
-@cache
-def _district_names() -> dict[str, str]:
-    # The policy names districts in Chinese; the untranslated labels are exactly those names.
-    with translation.override(None):
-        return {value: str(label) for value, label in District.choices}
 
 
 def project_months(start: datetime.date, end: datetime.date) -> int:
@@ -82,11 +75,11 @@ def call_special_project_codes(call_id: int) -> tuple[str, ...]:
 
 
 def _facts(row: Mapping[str, Any], call_codes: tuple[str, ...]) -> ApplicationFacts:
-    district = row["organisation__district"]
-    in_beijing = district != District.OUTSIDE_BEIJING
+    # The policy names districts in Chinese, as they are counted (a park as its district).
+    in_beijing = row["organisation__district"] != District.OUTSIDE_BEIJING
     return ApplicationFacts(
         organisation_kind=row["organisation__kind"],
-        district=_district_names().get(district, district) if in_beijing else "",
+        district=row["organisation__district__counted_as"] if in_beijing else "",
         registered_in_beijing=in_beijing,
         industrialised_in_beijing=bool(row["industrialised_in_beijing"]),
         special_project=row["special_project__code"],
@@ -137,7 +130,8 @@ def facts_for(application: FundingApplication) -> ApplicationFacts:
         )
         row = {
             "organisation__kind": application.organisation.kind,
-            "organisation__district": application.organisation.district,
+            "organisation__district": application.organisation.district_id,
+            "organisation__district__counted_as": application.organisation.district.counted_as,
             "special_project__code": application.special_project.code,
             "national_approval_number": number,
             "approval_attached": attached,

@@ -17,7 +17,7 @@ from workflows.money import LIMIT_HELP, money_form_field
 from workflows.widgets import DateInput
 
 from .meetings import Resolution
-from .models import AgendaItem, CheckItem
+from .models import AgendaItem, CheckItem, ExpertField
 from .rubric import Criterion
 
 YES_NO = (("yes", _("通过")), ("no", _("未通过")))
@@ -297,3 +297,15 @@ class ResolutionsForm(forms.Form):
             )
             for item in self.items
         ]
+
+
+class ExpertDrawForm(forms.Form):
+    """The chair's filter on the pool and the random draw from it."""
+
+    expertise = forms.ModelMultipleChoiceField(
+        label=_("专业领域"),
+        queryset=ExpertField.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    count = forms.IntegerField(label=_("抽取人数"), min_value=1, max_value=50, required=False)

@@ -4,6 +4,7 @@ recommendation — the one way the group recommends, returns or rejects a reques
 
 from __future__ import annotations
 
+import secrets
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,8 @@ from workflows.transitions import (
 )
 
 from .assessment import check_recommendation
-from .models import CriterionScore, ExpertAssignment, GroupRecommendation
+from .expert_pool import draw_from, pool_candidates, same_affiliation_group
+from .models import CriterionScore, ExpertAssignment, ExpertDraw, GroupRecommendation
 from .policy_store import mark_policy_used
 from .rubric import TWO_PLACES, Criterion, rubric_for
 
@@ -71,7 +73,11 @@ def assign_experts(
             raise InvalidInput(
                 _("至少须指派 %(n)d 名专家。") % {"n": application.call.experts_required}
             )
-        experts = get_user_model()._default_manager.select_related("profile").in_bulk(ids)
+        experts = (
+            get_user_model()
+            ._default_manager.select_related("profile", "expert_profile")
+            .in_bulk(ids)
+        )
         for pk in ids:
             expert = experts.get(pk)
             if expert is None or expert.pk == actor.pk or not _eligible_expert(application, expert):
@@ -109,7 +115,56 @@ def _eligible_expert(application: FundingApplication, expert: User) -> bool:
         profile is not None
         and profile.role == Role.GROUP_MEMBER
         and rights.is_group_member(application, expert)
+        and not same_affiliation_group(application, expert)
     )
+
+
+def draw_experts(
+    *,
+    application_id: int,
+    actor: Actor,
+    count: int | None = None,
+    field_codes: Sequence[str] = (),
+    seed: str | None = None,
+) -> ExpertDraw:
+    """The group chair, holding the assignment task, draws experts at random from the eligible
+    of the pool (of the given fields; conflict rules applied: not of the applicant or its
+    group or system, never involved with the request before, no declared conflict) and asks
+    them to score, as ``assign_experts`` does. The draw is recorded with its seed and its
+    candidates, so that it can be replayed. Refused with fewer candidates than experts to draw,
+    and as ``assign_experts`` refuses."""
+    with transaction.atomic():
+        application = locked_application(application_id)
+        if application.status != Status.GROUP_REVIEW:
+            raise TransitionConflict()
+        if not rights.is_group_chair(application, actor):
+            raise NotAllowed(rights.why_not(application, actor, Tier.GROUP))
+        count = count or application.call.experts_required
+        if count < application.call.experts_required:
+            raise InvalidInput(
+                _("至少须指派 %(n)d 名专家。") % {"n": application.call.experts_required}
+            )
+        candidates = [
+            c.expert.pk for c in pool_candidates(application, actor, field_codes=field_codes)
+        ]
+        if len(candidates) < count:
+            raise InvalidInput(
+                _("符合条件的专家只有 %(have)d 名，不足 %(n)d 名。")
+                % {"have": len(candidates), "n": count}
+            )
+        seed = seed or secrets.token_hex(8)
+        drawn = draw_from(candidates, seed=seed, count=count)
+        assign_experts(application_id=application_id, actor=actor, expert_ids=drawn)
+        return ExpertDraw.objects.create(
+            application=application,
+            revision=application.revision,
+            drawn_by=actor,
+            seed=seed,
+            field_codes=list(field_codes),
+            count=count,
+            candidate_ids=candidates,
+            drawn_ids=drawn,
+        )
 
 
 @refusals_recorded

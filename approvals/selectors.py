@@ -79,7 +79,7 @@ def eligible_experts(
         get_user_model()
         ._default_manager.filter(profile__role=Role.GROUP_MEMBER, is_active=True)
         .exclude(pk__in={chair.pk, *taken})
-        .select_related("profile")
+        .select_related("profile", "expert_profile")
         .order_by("first_name", "username")
     )
     return [m for m in members if rights.is_group_member(application, m)]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("applications/<id:pk>/formal-check/", views.formal_check, name="formal-check"),
     path("applications/<id:pk>/experts/", views.assign_experts, name="assign-experts"),
+    path("applications/<id:pk>/expert-pool/", views.expert_pool_page, name="expert-pool"),
     path("applications/<id:pk>/declaration/", views.declaration, name="declaration"),
     path("applications/<id:pk>/scores/", views.scores, name="scores"),
     path("applications/<id:pk>/replace-expert/", views.replace_expert, name="replace-expert"),

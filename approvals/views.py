@@ -31,11 +31,12 @@ from workflows.listing import export_query, list_page, ordered_for_export
 from workflows.models import FundingApplication
 from workflows.review_path import Role
 
-from . import group_review, lead_review, meetings, rubric
+from . import expert_pool, group_review, lead_review, meetings, rubric
 from .forms import (
     AssignExpertsForm,
     BatchConfirmForm,
     DeclarationForm,
+    ExpertDrawForm,
     FormalCheckForm,
     MeetingForm,
     RecommendationForm,
@@ -44,7 +45,7 @@ from .forms import (
     ScoreForm,
 )
 from .lists import MEETING_EXPORT, MeetingFilter, MeetingTable
-from .models import ExpertAssignment, Meeting
+from .models import ExpertAssignment, ExpertDraw, Meeting
 from .panels import expert_gate, review_panels
 from .selectors import current_assignments, eligible_experts
 
@@ -151,6 +152,41 @@ def assign_experts(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             actor=request.user,
             expert_ids=[e.pk for e in form.cleaned_data["experts"]],
         ),
+    )
+
+
+@login_required
+def expert_pool_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The chair filters the pool by field, sees each candidate's open workload, and draws the
+    experts at random from the eligible (the draw is recorded with its seed)."""
+    application = _application(request, pk)
+    if not access.sees_expert_identities(request.user):
+        raise PermissionDenied
+    form = ExpertDrawForm(request.POST if request.method == "POST" else (request.GET or None))
+    chosen = form.cleaned_data["expertise"] if form.is_valid() else []
+    codes = [f.code for f in chosen]
+    if request.method == "POST" and form.is_valid():
+        try:
+            group_review.draw_experts(
+                application_id=pk,
+                actor=request.user,
+                count=form.cleaned_data["count"],
+                field_codes=codes,
+            )
+        except InvalidInput as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已随机抽取并指派评审专家。"))
+            return redirect("application-detail", pk=pk)
+    return render(
+        request,
+        "approvals/expert_pool.html",
+        {
+            "application": application,
+            "form": form,
+            "candidates": expert_pool.pool_candidates(application, request.user, field_codes=codes),
+            "draws": ExpertDraw.objects.filter(application=application),
+        },
     )
 
 

@@ -110,7 +110,7 @@ def _applications(n, call, project):
             national_funding=Decimal("20000000"),
             own_funds=Decimal("10000000"),
             requested_amount=Decimal("5000000"),
-            landing_district="haidian",
+            landing_district_id="haidian",
             period_start=today,
             period_end=today + datetime.timedelta(days=700),
             status="group_review",

@@ -148,7 +148,7 @@ def grow(count: int, entries_per_request: int) -> None:
     projects = list(SpecialProject.objects.order_by("code"))
     organisations = _organisations(Organisation)
     applicant = get_user_model().objects.get(username="applicant_enterprise")
-    districts = [d for d in District.values if d != "outside"]
+    districts = list(District.objects.exclude(code="outside").values_list("code", flat=True))
     content_type = ContentType.objects.get_for_model(FundingApplication)
     now = timezone.now()
     start = FundingApplication.objects.count()
@@ -242,7 +242,7 @@ def _organisations(model) -> list:
             model(
                 name=f"基准单位{n:03d}（北京）科技有限公司",
                 kind="enterprise",
-                district="haidian",
+                district_id="haidian",
                 credit_code=credit_code(f"9111{n:013d}"),
             )
             for n in range(200)

@@ -59,7 +59,7 @@ def populate(call, count: int, rng: random.Random) -> None:
                 other_local_funds=Decimal(rng.randrange(0, 5_000_000)),
                 requested_amount=min(national, Decimal(rng.randrange(100_000, 60_000_000))),
                 funding_form=rng.choice(("grant", "equity", "mixed")),
-                landing_district="haidian",
+                landing_district_id="haidian",
                 industrialised_in_beijing=rng.random() < 0.6,
                 period_start=start,
                 period_end=start + datetime.timedelta(days=rng.randrange(200, 2000)),

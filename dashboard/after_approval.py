@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from awards.models import EquityHolding, Tranche
 from outcomes.selectors import OutcomeRow, outcome_rows
-from workflows.models import District
+from workflows.districts import district_labels
 
 from .sections import Provider, Scope, Table, register
 
@@ -146,7 +146,7 @@ def _by_district(scope: Scope, rows: list[OutcomeRow]) -> list[tuple[Any, ...]]:
         if r.district:
             projects[r.district].add(r.application_id)
             revenue[r.district] += r.sales_revenue
-    labels = dict(District.choices)
+    labels = district_labels()
     return [
         (
             str(labels.get(code, code)),

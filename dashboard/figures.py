@@ -28,8 +28,9 @@ from django.utils.translation import gettext_lazy as _
 from approvals.models import GroupRecommendation, PoolBalance
 from workflows import access
 from workflows.deadlines import LIMIT_FOR_TASK, late_tasks_q
+from workflows.districts import district_labels
 from workflows.flows import OPEN_TASK_STATES, ReviewFlow
-from workflows.models import AuditEntry, District, FundingApplication, FundingCall, FundingForm
+from workflows.models import AuditEntry, FundingApplication, FundingCall, FundingForm
 from workflows.review_path import AWARDED, STATUS_TIER, Status, Tier
 
 from .sections import Provider, Scope, Table, register
@@ -310,7 +311,7 @@ def money_tables(scope: Scope) -> list[Table]:
 
 def _name(column: str, value: Any) -> str:
     if column == "landing_district":
-        return _label(District, value)
+        return district_labels().get(value, str(value))
     if column == "funding_form":
         return _label(FundingForm, value)
     return str(value)

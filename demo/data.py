@@ -89,7 +89,7 @@ def ensure_demo_data() -> list[Login]:
             name=name,
             defaults={
                 "kind": kind,
-                "district": district,
+                "district_id": district,
                 "credit_code": credit_code(code),
                 "name_en": ORGANISATION_NAMES_EN.get(name, ""),
             },
@@ -133,9 +133,43 @@ def ensure_demo_data() -> list[Login]:
     )
     logins.append(_user("auditor", Role.AUDITOR, description="审计员"))
     logins.append(
-        _user("admin", Role.ADMINISTRATOR, description="管理员（可进入 /admin/）", superuser=True)
+        _user(
+            "admin",
+            Role.ADMINISTRATOR,
+            description="管理员（管理后台 /admin/，政策 /backoffice/policies/，"
+            "注册审核 /backoffice/registrations/）",
+            superuser=True,
+        )
     )
+    ensure_expert_pool()
     return logins
+
+
+EXPERT_FIELDS = [
+    ("ic", "集成电路", "Integrated circuits"),
+    ("pharma", "新药创制", "New drugs"),
+    ("materials", "新材料", "New materials"),
+]
+
+
+def ensure_expert_pool() -> None:
+    """Fields of expertise, and the demonstration experts' affiliations and fields."""
+    from approvals.models import ExpertField, ExpertProfile
+
+    fields = [
+        ExpertField.objects.get_or_create(code=code, defaults={"name": name, "name_en": en})[0]
+        for code, name, en in EXPERT_FIELDS
+    ]
+    user_model = get_user_model()
+    for n in range(1, 6):
+        user = user_model.objects.filter(username=f"expert{n}").first()
+        if user is None:
+            continue
+        profile, created = ExpertProfile.objects.get_or_create(
+            user=user, defaults={"affiliation": f"示例大学{n}"}
+        )
+        if created:
+            profile.fields.add(fields[n % len(fields)])
 
 
 def ensure_example_policy() -> None:

@@ -96,7 +96,7 @@ def _report(pk: int, applicant: User, index: int, *, short: bool) -> OutcomeRepo
             patents_filed=max(application.expected_patents // 2, 1),
             patents_granted=1,
             jobs=application.expected_jobs // 2 + 1,
-            district=application.landing_district,
+            district=application.landing_district_id,
             industrialised_in_beijing=application.industrialised_in_beijing,
             narrative="完成样机研制，进入小批量生产。" if not short else "市场推广慢于预期。",
         ),

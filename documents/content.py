@@ -28,7 +28,8 @@ from approvals.group_review import group_summary
 from approvals.models import AgendaItem, CheckItem, GroupRecommendation, Meeting
 from approvals.rubric import rubric_for
 from workflows.audit_checkpoints import document_proof
-from workflows.models import AuditEntry, Department, District, FundingApplication, Tier
+from workflows.districts import district_labels
+from workflows.models import AuditEntry, Department, FundingApplication, Tier
 
 from .letterhead import (
     copy_to,
@@ -451,9 +452,7 @@ def outcome_context(kind: str, entry: AuditEntry) -> dict[str, Any]:
                 "period": details.get("period"),
                 "period_start": details.get("period_start"),
                 "period_end": details.get("period_end"),
-                "district_label": str(District(district).label)
-                if district in District.values
-                else district,
+                "district_label": district_labels().get(district, district),
                 "industrialised_in_beijing": bool(details.get("industrialised_in_beijing")),
                 "growth": growth,
                 "lines": [

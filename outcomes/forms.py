@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from workflows.models import District
+from workflows.districts import district_choices
 from workflows.money import money_form_field
 
 from .models import AcceptanceOutcome
@@ -34,7 +34,7 @@ class ReportForm(forms.Form):
     )
     district = forms.ChoiceField(
         label=_("成果落地区或园区"),
-        choices=District.choices,
+        choices=district_choices,
         help_text=_("成果转化落地的区；在京外落地请选择“京外”。"),
     )
     industrialised_in_beijing = forms.BooleanField(label=_("在京实现产业化"), required=False)

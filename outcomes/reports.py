@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from workflows.districts import district_labels
 from workflows.errors import InvalidInput, TransitionConflict
-from workflows.models import District, FundingApplication, Status
+from workflows.models import FundingApplication, Status
 from workflows.money import parse_money
 from workflows.review_path import Tier
 from workflows.transitions import locked_application, refusals_recorded
@@ -67,7 +68,7 @@ def _checked(figures: ReportFigures) -> dict[str, Any]:
     filed = _count(figures.patents_filed, str(Measure.PATENTS_FILED.label))
     granted = _count(figures.patents_granted, str(Measure.PATENTS_GRANTED.label))
     jobs = _count(figures.jobs, str(Measure.JOBS.label))
-    if figures.district not in District.values:
+    if figures.district not in district_labels():
         raise InvalidInput(_("请选择成果落地的区或园区。"))
     return {
         "sales_revenue": revenue,

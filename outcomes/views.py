@@ -163,7 +163,7 @@ def report_page(request: AuthenticatedRequest, pk: int, index: int) -> HttpRespo
 def _initial(report: OutcomeReport | None, application: FundingApplication) -> dict[str, Any]:
     if report is None:
         return {
-            "district": application.landing_district,
+            "district": application.landing_district_id,
             "industrialised_in_beijing": application.industrialised_in_beijing,
         }
     return {

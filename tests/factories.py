@@ -67,7 +67,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"测试单位{n}")
     kind = "enterprise"
-    district = "haidian"
+    district_id = "haidian"
     credit_code = factory.Sequence(_credit_code)
 
 
@@ -440,7 +440,7 @@ def bulk_awaiting(task: str, count: int, *, call=None, special_project=None, org
                 national_funding=Decimal("20000000.00"),
                 own_funds=Decimal("10000000.00"),
                 requested_amount=Decimal("8000000.00"),
-                landing_district="haidian",
+                landing_district_id="haidian",
                 period_start=now.date(),
                 period_end=now.date() + datetime.timedelta(days=1000),
                 status=STATUS_AT_TASK[task],

@@ -217,6 +217,28 @@ MATRIX: dict[str, Row] = {
         AUDITORS,
         AUDITORS,
     ),
+    # The back office's configuration log.
+    "config-log": Row(lambda w: {}, AUDITORS, AUDITORS),
+    # Organisations register themselves (public); administrators decide; an organisation's
+    # administrator (nobody in this world) manages its staff.
+    "organisation-register": Row(lambda w: {}, everyone(OK), everyone(OK)),
+    "registrations": Row(
+        lambda w: {}, signed_in(DENIED, administrator=OK), signed_in(DENIED, administrator=OK)
+    ),
+    "organisation-staff": Row(lambda w: {}, signed_in(DENIED), signed_in(DENIED)),
+    "organisation-staff-remove": Row(
+        lambda w: {"pk": w.users["applicant"].pk}, signed_in(METHOD), signed_in(DENIED)
+    ),
+    # Heads name their acting heads (the chair heads the group; the others here are no heads).
+    "acting-heads": Row(
+        lambda w: {}, signed_in(DENIED, chair=OK), signed_in(DENIED, chair=OK), lambda w: {}
+    ),
+    "backoffice-policies": Row(
+        lambda w: {},
+        signed_in(DENIED, administrator=OK),
+        signed_in(DENIED, administrator=OK),
+        lambda w: {"text": "name: x"},
+    ),
     # The reviewers' queue.
     "approvals:queue": Row(lambda w: {}, REVIEWERS, REVIEWERS),
     # Tier 1 at the wrong time (the request is with the group): the officer is refused by the
@@ -233,6 +255,12 @@ MATRIX: dict[str, Row] = {
         request_page(OK),
         request_page(DENIED, chair=REFUSED),
         lambda w: {"experts": [w.users["expert_unassigned"].pk]},
+    ),
+    # The expert pool: whoever sees experts' identities reads it; only the chair draws.
+    "approvals:expert-pool": Row(
+        _app,
+        request_page(DENIED, chair=OK, auditor=OK, administrator=OK),
+        request_page(DENIED, chair=REFUSED),
     ),
     "approvals:declaration": Row(
         _app,

@@ -297,6 +297,18 @@ def sees_pool_budgets(user: Viewer | None) -> bool:
     return role_of(user) in (Role.MEETING_SECRETARY, *STAFF_READERS)
 
 
+def may_configure(user: Viewer | None) -> bool:
+    """The back office's changes: calls, departments, organisations, people and their roles,
+    policies. Administrators only."""
+    return role_of(user) == Role.ADMINISTRATOR
+
+
+def may_read_configuration(user: Viewer | None) -> bool:
+    """The back office's lists and the configuration log, read-only: auditors and
+    administrators."""
+    return reads_everything(user)
+
+
 def may_use_queue(user: Viewer | None) -> bool:
     return role_of(user) in REVIEWERS
 

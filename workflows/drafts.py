@@ -9,7 +9,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -130,6 +130,9 @@ def _assign(application: FundingApplication, data: dict[str, Any]) -> None:
     if unknown:
         raise InvalidInput(_("不可编辑的字段：%s") % ", ".join(sorted(unknown)))
     for field, value in data.items():
+        model_field = FundingApplication._meta.get_field(field)
+        if model_field.is_relation and not isinstance(value, models.Model):
+            field = model_field.attname  # a reference by its key (a district's code)
         setattr(application, field, value)
 
 

@@ -42,8 +42,12 @@ class ChoiceLabels:
     ``get_FOO_display`` hashes every lazy label of the choices on each call, which costs
     milliseconds a row over a long export."""
 
-    def __init__(self, choices: Iterable[tuple[Any, Any]]) -> None:
-        self._choices = list(choices)
+    def __init__(
+        self, choices: Iterable[tuple[Any, Any]] | Callable[[], Iterable[tuple[Any, Any]]]
+    ) -> None:
+        # Choices kept as data (the districts) are read again when a value is not known yet.
+        self._read = choices if callable(choices) else None
+        self._choices = [] if callable(choices) else list(choices)
         self._labels: dict[str, dict[Any, str]] = {}
 
     def __call__(self, value: Any) -> str:
@@ -52,8 +56,14 @@ class ChoiceLabels:
         language = get_language() or ""
         labels = self._labels.get(language)
         if labels is None:
-            labels = self._labels[language] = {v: str(label) for v, label in self._choices}
+            labels = self._labels[language] = self._translated()
+        if value not in labels and self._read is not None:
+            labels = self._labels[language] = self._translated()
         return labels.get(value, "" if value is None else str(value))
+
+    def _translated(self) -> dict[Any, str]:
+        choices = self._read() if self._read is not None else self._choices
+        return {v: str(label) for v, label in choices}
 
 
 def _cell(value: Any) -> Any:

@@ -20,11 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .deadlines import late_tasks_q
+from .districts import district_choices
 from .flows import OPEN_TASK_STATES, ReviewFlow
 from .models import (
     AuditEntry,
     Department,
-    District,
     FundingApplication,
     FundingCall,
     Organisation,
@@ -81,7 +81,7 @@ class ApplicationFilter(django_filters.FilterSet):  # type: ignore[misc]
         field_name="special_project__lead_department",
     )
     district = django_filters.ChoiceFilter(
-        label=_("落地区"), choices=District.choices, field_name="landing_district"
+        label=_("落地区"), choices=district_choices, field_name="landing_district"
     )
     since = django_filters.DateFilter(
         label=_("创建日期起"), method="created_since", widget=forms.DateInput(DATE)

@@ -21,6 +21,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import translation
 
+from .acting import acting_for
 from .models import FundingApplication, Status
 from .notices import record_notices
 from .review_path import APPLICANT, CURRENT_TIER, Role, Tier, notices_for
@@ -97,6 +98,13 @@ def recipients_for_tier(application: FundingApplication, tier: str) -> list[Any]
 
 
 def tier_heads(application: FundingApplication, tier: str) -> list[Any]:
+    """The tier's heads for this application, and whoever acts for one of them today."""
+    heads = _heads_in_own_right(application, tier)
+    stand_ins = [u for u in acting_for(heads) if u.email and u.pk not in {h.pk for h in heads}]
+    return heads + stand_ins
+
+
+def _heads_in_own_right(application: FundingApplication, tier: str) -> list[Any]:
     users = get_user_model()._default_manager.filter(is_active=True).exclude(email="")
     if tier == Tier.GROUP:
         return list(users.filter(profile__role=Role.GROUP_CHAIR))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from . import acting
 from .access import profile_of as profile_of
 from .models import FundingApplication
 from .models.application import TRANSITION_RIGHTS
@@ -140,7 +141,20 @@ def acts_at_current_tier(application: FundingApplication, user: Viewer | None) -
 
 def is_tier_head(user: Viewer | None, tier: str | None, application: FundingApplication) -> bool:
     """The head of the tier for this application: the group chair, the head of the
-    application's lead department, the head of the meeting secretariat."""
+    application's lead department, the head of the meeting secretariat — or the person a head
+    named to act for them today (``workflows.acting``)."""
+    if _heads_in_own_right(user, tier, application):
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return any(
+        _heads_in_own_right(head, tier, application) for head in acting.heads_stood_in_for(user)
+    )
+
+
+def _heads_in_own_right(
+    user: Viewer | None, tier: str | None, application: FundingApplication
+) -> bool:
     profile = profile_of(user)
     if profile is None:
         return False

@@ -8,21 +8,42 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .drafts import snapshot, validate
 from .errors import InvalidInput
 from .flows import ReviewFlow
-from .models import FundingApplication
+from .models import AttachmentKind, FundingApplication
 from .transitions import perform, refusals_recorded
 
 if TYPE_CHECKING:
     from .actors import Actor
 
 
+def missing_attachment_kinds(application: FundingApplication) -> list[AttachmentKind]:
+    """The kinds of attachment the request's call requires that it does not have yet."""
+    present = set(application.attachments.values_list("kind", flat=True))
+    return [
+        AttachmentKind(kind)
+        for kind in application.call.required_attachment_kinds
+        if kind not in present
+    ]
+
+
+def _ready(application: FundingApplication) -> None:
+    validate(application, as_stored=True)
+    if missing := missing_attachment_kinds(application):
+        raise InvalidInput(
+            _("以下必须上传的材料尚未上传：%(kinds)s。")
+            % {"kinds": pgettext("between items", "、").join(str(k.label) for k in missing)}
+        )
+
+
 @refusals_recorded
 def submit_application(*, application_id: int, actor: Actor) -> FundingApplication:
     """The applicant submits a draft inside the call's window; the lead department's queue
-    receives it. Refused outside the window, for invalid data, and for other users."""
+    receives it. Refused outside the window, for invalid data, while an attachment the call
+    requires is missing (the message lists them), and for other users."""
 
     def start_review(application: FundingApplication) -> None:
         snapshot(application)
@@ -35,7 +56,7 @@ def submit_application(*, application_id: int, actor: Actor) -> FundingApplicati
         actor=actor,
         tier=None,
         call={"at": timezone.now()},
-        check=lambda application: validate(application, as_stored=True),
+        check=_ready,
         then=start_review,
         waits_for_task=False,
     )
@@ -44,13 +65,14 @@ def submit_application(*, application_id: int, actor: Actor) -> FundingApplicati
 @refusals_recorded
 def resubmit_application(*, application_id: int, actor: Actor) -> FundingApplication:
     """The applicant resubmits a returned request as a new revision; it goes back to the tier
-    that returned it. Refused for invalid data and for other users."""
+    that returned it. Refused for invalid data, while an attachment the call requires is
+    missing, and for other users."""
     return perform(
         "resubmit",
         application_id=application_id,
         actor=actor,
         tier=None,
-        check=lambda application: validate(application, as_stored=True),
+        check=_ready,
         then=snapshot,
     )
 

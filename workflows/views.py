@@ -23,12 +23,13 @@ from django.views.decorators.http import require_GET, require_POST
 from . import access, assignments, drafts, notices, pages, progress, selectors, submission
 from . import permissions as rights
 from .actors import AuthenticatedRequest
+from .districts import district_labels
 from .errors import InvalidInput, TransitionConflict
 from .exports import ChoiceLabels, Column, export_response
 from .filters import ApplicationFilter, AuditFilter
 from .forms import ApplicationForm, AttachmentForm, ReasonForm
 from .listing import export_query, list_page, ordered_for_export
-from .models import Attachment, District, FundingApplication, FundingForm
+from .models import Attachment, FundingApplication, FundingForm
 from .review_path import APPLICANT_EDITS, FINAL, Role, Status
 from .signals import object_read
 from .tables import ApplicationTable, AuditTable, role_label
@@ -80,7 +81,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-DISTRICTS = ChoiceLabels(District.choices)
+DISTRICTS = ChoiceLabels(lambda: district_labels().items())
 FORMS = ChoiceLabels(FundingForm.choices)
 STATUSES = ChoiceLabels(Status.choices)
 APPLICATION_EXPORT = (

@@ -1,3 +1,4 @@
+from .experts import ExpertDraw, ExpertField, ExpertProfile
 from .meetings import AgendaItem, Meeting
 from .policy import (
     ApprovalSplit,
@@ -20,6 +21,9 @@ __all__ = [
     "CheckItem",
     "CriterionScore",
     "ExpertAssignment",
+    "ExpertDraw",
+    "ExpertField",
+    "ExpertProfile",
     "FormalCheck",
     "GroupRecommendation",
     "MatchingPolicyVersion",

@@ -10,7 +10,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workflows.models import District
 from workflows.money import MONEY
 
 
@@ -50,8 +49,8 @@ class OutcomeReport(models.Model):
     patents_filed = models.PositiveIntegerField(_("专利申请数"), default=0)
     patents_granted = models.PositiveIntegerField(_("专利授权数"), default=0)
     jobs = models.PositiveIntegerField(_("新增就业"), default=0)
-    # A code of ``District`` (kept as a code, so districts may become a model of the same keys).
-    district = models.CharField(_("成果落地区或园区"), max_length=32, choices=District.choices)
+    # The code of a ``District`` (a district, the development area or a park).
+    district = models.CharField(_("成果落地区或园区"), max_length=32)
     industrialised_in_beijing = models.BooleanField(_("在京实现产业化"), default=False)
     narrative = models.TextField(
         _("进展情况"), blank=True, max_length=4000, validators=[MaxLengthValidator(4000)]

@@ -129,6 +129,17 @@ def test_a_group_membership_given_in_the_admin_is_recorded_with_who_gave_it(offi
             "date_joined_1": timezone.localtime(officer.date_joined).strftime("%H:%M:%S"),
         }
     )
+    for inline in page.context["inline_admin_formsets"]:  # the person's role, unchanged
+        formset = inline.formset
+        data.update(
+            {
+                formset.management_form.add_prefix(k): v
+                for k, v in formset.management_form.initial.items()
+            }
+        )
+        for sub in formset.forms:
+            values = {name: sub[name].value() for name in sub.fields}
+            data.update({sub.add_prefix(k): v for k, v in values.items() if v is not None})
 
     client.post(reverse("admin:auth_user_change", args=[officer.pk]), data)
 

@@ -82,7 +82,7 @@ def test_an_organisation_outside_beijing_has_no_district_and_is_not_registered_i
     call, special_project
 ):
     application = FundingApplicationFactory(
-        call=call, special_project=special_project, organisation__district="outside"
+        call=call, special_project=special_project, organisation__district_id="outside"
     )
 
     facts = assessment.facts_for(application)

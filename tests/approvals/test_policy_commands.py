@@ -70,7 +70,7 @@ def open_applications(call, special_project, count: int, status: str = "submitte
             national_funding=Decimal("20000000.00"),
             own_funds=Decimal("10000000.00"),
             requested_amount=Decimal("8000000.00"),
-            landing_district="haidian",
+            landing_district_id="haidian",
             period_start=today,
             period_end=today + datetime.timedelta(days=1000),
             status=status,

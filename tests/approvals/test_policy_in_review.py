@@ -142,7 +142,7 @@ def test_an_ineligible_application_cannot_be_recommended_and_the_message_names_e
             at_group_review=True,
             call=call,
             special_project=SpecialProjectFactory(code="ZX09"),
-            organisation__district="outside",
+            organisation__district_id="outside",
         )
     )
     active_policy()

@@ -237,7 +237,7 @@ def test_an_organisation_with_an_invalid_credit_code_fails_validation_and_is_not
     organisation = Organisation(
         name="某某科技有限公司",
         kind="enterprise",
-        district="haidian",
+        district_id="haidian",
         credit_code="91350100M000100Y44",
     )
 
@@ -252,7 +252,7 @@ def test_an_organisation_with_a_valid_credit_code_passes_validation():
     organisation = Organisation(
         name="某某科技有限公司",
         kind="enterprise",
-        district="haidian",
+        district_id="haidian",
         credit_code=VALID_CREDIT_CODE,
     )
 

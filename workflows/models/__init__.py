@@ -13,8 +13,10 @@ from .audit import (
 )
 from .notice import Notice
 from .reference import (
+    ActingHead,
     Department,
     District,
+    DistrictKind,
     FundingCall,
     Organisation,
     OrganisationKind,
@@ -28,6 +30,7 @@ __all__ = [
     "STATUS_TIER",
     "TIER_STATUS",
     "UNDER_REVIEW",
+    "ActingHead",
     "AppendOnlyError",
     "ApplicationRevision",
     "Attachment",
@@ -40,6 +43,7 @@ __all__ = [
     "DeadlineNotice",
     "Department",
     "District",
+    "DistrictKind",
     "FundingApplication",
     "FundingCall",
     "FundingForm",

@@ -93,7 +93,14 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
     funding_form = models.CharField(
         _("支持方式"), max_length=16, choices=FundingForm.choices, default=FundingForm.GRANT
     )
-    landing_district = models.CharField(_("落地区"), max_length=32, choices=District.choices)
+    landing_district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        db_column="landing_district",
+        related_name="+",
+        limit_choices_to={"active": True},
+        verbose_name=_("落地区"),
+    )
     industrialised_in_beijing = models.BooleanField(_("成果在京转化和产业化"), default=True)
     period_start = models.DateField(_("实施期开始"))
     period_end = models.DateField(_("实施期结束"))

@@ -7,11 +7,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ..credit_code import validate_credit_code
 from ..money import MONEY
 from ..review_path import Role
+from .attachment import AttachmentKind
+from .audit import AppendOnlyModel, AppendOnlyQuerySet
 
 
 class OrganisationKind(models.TextChoices):
@@ -22,24 +25,53 @@ class OrganisationKind(models.TextChoices):
     CENTRAL_ENTERPRISE = "central_enterprise", _("中央企业集团")
 
 
-class District(models.TextChoices):
-    DONGCHENG = "dongcheng", _("东城区")
-    XICHENG = "xicheng", _("西城区")
-    CHAOYANG = "chaoyang", _("朝阳区")
-    HAIDIAN = "haidian", _("海淀区")
-    FENGTAI = "fengtai", _("丰台区")
-    SHIJINGSHAN = "shijingshan", _("石景山区")
-    MENTOUGOU = "mentougou", _("门头沟区")
-    FANGSHAN = "fangshan", _("房山区")
-    TONGZHOU = "tongzhou", _("通州区")
-    SHUNYI = "shunyi", _("顺义区")
-    CHANGPING = "changping", _("昌平区")
-    DAXING = "daxing", _("大兴区")
-    HUAIROU = "huairou", _("怀柔区")
-    PINGGU = "pinggu", _("平谷区")
-    MIYUN = "miyun", _("密云区")
-    YANQING = "yanqing", _("延庆区")
-    OUTSIDE_BEIJING = "outside", _("京外")
+class DistrictKind(models.TextChoices):
+    DISTRICT = "district", _("区")
+    DEVELOPMENT_ZONE = "development_zone", _("开发区")
+    PARK = "park", _("园区")
+    OUTSIDE = "outside", _("京外")
+
+
+class District(models.Model):
+    """Where an organisation is registered and where a project lands: Beijing's districts, the
+    Economic-Technological Development Area, the parks, and "outside Beijing". Data, not code:
+    administrators add parks in the back office. The primary key is the code that requests and
+    organisations have always stored."""
+
+    OUTSIDE_BEIJING = "outside"
+
+    code = models.SlugField(_("代码"), max_length=32, primary_key=True)
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=DistrictKind.choices)
+    counted_as = models.CharField(
+        _("统计口径"),
+        max_length=100,
+        blank=True,
+        help_text=_("配套资金政策和统计按哪个区计（园区填所在区；京外留空）。"),
+    )
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+    active = models.BooleanField(_("可选"), default=True, help_text=_("申报单位可以选择。"))
+
+    class Meta:
+        verbose_name = _("区与园区")
+        verbose_name_plural = _("区与园区")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name
+
+    def clean(self) -> None:
+        if self.kind == DistrictKind.OUTSIDE:
+            if self.counted_as:
+                raise ValidationError({"counted_as": _("京外不计入任何区。")})
+        elif not self.counted_as:
+            raise ValidationError({"counted_as": _("请填写统计口径（所在区）。")})
+
+    @property
+    def in_beijing(self) -> bool:
+        return self.kind != DistrictKind.OUTSIDE
 
 
 class Organisation(models.Model):
@@ -48,9 +80,22 @@ class Organisation(models.Model):
     name = models.CharField(_("单位名称"), max_length=200, unique=True)
     name_en = models.CharField(_("英文名称"), max_length=300, blank=True)
     kind = models.CharField(_("单位类型"), max_length=32, choices=OrganisationKind.choices)
-    district = models.CharField(_("所在区"), max_length=32, choices=District.choices)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        db_column="district",
+        related_name="organisations",
+        limit_choices_to={"active": True},
+        verbose_name=_("所在区"),
+    )
     credit_code = models.CharField(
         _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
+    )
+    affiliation_group = models.CharField(
+        _("所属集团或系统"),
+        max_length=200,
+        blank=True,
+        help_text=_("如中国科学院、某中央企业集团；同一集团或系统的专家自动回避。"),
     )
 
     class Meta:
@@ -63,7 +108,7 @@ class Organisation(models.Model):
 
     @property
     def registered_in_beijing(self) -> bool:
-        return self.district != District.OUTSIDE_BEIJING
+        return self.district_id != District.OUTSIDE_BEIJING
 
 
 class Department(models.Model):
@@ -129,6 +174,12 @@ class FundingCall(models.Model):
     notice_working_days = models.PositiveSmallIntegerField(
         _("公示期(工作日)"), default=5, validators=[MinValueValidator(1)]
     )
+    required_attachment_kinds = models.JSONField(
+        _("必须上传的材料"),
+        default=list,
+        blank=True,
+        help_text=_("申请提交前必须上传的材料类型；有申请提交后不可再改。"),
+    )
 
     class Meta:
         verbose_name = _("申报批次")
@@ -150,6 +201,24 @@ class FundingCall(models.Model):
     def clean(self) -> None:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": _("截止时间必须晚于开始时间。")})
+        kinds = self.required_attachment_kinds
+        if not isinstance(kinds, list) or not set(kinds) <= set(AttachmentKind.values):
+            raise ValidationError({"required_attachment_kinds": _("材料类型无效。")})
+        if self.pk is not None and self.has_submissions():
+            stored = FundingCall.objects.get(pk=self.pk).required_attachment_kinds
+            if sorted(stored) != sorted(kinds):
+                raise ValidationError(
+                    {
+                        "required_attachment_kinds": _(
+                            "已有申请提交到本批次，必须上传的材料不可再改。"
+                        )
+                    }
+                )
+
+    def has_submissions(self) -> bool:
+        """Has a request ever been submitted to this call? Its rubric and required
+        attachments are then frozen, as a used policy version is."""
+        return self.applications.filter(submitted_at__isnull=False).exists()
 
     def is_open(self, at: datetime.datetime | None = None) -> bool:
         at = at or timezone.now()
@@ -184,6 +253,11 @@ class Profile(models.Model):
         default=False,
         help_text=_("接收逾期升级并可改派本环节任务（如牵头部门负责人、审核工作小组组长）。"),
     )
+    administers_organisation = models.BooleanField(
+        _("单位管理员"),
+        default=False,
+        help_text=_("申报单位的管理员：添加和移除本单位的用户。"),
+    )
 
     class Meta:
         verbose_name = _("用户角色")
@@ -201,3 +275,45 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
+
+
+class ActingHead(AppendOnlyModel):
+    """A tier's head names an acting person for a period: escalations and the head's own
+    actions (reassigning) go to them meanwhile. Written once, never changed: a new period is a
+    new row, so the record of who stood in for whom stays."""
+
+    objects = AppendOnlyQuerySet["ActingHead"].as_manager()
+
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="acting_heads_named",
+        verbose_name=_("负责人"),
+    )
+    acting = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="acting_for",
+        verbose_name=_("代理人"),
+    )
+    starts_on = models.DateField(_("代理开始日期"))
+    ends_on = models.DateField(_("代理结束日期"))
+    reason = models.CharField(_("事由"), max_length=200, blank=True)
+    named_at = models.DateTimeField(_("指定时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("代理负责人")
+        verbose_name_plural = _("代理负责人")
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="acting_period_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(head=models.F("acting")), name="acting_head_is_someone_else"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.acting} → {self.head} ({self.starts_on} – {self.ends_on})"

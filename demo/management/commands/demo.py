@@ -32,7 +32,6 @@ from workflows.flows import ReviewFlow
 from workflows.management.base import ProjectCommand
 from workflows.models import (
     AuditEntry,
-    District,
     FundingApplication,
     FundingCall,
     Organisation,
@@ -72,7 +71,25 @@ RETURN_REASONS = {
     "group": [{"item": "", "text": "产业化方案与市场前景论证不足，请补充。"}],
     "meeting": [{"item": "", "text": "请明确在京落地转化的时间安排。"}],
 }
-DISTRICTS = [d for d in District.values if d != District.OUTSIDE_BEIJING]
+# Where the demonstration's projects land: the sixteen districts, in turn.
+DISTRICTS = [
+    "dongcheng",
+    "xicheng",
+    "chaoyang",
+    "haidian",
+    "fengtai",
+    "shijingshan",
+    "mentougou",
+    "fangshan",
+    "tongzhou",
+    "shunyi",
+    "changping",
+    "daxing",
+    "huairou",
+    "pinggu",
+    "miyun",
+    "yanqing",
+]
 CHECKS_PASSED = {item: {"passed": True, "note": ""} for item in CheckItem.values}
 
 
