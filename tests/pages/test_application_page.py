@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from tests.factories import FundingApplicationFactory, make_user
+from workflows.review_path import STAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,8 @@ def test_the_tracker_marks_the_review_group_as_where_the_request_stands(client_o
 
     tracker = page[page.index('<ol class="tracker"') : page.index("</ol>", page.index("tracker"))]
     marks = [line.split('"')[1] for line in tracker.split("<li class=")[1:]]
-    assert marks == ["done", "done", "current", "ahead", "ahead"]
+    assert marks == ["done", "done", "current"] + ["ahead"] * (len(marks) - 3)
+    assert len(marks) == len(STAGES)
 
 
 def test_a_returned_request_stays_on_the_tracker_at_the_tier_that_returned_it(client_of):
