@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from workflows.money import money_form_field
 
-from .agreements import Milestone, Terms, TrancheTerms
+from .agreements import Milestone, Target, Terms, TrancheTerms
 from .models import EquityHolding, Tranche
 
 
@@ -54,7 +55,16 @@ def parse_milestones(text: str) -> list[Milestone]:
 
 class AgreementForm(forms.Form):
     """The terms the lead department may change: the amount within the approval, its equity
-    part, the milestones, and the tranches' shares (the targets stay as proposed)."""
+    part, the milestones, the tranches' shares, and the outcome targets of each reporting period
+    (one row of fields per period; the periods themselves are the reports')."""
+
+    TARGET_MEASURES = (
+        ("sales_revenue", gettext_lazy("新增销售收入(元)"), True),
+        ("of_which_industrial", gettext_lazy("其中产业化项目(元)"), True),
+        ("patents_filed", gettext_lazy("专利申请"), False),
+        ("patents_granted", gettext_lazy("专利授权"), False),
+        ("jobs", gettext_lazy("新增就业"), False),
+    )
 
     amount = money_form_field(gettext_lazy("协议金额(元)"))
     equity_amount = money_form_field(
@@ -75,8 +85,33 @@ class AgreementForm(forms.Form):
         label=gettext_lazy("通过验收后拨付(%)"), max_digits=5, decimal_places=2, min_value=0
     )
 
+    def __init__(self, *args: Any, periods: Sequence[Target] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.periods = list(periods)
+        for i, period in enumerate(self.periods, 1):
+            span = f"{period.start.isoformat()} – {period.end.isoformat()}"
+            for code, label, money in self.TARGET_MEASURES:
+                name = gettext_lazy("第%(n)s期（%(span)s）%(measure)s")
+                field_label = name % {"n": i, "span": span, "measure": label}
+                self.fields[f"target_{i}_{code}"] = (
+                    money_form_field(field_label, min_value=Decimal(0))
+                    if money
+                    else forms.IntegerField(label=field_label, min_value=0, max_value=10_000_000)
+                )
+
     def clean_milestones(self) -> list[Milestone]:
         return parse_milestones(self.cleaned_data["milestones"])
+
+    def targets(self) -> tuple[Target, ...]:
+        data = self.cleaned_data
+        return tuple(
+            Target(
+                period.start,
+                period.end,
+                *(data[f"target_{i}_{code}"] for code, _label, _money in self.TARGET_MEASURES),
+            )
+            for i, period in enumerate(self.periods, 1)
+        )
 
     def tranche_terms(self) -> list[TrancheTerms]:
         return [
@@ -91,7 +126,7 @@ class AgreementForm(forms.Form):
             amount=data["amount"],
             equity_amount=data["equity_amount"] or Decimal(0),
             milestones=tuple(data["milestones"]),
-            targets=proposed.targets,
+            targets=self.targets() if self.periods else proposed.targets,
             tranches=tuple(self.tranche_terms()),
         )
 
@@ -103,6 +138,11 @@ class AgreementForm(forms.Form):
             "milestones": "\n".join(f"{m.due_on.isoformat()} {m.title}" for m in terms.milestones),
             **{f"share_{c}": Decimal(0) for c in Tranche.Condition.values},
             **{f"share_{t.condition}": t.share for t in terms.tranches},
+            **{
+                f"target_{i}_{code}": getattr(t, code)
+                for i, t in enumerate(terms.targets, 1)
+                for code, _label, _money in AgreementForm.TARGET_MEASURES
+            },
         }
 
 

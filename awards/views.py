@@ -184,10 +184,10 @@ def agreement_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk)
     agreement = award_selectors.agreement_of(application)
     proposed = agreements.proposed_terms(application)
-    initial = AgreementForm.initial_for(
-        award_selectors.terms_of(agreement) if agreement is not None else proposed
+    current = award_selectors.terms_of(agreement) if agreement is not None else proposed
+    form = AgreementForm(
+        request.POST or None, initial=AgreementForm.initial_for(current), periods=current.targets
     )
-    form = AgreementForm(request.POST or None, initial=initial)
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "confirm":

@@ -288,3 +288,32 @@ def test_the_secretariat_downloads_an_objections_evidence_and_the_applicant_cann
 
     assert b"".join(downloaded.streaming_content) == files.PDF
     assert client.get(url).status_code == 403
+
+
+def test_the_lead_department_sets_a_periods_targets_on_the_agreement_page(client):
+    application = final()
+    client.force_login(application.people.lead_officer)
+    form = client.get(reverse("awards:agreement", args=[application.pk])).context["form"]
+    data = {**form.initial, "target_1_sales_revenue": "7654321.00", "target_1_jobs": "9"}
+
+    client.post(reverse("awards:agreement", args=[application.pk]), {**data, "action": "draft"})
+
+    first = FundingAgreement.objects.get().targets.get(period_index=1)
+    assert (first.sales_revenue, first.jobs) == (Decimal("7654321.00"), 9)
+
+
+def test_a_target_with_more_industrial_revenue_than_revenue_comes_back_as_a_form_error(client):
+    application = final()
+    client.force_login(application.people.lead_officer)
+    form = client.get(reverse("awards:agreement", args=[application.pk])).context["form"]
+    data = {
+        **form.initial,
+        "target_1_sales_revenue": "100.00",
+        "target_1_of_which_industrial": "200.00",
+        "action": "draft",
+    }
+
+    response = client.post(reverse("awards:agreement", args=[application.pk]), data)
+
+    assert "产业化项目销售收入不得超过新增销售收入" in response.content.decode()
+    assert not FundingAgreement.objects.exists()
