@@ -319,6 +319,7 @@ STATES = (
     ),
     State(
         Status.RECOVERY,
+        stage="acceptance",
         for_applicant=Label(
             "配套资金追回中：请按追回通知书载明的金额退回资金；全部退回后结项。",
             "Matching funds are being recovered: repay the amount the recovery order states; "
