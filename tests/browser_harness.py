@@ -75,12 +75,13 @@ class Visitor:
     def follow(self, xpath: str) -> None:
         self.driver.get(self.element(xpath).get_attribute("href"))
 
-    def fill(self, **values: str) -> None:
-        """Type into the named fields (dates and selects as a person picking them would)."""
+    def fill(self, within: str = "", **values: str) -> None:
+        """Type into the named fields (dates and selects as a person picking them would);
+        ``within`` is the XPath of the form they belong to, where two forms share a name."""
         from selenium.webdriver.support.ui import Select
 
         for name, value in values.items():
-            field = self.element(f"//*[@name='{name}']")
+            field = self.element(f"{within}//*[@name='{name}']")
             if field.tag_name == "select":
                 Select(field).select_by_value(str(value))
             elif field.get_attribute("type") == "date":

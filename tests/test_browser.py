@@ -77,13 +77,13 @@ class Person:
             expected_conditions.presence_of_element_located(("xpath", xpath))
         )
 
-    def fill(self, **values: str) -> None:
+    def fill(self, within: str = "", **values: str) -> None:
         """Type into the named fields; dates and selects are set as a person picking them would
         leave them."""
         from selenium.webdriver.support.ui import Select
 
         for name, value in values.items():
-            field = self.element(f"//*[@name='{name}']")
+            field = self.element(f"{within}//*[@name='{name}']")
             if field.tag_name == "select":
                 Select(field).select_by_value(str(value))
             elif field.get_attribute("type") == "date":
@@ -201,6 +201,7 @@ def test_a_request_goes_through_the_three_tiers_in_the_browser_to_an_approval_pd
     with Person(browser, live_server, people.secretary) as secretary:
         secretary.open(reverse("approvals:meetings"))
         secretary.fill(
+            within="//main//form[contains(@class, 'grid')]",  # not the list's filter
             call=call.pk,
             held_on=timezone.localdate().isoformat(),
             place="市政府第一会议室",

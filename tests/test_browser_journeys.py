@@ -207,6 +207,7 @@ def test_the_secretary_holds_a_meeting_and_approves_its_agenda_as_recommended(vi
     with visit(secretary) as person:
         person.follow(f"//nav[@class='main-nav']//a[@href='{reverse('approvals:meetings')}']")
         person.fill(
+            within="//main//form[contains(@class, 'grid')]",  # not the list's filter
             call=call.pk,
             held_on=timezone.localdate().isoformat(),
             place="市政府第一会议室",
