@@ -80,6 +80,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy workflows approvals outcomes documents awards dashboard backoffice demo config accounts
 	$(VENV)/bin/lint-imports
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 format: install
 	$(VENV)/bin/ruff format .
