@@ -274,6 +274,7 @@ def money_tables(scope: Scope) -> list[Table]:
         recommended=_latest_recommendation()
     )
     tables = []
+    districts = district_labels()  # once, not per row
     for key, title, column in GROUPINGS:
         grouped = (
             requested.order_by()
@@ -287,7 +288,7 @@ def money_tables(scope: Scope) -> list[Table]:
             .order_by(column)
         )
         rows: list[tuple[Any, ...]] = [
-            (_name(column, g[column]), g["n"], g["asked"], g["advised"], g["granted"])
+            (_name(column, g[column], districts), g["n"], g["asked"], g["advised"], g["granted"])
             for g in grouped
         ]
         tables.append(
@@ -309,9 +310,9 @@ def money_tables(scope: Scope) -> list[Table]:
     return tables
 
 
-def _name(column: str, value: Any) -> str:
+def _name(column: str, value: Any, districts: dict[str, str]) -> str:
     if column == "landing_district":
-        return district_labels().get(value, str(value))
+        return districts.get(value, str(value))
     if column == "funding_form":
         return _label(FundingForm, value)
     return str(value)

@@ -58,26 +58,21 @@ def ensure_districts(**kwargs: Any) -> None:
     )
 
 
-def district_labels() -> dict[str, str]:
+def district_labels(*, active_only: bool = False) -> dict[str, str]:
     """Each district's, area's and park's name by its code, in the page's language, in the
-    order applicants see them."""
+    order applicants see them (``active_only``: only those applicants may still choose)."""
     from django.utils.translation import get_language
 
     from .models import District
 
     english = (get_language() or "").startswith("en")
+    rows = District.objects.filter(active=True) if active_only else District.objects.all()
     return {
         code: (name_en or name) if english else name
-        for code, name, name_en in District.objects.values_list("code", "name", "name_en")
+        for code, name, name_en in rows.values_list("code", "name", "name_en")
     }
 
 
 def district_choices() -> list[tuple[str, str]]:
     """The districts, areas and parks applicants may choose, for a form's choices."""
-    from .models import District
-
-    labels = district_labels()
-    return [
-        (code, labels[code])
-        for code in District.objects.filter(active=True).values_list("code", flat=True)
-    ]
+    return list(district_labels(active_only=True).items())
