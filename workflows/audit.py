@@ -16,14 +16,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from .access import profile_of
 from .models import AuditEntry, FundingApplication, Status
-from .permissions import profile_of
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -163,6 +164,42 @@ def legacy_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
+@dataclass
+class ChainState:
+    """What a decision needs of an application's chain, read once under its row lock: the
+    last entry (its position and hash) and who did what at which tier (``permissions`` asks
+    it for the separation of duties)."""
+
+    app_seq: int = 0
+    head: str | None = None  # the last entry's hash; None before the first entry
+    involved: dict[int | None, set[tuple[str, str]]] = field(default_factory=dict)
+
+    def advance(self, entry: AuditEntry) -> None:
+        self.app_seq, self.head = entry.app_seq, entry.entry_hash
+        self.involved.setdefault(entry.actor_id, set()).add((entry.transition, entry.tier))
+
+
+_CHAIN = "_audit_chain"
+
+
+def chain_state(application: FundingApplication) -> ChainState:
+    """The application's chain as this transaction sees it: one query, kept on the application
+    object and moved on by every append through it. An append checks, in its own statement,
+    that the chain still ends where this says (``_insert``), so an entry appended through
+    another object of the same application is never forked from."""
+    state: ChainState | None = application.__dict__.get(_CHAIN)
+    if state is None:
+        state = application.__dict__[_CHAIN] = ChainState()
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(_CHAIN_OF, [application.pk])
+            rows = cursor.fetchall()
+        if rows:
+            state.app_seq, state.head = int(rows[0][0]), str(rows[0][1])
+        for _seq, _hash, actor_id, name, tier in rows:
+            state.involved.setdefault(actor_id, set()).add((name, tier))
+    return state
+
+
 def record_transition(
     application: FundingApplication,
     *,
@@ -180,14 +217,8 @@ def record_transition(
         raise RuntimeError("record_transition must run inside the transition's transaction")
     profile = profile_of(actor)
     details_text = canonical_json(details or {}).decode()
-    at = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(_LAST_OF_CHAIN, [application.pk])
-        last = cursor.fetchone()
-    app_seq, prev_hash = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
     entry = AuditEntry(
         application=application,
-        app_seq=app_seq,
         hash_version=2,
         transition=name,
         source=source,
@@ -196,18 +227,22 @@ def record_transition(
         actor_name=(actor.get_full_name() or actor.get_username()) if actor else "system",
         actor_role=profile.role if profile else ("superuser" if actor else "system"),
         tier=tier,
-        at=at,
+        at=timezone.now(),
         reason=reason,
         details=json.loads(details_text),
         content_digest=content_digest(application),
         state_digest=state_digest(application),
-        prev_hash=prev_hash,
     )
-    entry.entry_hash = entry_hash(entry)
-    _insert(connection, entry)
-    # What this application's people did has changed (see permissions._past_involvement).
-    application.__dict__.pop("_involvement", None)
-    return entry
+    for _attempt in range(2):
+        state = chain_state(application)
+        entry.app_seq, entry.prev_hash = state.app_seq + 1, state.head or GENESIS
+        entry.entry_hash = entry_hash(entry)
+        if _insert(connection, entry, after=state.head):
+            state.advance(entry)
+            return entry
+        # Another object of this application appended under the same lock: read it again.
+        application.__dict__.pop(_CHAIN, None)
+    raise RuntimeError(f"the audit chain of application {application.pk} moved under its lock")
 
 
 _TABLE = AuditEntry._meta.db_table
@@ -219,9 +254,13 @@ _FIELDS = [
 _COLUMNS = [f.column for f in _FIELDS]
 # Written out once rather than built by the ORM on every decision; nothing goes into them but
 # the model's own table and column names.
-_LAST_OF_CHAIN = (
-    f'SELECT app_seq, entry_hash FROM "{_TABLE}" WHERE application_id = %s '  # noqa: S608
-    "ORDER BY app_seq DESC LIMIT 1"
+_CHAIN_OF = (
+    f'SELECT app_seq, entry_hash, actor_id, transition, tier FROM "{_TABLE}" '  # noqa: S608
+    "WHERE application_id = %s ORDER BY app_seq DESC"
+)
+_LAST_HASH = (
+    f'(SELECT entry_hash FROM "{_TABLE}" WHERE application_id = %s '  # noqa: S608
+    "ORDER BY app_seq DESC LIMIT 1)"
 )
 _COLUMN_LIST = ", ".join(f'"{c}"' for c in _COLUMNS)
 _PLACEHOLDERS = ", ".join(["%s"] * len(_COLUMNS))
@@ -229,25 +268,33 @@ _INSERT_POSTGRES = (
     f'INSERT INTO "{_TABLE}" (seq, {_COLUMN_LIST}) '  # noqa: S608
     f"SELECT nextval('workflows_auditentry_seq'), {_PLACEHOLDERS} "
     f"FROM (SELECT pg_advisory_xact_lock_shared({APPEND_LOCK})) AS appending "
+    f"WHERE {_LAST_HASH} IS NOT DISTINCT FROM %s "
     "RETURNING id, seq"
 )
 # SQLite writes one transaction at a time (the settings begin them IMMEDIATE), so the next
 # number is simply one more than the largest.
 _INSERT_SQLITE = (
     f'INSERT INTO "{_TABLE}" (seq, {_COLUMN_LIST}) '  # noqa: S608
-    f'SELECT COALESCE(MAX(seq), 0) + 1, {_PLACEHOLDERS} FROM "{_TABLE}" '
+    f'SELECT (SELECT COALESCE(MAX(seq), 0) + 1 FROM "{_TABLE}"), {_PLACEHOLDERS} '
+    f"WHERE {_LAST_HASH} IS %s "
     "RETURNING id, seq"
 )
 
 
-def _insert(connection: Any, entry: AuditEntry) -> None:
+def _insert(connection: Any, entry: AuditEntry, *, after: str | None) -> bool:
+    """Insert ``entry`` if its application's chain still ends at ``after`` (None: is empty);
+    False, inserting nothing, otherwise."""
     values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _FIELDS]
     sql = _INSERT_POSTGRES if connection.vendor == "postgresql" else _INSERT_SQLITE
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        entry.pk, entry.seq = cursor.fetchone()
+        cursor.execute(sql, [*values, entry.application_id, after])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk, entry.seq = row
     entry._state.adding = False
     entry._state.db = connection.alias
+    return True
 
 
 def verify_chain(**options: Any) -> Verification:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from . import acting
 from .access import profile_of as profile_of
+from .audit import chain_state
 from .models import FundingApplication
 from .models.application import TRANSITION_RIGHTS
 from .review_path import Role, Tier
@@ -48,24 +48,16 @@ def _past_involvement(
     """(declared a conflict, acted at another tier): a person acts at most at one tier of one
     application, so nobody approves their own recommendation.
 
-    One query answers it for everybody involved in the application, and a service asks it
-    several times under one lock (the queue, viewflow's routing, the transition's own
-    permission, each expert a chair assigns), so the answer is kept on the application object
-    until the audit trail records something new for it (``audit.record_transition``)."""
-    known: dict[Any, set[tuple[str, str]]] | None = application.__dict__.get("_involvement")
-    if known is None:
-        known = application.__dict__["_involvement"] = {}
-        for actor_id, transition, acted_at in (
-            application.audit_entries.filter(
-                Q(transition__in=CONFLICTS_DECLARED) | Q(tier__in=REVIEW_TIERS)
-            )
-            .values_list("actor_id", "transition", "tier")
-            .distinct()
-        ):
-            known.setdefault(actor_id, set()).add((transition, acted_at))
-    rows = known.get(getattr(user, "pk", None), ())
+    Read from the application's chain as the transaction sees it (``audit.chain_state``: one
+    query for everybody involved and for the append that follows, kept on the application
+    object and moved on by every entry recorded through it), so a service may ask it several
+    times under one lock (the queue, viewflow's routing, the transition's own permission, each
+    expert a chair assigns)."""
+    rows = chain_state(application).involved.get(getattr(user, "pk", None), ())
     conflict = any(t in CONFLICTS_DECLARED for t, _ in rows)
-    elsewhere = any(t not in CONFLICTS_DECLARED and other != tier for t, other in rows)
+    elsewhere = any(
+        t not in CONFLICTS_DECLARED and other in REVIEW_TIERS and other != tier for t, other in rows
+    )
     return conflict, elsewhere
 
 
