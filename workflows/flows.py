@@ -15,12 +15,16 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.utils.timezone import now
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.base import Edge
+from viewflow.workflow.nodes.end import EndActivation
 from viewflow.workflow.nodes.join import JoinActivation
 from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.nodes.start import StartHandleActivation
 from viewflow.workflow.nodes.view import ViewActivation
+from viewflow.workflow.signals import flow_finished, flow_started, task_finished, task_started
 from viewflow.workflow.status import STATUS
 
 from .models import FundingApplication, Status
@@ -51,6 +55,57 @@ class ApplicationRowLock:
                 .values_list("pk", flat=True)
             )
             yield
+
+
+class ReviewStartActivation(StartHandleActivation):  # type: ignore[misc]  # viewflow is untyped
+    """A review process starts inside the service's transaction, under the application's row
+    lock: the process is new, so no other transaction sees it before this one commits and
+    there is nothing to lock (viewflow would look for the application of a process that none
+    points to yet), and no savepoint either, since any error ends the service's transaction."""
+
+    @StartHandleActivation.status.super()  # type: ignore[untyped-decorator]  # viewflow is untyped
+    def execute(self) -> None:
+        task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        with transaction.atomic(savepoint=False):
+            self.process.save()
+            self.complete()
+            flow_started.send(sender=self.flow_class, process=self.process, task=self.task)
+            self.activate_next()
+
+
+class ReviewStart(flow.StartHandle):  # type: ignore[misc]  # viewflow is untyped
+    activation_class = ReviewStartActivation
+
+
+class ReviewEndActivation(EndActivation):  # type: ignore[misc]  # viewflow is untyped
+    """The end of a review, reached from a decision under the application's row lock: finishes
+    the process once no other task is open, without a savepoint of its own (an error ends
+    the decision's transaction; viewflow's savepoint only serves errors it keeps on the
+    task)."""
+
+    @EndActivation.status.super()  # type: ignore[untyped-decorator]  # viewflow is untyped
+    def activate(self) -> None:
+        with transaction.atomic(savepoint=False):
+            self.task.started = now()
+            task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+            finished = not (
+                self.flow_class.task_class._default_manager.filter(
+                    process=self.process, finished__isnull=True
+                )
+                .exclude(pk=self.task.pk)
+                .exists()
+            )
+            if finished:
+                self.process.status = STATUS.DONE
+                self.process.finished = now()
+                self.process.save()
+            task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+            if finished:
+                flow_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+
+
+class ReviewEnd(flow.End):  # type: ignore[misc]  # viewflow is untyped
+    activation_class = ReviewEndActivation
 
 
 class DecisionActivation(ViewActivation):  # type: ignore[misc]  # viewflow is untyped
@@ -148,10 +203,10 @@ class ReviewFlow(flow.Flow):  # type: ignore[misc]  # viewflow is untyped
 
     lock_impl = ApplicationRowLock()
 
-    start = flow.StartHandle(this.start_process).Next(this.lead_review)
+    start = ReviewStart(this.start_process).Next(this.lead_review)
     # An objection upheld during the public notice sends the approved request back to the
     # joint meeting: a new process whose first task is the meeting's (``awards.notice``).
-    reconsider = flow.StartHandle(this.start_process).Next(this.meeting_review)
+    reconsider = ReviewStart(this.start_process).Next(this.meeting_review)
 
     lead_review = (
         Decision(open_application_page)
@@ -207,7 +262,7 @@ class ReviewFlow(flow.Flow):  # type: ignore[misc]  # viewflow is untyped
         )
     )
 
-    end = flow.End()
+    end = ReviewEnd()
 
     def start_process(self, activation: Any, application: FundingApplication) -> Any:
         """The new process, saved by viewflow; the caller links the application to it."""
