@@ -28,9 +28,10 @@ def complete_task(task: Task, actor: Actor, application: FundingApplication) -> 
     """Complete ``task`` and open the next one."""
     # The decision routes on the status this transition left: hand it the locked row.
     task.process.funding_application = application
-    activation = task.flow_task.activation_class(task)
     if task.status == STATUS.NEW:  # never claimed: the applicant's revision, or claim=True
-        activation.assign(actor)
+        # Taken and finished in one step: the task is saved once, finished, by ``complete``.
+        task.owner, task.status = actor, STATUS.ASSIGNED
+    activation = task.flow_task.activation_class(task)
     activation.start(None)
     activation.execute()
 

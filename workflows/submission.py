@@ -48,7 +48,6 @@ def submit_application(*, application_id: int, actor: Actor) -> FundingApplicati
     def start_review(application: FundingApplication) -> None:
         snapshot(application)
         application.review_process = ReviewFlow.start.run(application=application)
-        application.save(update_fields=["review_process"])
 
     return perform(
         "submit",
@@ -58,6 +57,7 @@ def submit_application(*, application_id: int, actor: Actor) -> FundingApplicati
         call={"at": timezone.now()},
         check=_ready,
         then=start_review,
+        also_saves=("review_process",),
         waits_for_task=False,
     )
 

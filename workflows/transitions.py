@@ -87,6 +87,7 @@ def perform(
     call: dict[str, Any] | None = None,
     check: Callable[[FundingApplication], object] | None = None,
     then: Callable[[FundingApplication], object] | None = None,
+    also_saves: tuple[str, ...] = (),
     claim: bool = False,
     waits_for_task: bool = True,
     locked: FundingApplication | None = None,
@@ -95,12 +96,16 @@ def perform(
 
     ``call`` are the transition's arguments; ``check`` runs under the lock once the actor's
     right is established (the submission's data checks), ``then`` after the transition (the
-    flow's start, the revision snapshot). ``claim`` takes the unclaimed decision task in the
-    same step (a meeting's resolutions). ``waits_for_task`` is false for the steps that no
-    decision task waits for (submission, receipt, withdrawal). ``locked`` is the application as
-    the caller already locked it (``locked_application``) in the transaction it holds open: the
-    lock is not taken again and no savepoint is opened, since any error here ends the caller's
-    transaction too."""
+    flow's start, the revision snapshot), before the application is saved: ``also_saves``
+    names the fields ``then`` sets, saved with the status. ``claim`` takes the unclaimed
+    decision task in the same step (a meeting's resolutions). ``waits_for_task`` is false for
+    the steps that no decision task waits for (submission, receipt, withdrawal). ``locked`` is
+    the application as the caller already locked it (``locked_application``) in the
+    transaction it holds open: the lock is not taken again and no savepoint is opened, since
+    any error here ends the caller's transaction too.
+
+    The application's row is written once, after the flow's task and ``then``, and the audit
+    entry is appended last."""
     if locked is not None and (
         locked.pk != application_id or not transaction.get_connection().in_atomic_block
     ):
@@ -128,19 +133,28 @@ def perform(
                 raise TransitionConflict(_("该任务已被他人认领。"))
         if check is not None:
             check(application)
-        _apply(
-            application,
-            actor,
-            transition=transition,
-            tier=tier,
-            reason=reason,
-            details=details,
-            call=call or {},
-        )
+        source = application.status
+        try:
+            getattr(application, transition)(**(call or {}))
+        except TransitionNotAllowed as exc:
+            raise TransitionConflict() from exc
         if open_task is not None:
             complete_task(open_task, actor, application)
         if then is not None:
             then(application)
+        try:
+            application.save(update_fields=["status", *TOUCHED_FIELDS[transition], *also_saves])
+        except ConcurrentTransition as exc:
+            raise TransitionConflict() from exc
+        _record(
+            application,
+            actor,
+            transition=transition,
+            source=source,
+            tier=tier,
+            reason=reason,
+            details=details,
+        )
     return application
 
 
@@ -167,22 +181,17 @@ def ensure_may_take(
     return step
 
 
-def _apply(
+def _record(
     application: FundingApplication,
     actor: Actor,
     *,
     transition: str,
+    source: str,
     tier: Tier | None,
     reason: str,
     details: dict[str, Any] | None,
-    call: dict[str, Any],
 ) -> None:
-    source = application.status
-    try:
-        getattr(application, transition)(**call)
-        application.save(update_fields=["status", *TOUCHED_FIELDS[transition]])
-    except (TransitionNotAllowed, ConcurrentTransition) as exc:
-        raise TransitionConflict() from exc
+    """The audit entry of the step, and its announcements (now, and after commit)."""
     entry = record_transition(
         application,
         actor=actor,
