@@ -21,7 +21,7 @@ from workflows.errors import InvalidInput, NotAllowed, NotFound, TransitionConfl
 from workflows.models import FundingApplication, FundingCall, Status
 from workflows.money import parse_money
 from workflows.review_path import AWARDED, Role, Tier
-from workflows.transitions import perform, refusals_recorded
+from workflows.transitions import locked_application, perform, refusals_recorded
 
 from .models import AgendaItem, GroupRecommendation, Meeting
 from .pool import plan_pool_draw, record_pool_draw
@@ -294,6 +294,8 @@ def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Actor, positio
             else {"meeting": item.meeting_id},
             call=call,
             claim=True,
+            # One batch: a refused item ends the whole transaction, so no savepoint per item.
+            locked=locked_application(resolution.application_id),
         )
     except (InvalidInput, NotAllowed, TransitionConflict) as exc:
         colon = pgettext("before a value", "：")

@@ -24,10 +24,16 @@ from .assessment import (
     call_special_project_codes,
     fact_rows,
     facts_for_rows,
-    pool_state_for,
 )
 from .models import AgendaItem, ApprovalSplit, PoolBalance
-from .policy import ApplicationFacts, BatchAllocation, BatchItem, PolicyVersion, allocate_batch
+from .policy import (
+    ApplicationFacts,
+    BatchAllocation,
+    BatchItem,
+    PolicyVersion,
+    PoolState,
+    allocate_batch,
+)
 from .policy.money import MAX_AMOUNT, ZERO, format_money, times_down
 from .policy_store import PolicyInForce, mark_policy_used, policy_in_force_for_call
 
@@ -42,6 +48,7 @@ class PoolDraw:
     call: FundingCall
     allocation: BatchAllocation
     forms: dict[int, tuple[Decimal, Decimal, dict[str, Any]]]  # application → grant, equity, rule
+    balances: dict[str, PoolBalance]  # the departments' rows drawn on, locked (none yet: empty)
 
 
 def _amount(value: Any) -> Decimal | None:
@@ -83,7 +90,11 @@ def plan_pool_draw(
     if in_force is None:
         return None
     list(FundingCall.objects.select_for_update().filter(pk=call.pk).values_list("pk", flat=True))
-    pool_state = pool_state_for(call, in_force, lock=True)
+    balances = {
+        b.department_code: b
+        for b in PoolBalance.objects.select_for_update().filter(call=call, policy=in_force.record)
+    }
+    pool_state = PoolState({c: b.balance for c, b in balances.items()}) if balances else None
     requested = {item.application_id: (item, _amount(amount)) for item, amount in approvals}
     wanted: dict[int, tuple[AgendaItem, Decimal]] = {
         pk: (item, amount) for pk, (item, amount) in requested.items() if amount is not None
@@ -111,7 +122,7 @@ def plan_pool_draw(
     forms = {
         pk: form_split(in_force.policy, facts[pk], amount) for pk, (_item, amount) in wanted.items()
     }
-    return PoolDraw(in_force, call, allocation, forms)
+    return PoolDraw(in_force, call, allocation, forms, balances)
 
 
 def _oversubscribed_message(policy: PolicyVersion, allocation: BatchAllocation) -> str:
@@ -150,9 +161,7 @@ def record_pool_draw(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> list
     policy = draw.in_force.policy
     record = draw.in_force.record
     after = draw.allocation.balances_after.balances
-    existing = {
-        b.department_code: b for b in PoolBalance.objects.filter(call=draw.call, policy=record)
-    }
+    existing = dict(draw.balances)
     now = timezone.now()
     for position, department in enumerate(policy.pool.departments):
         balance = existing.get(department.code)
