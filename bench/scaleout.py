@@ -6,8 +6,15 @@
 Each process takes its own applications from draft to approval through the service layer (5
 transitions and the people's steps between them, audit entries and flow tasks, no PDF, no
 e-mail), all processes starting together. Prints, per trial, the aggregate transitions per
-second, its ratio to one process, and the median time per decision spent acquiring the
-application's row lock and appending the audit entry (which takes no lock of its own).
+second and its ratio to one process; then the time spent WAITING FOR LOCKS, measured apart
+from CPU: a sampler reads PostgreSQL's ``pg_stat_activity`` every ``BENCH_SCALEOUT_SAMPLE_MS``
+(2 ms; 0 turns it off) and counts, for each transaction of the benchmark's connections, the
+samples in which it waited on a lock, by kind (the audit append's advisory lock; row locks,
+which PostgreSQL reports as a wait on the holder's transaction or on the tuple; any other).
+Each transaction is one service call (a decision or a people's step); the median, mean and
+95th percentile of the lock wait per call are printed, calls that never waited counting as
+zero. For comparison, the wall time (CPU and scheduling included) of taking the
+application's row lock and of appending the audit entry, as the client sees it.
 Targets on this 2-core machine: 2 processes ≥ 1.8× one; 4 no slower than 2; audit lock wait
 under 1 ms at 4 processes.
 """
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import statistics
 import sys
 import time
@@ -25,7 +33,11 @@ sys.path.insert(0, str(FilePath(__file__).resolve().parent))
 
 PATHS = int(os.environ.get("BENCH_SCALEOUT_PATHS", "12"))
 TRIALS = int(os.environ.get("BENCH_SCALEOUT_TRIALS", "3"))
+SAMPLE_MS = float(os.environ.get("BENCH_SCALEOUT_SAMPLE_MS", "2"))
 PROCESSES = (1, 2, 4)
+# wait_event of pg_stat_activity when wait_event_type is 'Lock': which kind of lock.
+LOCK_KINDS = {"advisory": "audit append (advisory)", "transactionid": "row", "tuple": "row"}
+APPEND = LOCK_KINDS["advisory"]
 
 
 def worker(label: str, url: str, barrier, results) -> None:
@@ -58,9 +70,11 @@ def worker(label: str, url: str, barrier, results) -> None:
         setattr(owner, name, wrapper)
 
     transitions = [0]
+    calls = [0]
 
     def record(kind, name, elapsed, statements):
         transitions[0] += kind == "transition"
+        calls[0] += 1 + (name == "meeting and agenda")  # two transactions: meeting, agenda
 
     path.run(record)  # warm-up: connection, caches
     for module in (engine, submission, assignments, lead_review, group_review, meetings):
@@ -68,18 +82,68 @@ def worker(label: str, url: str, barrier, results) -> None:
             clocked(module, "locked_application", "row lock")
     clocked(engine, "record_transition", "audit append")
     waits["row lock"].clear()
-    transitions[0] = 0
+    transitions[0] = calls[0] = 0
     barrier.wait()
     start = time.perf_counter()
     for _ in range(PATHS):
         path.run(record)
     end = time.perf_counter()
-    results.put((transitions[0], start, end, waits["row lock"], waits["audit append"]))
+    results.put((transitions[0], start, end, waits["row lock"], waits["audit append"], calls[0]))
 
 
-def trial(url: str, processes: int, label: str) -> dict[str, float]:
+class LockWaitSampler:
+    """Samples, every ``period`` seconds from its own connection, the benchmark's backends
+    that wait on a lock; ``waits()`` is the estimated wait of each transaction that waited,
+    by kind of lock (samples × period)."""
+
+    QUERY = (
+        "SELECT pid, xact_start, wait_event, left(query, 300) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND wait_event_type = 'Lock'"
+    )
+
+    def __init__(self, url: str, period: float) -> None:
+        import threading
+
+        self.url, self.period = url, period
+        self.samples: dict[tuple[int, object], dict[str, int]] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def __enter__(self) -> LockWaitSampler:
+        if self.period > 0:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            while not self.stop.is_set():
+                for pid, xact_start, event, query in connection.execute(self.QUERY).fetchall():
+                    kind = LOCK_KINDS.get(event, "other")
+                    if kind == "row":  # name the table whose row it waits for
+                        table = re.search(r'FROM "(\w+)"', query)
+                        kind = f"row of {table[1] if table else '?'}"
+                    counts = self.samples.setdefault((pid, xact_start), {})
+                    counts[kind] = counts.get(kind, 0) + 1
+                time.sleep(self.period)
+
+    def waits(self) -> list[dict[str, float]]:
+        return [
+            {kind: n * self.period for kind, n in counts.items()}
+            for counts in self.samples.values()
+        ]
+
+
+def trial(url: str, processes: int, label: str) -> dict[str, object]:
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(processes)
+    barrier = context.Barrier(processes + 1)  # and this process, to start sampling with them
     results = context.Queue()
     children = [
         context.Process(target=worker, args=(f"{label}p{n}", url, barrier, results))
@@ -87,17 +151,42 @@ def trial(url: str, processes: int, label: str) -> dict[str, float]:
     ]
     for child in children:
         child.start()
-    done = [results.get() for _ in children]
+    barrier.wait()
+    with LockWaitSampler(url, SAMPLE_MS / 1000) as sampler:
+        done = [results.get() for _ in children]
     for child in children:
         child.join()
     transitions = sum(d[0] for d in done)
+    calls = sum(d[5] for d in done)
     # The processes start together (barrier) on clocks of the same machine.
     wall = max(d[2] for d in done) - min(d[1] for d in done)
+    waited = sampler.waits()
+    never = [0.0] * max(calls - len(waited), 0)
+
+    def per_call(kind: str | None) -> list[float]:
+        return sorted(
+            [sum(w.values()) if kind is None else w.get(kind, 0.0) for w in waited] + never
+        )
+
+    kinds = sorted({kind for w in waited for kind in w} - {APPEND})
     return {
         "rate": transitions / wall,
+        "calls": calls,
+        "waited": len(waited),
+        "lock": {kind: per_call(kind) for kind in (None, APPEND, *kinds)},
         "row_lock_ms": statistics.median(w for d in done for w in d[3]) * 1000,
         "append_ms": statistics.median(w for d in done for w in d[4]) * 1000,
     }
+
+
+def _ms(values: list[float]) -> str:
+    if not values:
+        return "-"
+    p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
+    return (
+        f"median {statistics.median(values) * 1000:.2f} / mean "
+        f"{statistics.fmean(values) * 1000:.2f} / p95 {p95 * 1000:.2f} ms"
+    )
 
 
 def main() -> None:
@@ -123,11 +212,23 @@ def main() -> None:
             f"[postgres] trial {number}: "
             + "; ".join(
                 f"{n} process{'es' if n > 1 else ''} {f['rate']:.1f} transitions/s "
-                f"({f['rate'] / one:.2f}x one), median row lock {f['row_lock_ms']:.2f} ms, "
-                f"median audit append {f['append_ms']:.2f} ms"
+                f"({f['rate'] / one:.2f}x one)"
                 for n, f in figures.items()
             )
+            + f" (load average now {os.getloadavg()[0]:.1f})"
         )
+        if SAMPLE_MS <= 0:
+            continue
+        for n, f in figures.items():
+            lock = f["lock"]
+            print(
+                f"[postgres]   {n} process{'es' if n > 1 else ''}: lock wait per service call "
+                f"({f['calls']} calls, {f['waited']} waited; sampled every {SAMPLE_MS:g} ms): "
+                f"any {_ms(lock[None])}; "
+                + "; ".join(f"{kind} {_ms(lock[kind])}" for kind in list(lock)[1:])
+                + f"; wall time (CPU included) of the row lock median {f['row_lock_ms']:.2f} ms,"
+                f" of the audit append median {f['append_ms']:.2f} ms"
+            )
 
 
 if __name__ == "__main__":

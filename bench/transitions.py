@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/transitions.py            # SQLite and, when reachable, PostgreSQL
     .venv/bin/python bench/transitions.py sqlite     # one database
+    BENCH_STATEMENTS=1 .venv/bin/python bench/transitions.py   # and every statement, listed
 
 Ours: every transition from draft to approval (submit, receive, accept, recommend, approve)
 through the service layer, with everything people do in between (claims, three experts'
@@ -15,6 +16,7 @@ interleaved in one process; printed per transition and in total, ours/plain in w
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -85,8 +87,41 @@ def run(database: str) -> None:
         f"[{database}] the people's 11 steps between them (claims, experts' declarations and "
         f"scores): median {people_ms:.1f} ms"
     )
+    if os.environ.get("BENCH_STATEMENTS"):
+        list_statements(database, ours_path.run, plain)
     if database == "sqlite":
         render_figures(lambda: ours_path.run(lambda *args: None))
+
+
+def list_statements(database: str, *paths) -> None:
+    """One more round of each, printing every statement of each transition (ours, then plain
+    viewflow's), shortened."""
+    from django.db import connection
+
+    seen: list[str] = []
+
+    def collect(execute, sql, params, many, context):
+        seen.append(" ".join(sql.split())[:110])
+        return execute(sql, params, many, context)
+
+    listed: list[dict[str, list[str]]] = []
+    for run_path in paths:
+        steps: dict[str, list[str]] = {}
+
+        def record(kind, name, elapsed, statements, steps=steps):
+            if kind == "transition":
+                steps[name] = seen[len(seen) - statements :]
+            seen.clear()
+
+        with connection.execute_wrapper(collect):
+            run_path(record)
+        listed.append(steps)
+    ours, theirs = listed
+    for name in TRANSITIONS:
+        for who, steps in (("ours", ours), ("plain", theirs)):
+            print(f"[{database}] {name}, {who} ({len(steps[name])} statements):")
+            for sql in steps[name]:
+                print(f"[{database}]     {sql}")
 
 
 def plain_viewflow():
