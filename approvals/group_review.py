@@ -395,7 +395,8 @@ def record_group_recommendation(
     if amount is not None:
         amount = parse_money(amount)
     with transaction.atomic():
-        application = locked_application(application_id)
+        # The policy's assessment reads the applicant's kind and district.
+        application = locked_application(application_id, "organisation__district")
         ensure_may_take(transition, tier=Tier.GROUP, application=application, actor=actor)
         summary = group_summary(application)
         under_policy = None

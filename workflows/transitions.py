@@ -63,13 +63,14 @@ def refusals_recorded(service: _Service) -> _Service:
     return cast(_Service, wrapper)
 
 
-def locked_application(application_id: int) -> FundingApplication:
-    """The application, its row locked until the transaction ends."""
+def locked_application(application_id: int, *related: str) -> FundingApplication:
+    """The application, its row locked until the transaction ends; its special project, its
+    call and the ``related`` a service reads (only the application's row is locked)."""
     try:
         return cast(
             FundingApplication,
             FundingApplication.objects.select_for_update(of=("self",))
-            .select_related("special_project", "call")
+            .select_related("special_project", "call", *related)
             .get(pk=application_id),
         )
     except FundingApplication.DoesNotExist as exc:
