@@ -3,9 +3,10 @@
 ``perform`` takes one step of the review path (``review_path.STEPS``) on one application, in
 one transaction: it locks the application row (the flow's lock too), checks that the step is
 the one the status waits for at the tier the caller decides for, checks the actor's right under
-the lock, calls the state machine's transition, saves the fields it touched, appends the audit
-entry, completes the flow task that was waiting for the decision, and announces the change
-after commit.
+the lock, calls the state machine's transition, completes the flow task that was waiting for
+the decision, saves the fields it touched (the row is written once), appends the audit entry
+last, and announces the change after commit. The application's chain is read once under the
+lock (``audit.chain_state``), for the rights and for the append.
 
 Only the public services call it: the applicant's steps (``workflows.submission``), claiming
 (``workflows.assignments``) and the three tiers' decisions (``approvals.lead_review``,
