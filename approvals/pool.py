@@ -89,7 +89,13 @@ def plan_pool_draw(
     in_force = policy_in_force_for_call(call)
     if in_force is None:
         return None
-    list(FundingCall.objects.select_for_update().filter(pk=call.pk).values_list("pk", flat=True))
+    # FOR NO KEY UPDATE on PostgreSQL: the call's meetings draw one at a time, while new
+    # requests and meetings of the call (rows that refer to it) are not held up.
+    list(
+        FundingCall.objects.select_for_update(no_key=True)
+        .filter(pk=call.pk)
+        .values_list("pk", flat=True)
+    )
     balances = {
         b.department_code: b
         for b in PoolBalance.objects.select_for_update().filter(call=call, policy=in_force.record)

@@ -128,7 +128,7 @@ class LockWaitSampler:
                 for pid, xact_start, event, query in connection.execute(self.QUERY).fetchall():
                     kind = LOCK_KINDS.get(event, "other")
                     if kind == "row":  # name the table whose row it waits for
-                        table = re.search(r'FROM "(\w+)"', query)
+                        table = re.search(r'(?:FROM|UPDATE|INTO) "(\w+)"', query)
                         kind = f"row of {table[1] if table else '?'}"
                     counts = self.samples.setdefault((pid, xact_start), {})
                     counts[kind] = counts.get(kind, 0) + 1

@@ -50,7 +50,7 @@ class ApplicationRowLock:
     def __call__(self, flow_class: type[Any], process_pk: int) -> Iterator[None]:
         with transaction.atomic(savepoint=False):
             list(
-                FundingApplication.objects.select_for_update()
+                FundingApplication.objects.select_for_update(no_key=True)
                 .filter(review_process_id=process_pk)
                 .values_list("pk", flat=True)
             )

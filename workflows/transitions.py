@@ -66,11 +66,13 @@ def refusals_recorded(service: _Service) -> _Service:
 
 def locked_application(application_id: int, *related: str) -> FundingApplication:
     """The application, its row locked until the transaction ends; its special project, its
-    call and the ``related`` a service reads (only the application's row is locked)."""
+    call and the ``related`` a service reads (only the application's row is locked). The lock
+    is PostgreSQL's FOR NO KEY UPDATE: decisions on the application wait for each other, while
+    other transactions that only insert rows referring to it (their foreign-key check) do not."""
     try:
         return cast(
             FundingApplication,
-            FundingApplication.objects.select_for_update(of=("self",))
+            FundingApplication.objects.select_for_update(of=("self",), no_key=True)
             .select_related("special_project", "call", *related)
             .get(pk=application_id),
         )
