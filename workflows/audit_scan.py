@@ -113,6 +113,8 @@ def scan(job: Job, progress: Callable[[int], None] | None = None) -> Stretch:
         with psycopg.connect(job.database["dsn"], autocommit=True) as conn:
             pgconn = conn.pgconn
             _command(pgconn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            # The worker processes are the parallelism; the rows stream in ``seq`` order.
+            _command(pgconn, "SET LOCAL max_parallel_workers_per_gather = 0")
             if job.snapshot:
                 if not _SNAPSHOT.fullmatch(job.snapshot):
                     raise ValueError(f"not a snapshot: {job.snapshot!r}")
@@ -120,11 +122,11 @@ def scan(job: Job, progress: Callable[[int], None] | None = None) -> Stretch:
             stretch = scan_copy(pgconn, job, report)
             _command(pgconn, "COMMIT")
             return stretch
-    conn = sqlite3.connect(job.database["path"])
+    database = sqlite3.connect(job.database["path"])
     try:
-        return scan_tuples(conn.execute(select_sql("sqlite", job.lo, job.hi)), job, report)
+        return scan_tuples(database.execute(select_sql("sqlite", job.lo, job.hi)), job, report)
     finally:
-        conn.close()
+        database.close()
 
 
 def _command(pgconn: Any, sql: str) -> None:
@@ -135,16 +137,24 @@ def _command(pgconn: Any, sql: str) -> None:
 
 def copy_lines(pgconn: Any, sql: str) -> Iterator[bytes]:
     """The rows of ``sql`` as ``COPY`` text lines (without their newline), straight from libpq."""
-    pgconn.send_query(f"COPY ({sql}) TO STDOUT".encode())
-    result = pgconn.get_result()
-    if result is None or result.status != 3:  # COPY_OUT
-        raise RuntimeError(pgconn.error_message.decode(errors="replace"))
-    get = pgconn.get_copy_data
+    get = _start_copy(pgconn, sql)
     while True:
         size, data = get(0)
         if size < 0:
             break
         yield bytes(data[:-1])
+    _end_copy(pgconn)
+
+
+def _start_copy(pgconn: Any, sql: str) -> Callable[[int], tuple[int, Any]]:
+    pgconn.send_query(f"COPY ({sql}) TO STDOUT".encode())
+    result = pgconn.get_result()
+    if result is None or result.status != 3:  # COPY_OUT
+        raise RuntimeError(pgconn.error_message.decode(errors="replace"))
+    return pgconn.get_copy_data  # type: ignore[no-any-return]
+
+
+def _end_copy(pgconn: Any) -> None:
     failed = ""
     while (result := pgconn.get_result()) is not None:
         if result.status != 1:
@@ -162,15 +172,21 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
     leaf = leaves.append
     legacy_last = b"0"
     details_of = _Details(copy_text)
+    known = details_of.known
     template, null, v2 = PLAIN_TEMPLATE, b"\\N", b"2"
     rows = 0
-    for line in copy_lines(pgconn, select_sql("postgresql", job.lo, job.hi)):
+    get = _start_copy(pgconn, select_sql("postgresql", job.lo, job.hi))
+    while True:  # the loop of ``copy_lines``, without a generator's cost per row
+        size, view = get(0)
+        if size < 0:
+            break
+        line = bytes(view[:-1])
         (application, app_seq, transition, source, target, actor, actor_name, actor_role, tier,
          at_us, reason, content, state, prev, version, seq, details,
          digest) = line.split(b"\t")  # fmt: skip
         position = int(app_seq)
         if version == v2:
-            quoted, quotes, backslashes = details_of(details)
+            quoted, quotes, backslashes = known.get(details) or details_of(details)
             data = template % (
                 application, app_seq, transition, source, target,
                 b"null" if actor == null else actor, actor_name, actor_role, tier, at_us,
@@ -200,6 +216,7 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
         if rows == PROGRESS_EVERY:
             report(rows)
             rows = 0
+    _end_copy(pgconn)
     report(rows)
     stretch = _finish(Stretch(start=job.start, bad=bad, legacy_last=int(legacy_last)), leaves, job)
     stretch.firsts = {int(a): (p, h.decode(), int(s)) for a, (p, h, s) in firsts.items()}

@@ -196,20 +196,21 @@ def _jobs(
 
 
 class _Counter:
-    """Rows read so far, told to ``progress`` against the log's estimated length."""
+    """Rows read so far (here, and by the worker processes in ``shared``), told to
+    ``progress`` against the log's estimated length."""
 
     def __init__(self, progress: Progress | None, total: int) -> None:
-        self.progress, self.total, self.value = progress, total, 0
+        self.progress, self.total, self.here = progress, total, 0
+        self.shared: Any = None
 
     def add(self, rows: int) -> None:
-        self.value += rows
+        self.here += rows
         self.show()
 
-    def show(self, value: int | None = None) -> None:
-        if value is not None:
-            self.value = value
+    def show(self) -> None:
         if self.progress:
-            self.progress(self.value, max(self.total, self.value))
+            done = self.here + (int(self.shared.value) if self.shared is not None else 0)
+            self.progress(done, max(self.total, done))
 
 
 def _scan_all(
@@ -245,17 +246,21 @@ def _scan_all(
 
 
 def _run(jobs: list[audit_scan.Job], counter: _Counter) -> list[audit_scan.Stretch]:
+    """The first stretch in this process, each other one in a worker process of its own."""
     if len(jobs) <= 1:
         return [audit_scan.scan(job, counter.add) for job in jobs]
     context = multiprocessing.get_context("spawn")
-    shared = context.Value("q", 0)
-    with context.Pool(len(jobs), audit_scan.start_worker, (shared,)) as pool:
-        pending = pool.map_async(audit_scan.scan, jobs)
+    counter.shared = context.Value("q", 0)
+    with context.Pool(len(jobs) - 1, audit_scan.start_worker, (counter.shared,)) as pool:
+        pending = pool.map_async(audit_scan.scan, jobs[1:])
+        first = audit_scan.scan(jobs[0], counter.add)
         while not pending.ready():
             pending.wait(0.25)
-            counter.show(int(shared.value))
-        stretches = pending.get()
-    counter.show(sum(s.count for s in stretches))
+            counter.show()
+        stretches = [first, *pending.get()]
+        pool.close()
+        pool.join()
+    counter.show()
     return stretches
 
 
