@@ -27,7 +27,7 @@ from hashlib import sha256
 from typing import Any
 
 from .audit_encoding import PLAIN_QUOTES, PLAIN_TEMPLATE, chain_bytes, quoted_details
-from .audit_merkle import LEAF, NODE, Frontier, complete_subtrees
+from .audit_merkle import LEAF, Frontier, frontier_of, subtree_root
 
 CHUNK = 1 << 15  # leaves per chunk (a complete subtree of the whole tree)
 GENESIS = "0" * 64
@@ -232,7 +232,7 @@ def scan_tuples(cursor: Any, job: Job, report: Callable[[int], None]) -> Stretch
     stretch = Stretch(start=job.start)
     bad, firsts, lasts = stretch.bad, stretch.firsts, stretch.lasts
     leaves: list[bytes] = []
-    details_of = _Details(lambda text: text)
+    canonical: dict[Any, str] = {}  # ``details`` as stored → its canonical text
     rows = 0
     for row in cursor:
         (application, app_seq, transition, source, target, actor, actor_name, actor_role, tier,
@@ -241,7 +241,8 @@ def scan_tuples(cursor: Any, job: Job, report: Callable[[int], None]) -> Stretch
             try:
                 data = chain_bytes(
                     application, app_seq, transition, source, target, actor, actor_name,
-                    actor_role, tier, at_us, reason, details_of.canonical(details), content,
+                    actor_role, tier, at_us, reason,
+                    canonical.get(details) or _remember(canonical, details), content,
                     state, prev,
                 )  # fmt: skip
             except (TypeError, ValueError):
@@ -267,6 +268,13 @@ def scan_tuples(cursor: Any, job: Job, report: Callable[[int], None]) -> Stretch
             rows = 0
     report(rows)
     return _finish(stretch, leaves, job)
+
+
+def _remember(known: dict[Any, str], details: Any) -> str:
+    if len(known) > 4096:
+        known.clear()
+    known[details] = text = _Details.canonical(details)
+    return text
 
 
 class _Details:
@@ -334,26 +342,6 @@ def _unhex(digest: bytes) -> bytes:
 
 
 # --- the stretch's part of the tree ---------------------------------------------------------
-
-
-def subtree_root(leaves: list[bytes]) -> bytes:
-    """The root of a complete subtree (a power of two of leaf hashes), level by level."""
-    level = leaves
-    while len(level) > 1:
-        level = [
-            sha256(NODE + left + right).digest()
-            for left, right in zip(level[::2], level[1::2], strict=True)
-        ]
-    return level[0]
-
-
-def frontier_of(leaves: list[bytes], offset: int) -> Frontier:
-    """The complete subtrees, left to right, of leaves that start at a chunk's beginning."""
-    frontier: Frontier = []
-    for level, index in complete_subtrees(offset, offset + len(leaves)):
-        first = (index << level) - offset
-        frontier.append((level, subtree_root(leaves[first : first + (1 << level)])))
-    return frontier
 
 
 def _finish(stretch: Stretch, leaves: list[bytes], job: Job) -> Stretch:
