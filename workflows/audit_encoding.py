@@ -27,16 +27,17 @@ def chain_bytes(
     at_us: int,
     reason: str,
     details: str,
-    content: str,
-    state: str,
-    prev: str,
+    content_digest: str,
+    state_digest: str,
+    prev_hash: str,
 ) -> bytes:
     """The bytes a version-2 entry's hash is taken over."""
     q = _quote
     return (
         f"[2,{int(application)},{int(app_seq)},{q(transition)},{q(source)},{q(target)},"
         f"{'null' if actor is None else int(actor)},{q(actor_name)},{q(actor_role)},{q(tier)},"
-        f"{int(at_us)},{q(reason)},{q(details)},{q(content)},{q(state)},{q(prev)}]"
+        f"{int(at_us)},{q(reason)},{q(details)},{q(content_digest)},{q(state_digest)},"
+        f"{q(prev_hash)}]"
     ).encode()
 
 

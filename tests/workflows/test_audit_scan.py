@@ -45,23 +45,19 @@ def test_an_entry_whose_details_hold_quotes_and_line_breaks_verifies_intact():
     assert verify_chain().intact
 
 
-@pytest.mark.django_db
-def test_a_quote_rewritten_as_an_escaped_quote_is_reported():
-    _, entry = _reminded('a"b')
-    with behind_the_applications_back() as cursor:
-        cursor.execute(
-            "UPDATE workflows_auditentry SET reason = %s WHERE seq = %s", ['a\\"b', entry.seq]
-        )
-
-    assert verify_chain().first_bad_seq == entry.seq
+REWRITTEN = {
+    "a quote as an escaped quote": ('a"b', 'a\\"b'),
+    "a line break as its escape": ("a\nb", "a\\nb"),
+}
 
 
 @pytest.mark.django_db
-def test_a_line_break_rewritten_as_its_escape_is_reported():
-    _, entry = _reminded("a\nb")
+@pytest.mark.parametrize(("written", "rewritten"), REWRITTEN.values(), ids=REWRITTEN.keys())
+def test_a_reason_rewritten_in_the_escaped_form_of_its_text_is_reported(written, rewritten):
+    _, entry = _reminded(written)
     with behind_the_applications_back() as cursor:
         cursor.execute(
-            "UPDATE workflows_auditentry SET reason = %s WHERE seq = %s", ["a\\nb", entry.seq]
+            "UPDATE workflows_auditentry SET reason = %s WHERE seq = %s", [rewritten, entry.seq]
         )
 
     assert verify_chain().first_bad_seq == entry.seq
