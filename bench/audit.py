@@ -9,7 +9,9 @@ The log is written straight into the table (50,000 applications, 20 entries each
 as decisions on many applications are), with the hashes ``record_transition`` would give them,
 and the last entry of each application holding its row's digests, so that the verification has
 nothing to report. Prints the verifier's entries per second (target ≥ 250,000 on this 2-core
-machine), the time to seal the first checkpoint over the whole log, and one inclusion proof.
+machine) with where its time went and the CPU time its processes used (the database server's
+not included), the time to seal the first checkpoint over the whole log, one inclusion proof,
+and the machine's load average beside each figure (other work on the machine slows it).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def run(database: str) -> None:
         os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", _django.PG_URL)
         os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-0123456789-abc")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        os.environ.setdefault("DOCUMENT_VERIFY_BASE_URL", "https://funds.example.invalid")
         import django
 
         django.setup()
@@ -65,6 +68,12 @@ def run(database: str) -> None:
             ENTRIES // PER_APPLICATION, ensure_call(), SpecialProject.objects.first()
         )
         _write(connection, _entries(applications, content_digest, state_digest, timezone.now()))
+        with connection.cursor() as cursor:  # what autovacuum does after a large load
+            cursor.execute(
+                "VACUUM ANALYZE workflows_auditentry"
+                if connection.vendor == "postgresql"
+                else "ANALYZE workflows_auditentry"
+            )
     count = AuditEntry.objects.count()
     print(
         f"[{database}] built {count:,} entries over {len(applications):,} applications "
@@ -75,7 +84,7 @@ def run(database: str) -> None:
     checkpoint = seal_checkpoint()
     print(
         f"[{database}] sealing the first checkpoint over {checkpoint.size:,} entries: "
-        f"{time.perf_counter() - start:.2f} s"
+        f"{time.perf_counter() - start:.2f} s (load {_load()})"
     )
     entry = AuditEntry.objects.order_by("seq")[count // 3]
     start = time.perf_counter()
@@ -87,13 +96,29 @@ def run(database: str) -> None:
     )
     for workers in (1, 2):
         connection.close()  # the worker processes open their own connections
+        before = os.times()
         result = verify(workers=workers)
+        after = os.times()
         assert result.intact, result.problem
+        cpu = sum(after[:4]) - sum(before[:4])  # this process and its worker processes
         print(
             f"[{database}] verify_audit, {workers} worker process(es): {result.count:,} entries, "
             f"{result.checkpoints} checkpoint(s) and {len(applications):,} rows in "
-            f"{result.seconds:.2f} s = {result.count / result.seconds:,.0f} entries/s"
+            f"{result.seconds:.2f} s = {result.count / result.seconds:,.0f} entries/s "
+            f"(load {_load()})"
         )
+        phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.phases)
+        print(
+            f"[{database}]   {phases}; CPU {cpu:.2f} s = "
+            f"{result.count / cpu:,.0f} entries per CPU-second of the verifier's processes"
+        )
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def _applications(n, call, project):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -204,25 +205,51 @@ def _extend(
         if level >= KEPT_LEVEL:
             block = (index << level) >> KEPT_LEVEL
             first = block_starts.get(block)
-            if first is None:
-                first = AuditTreeNode.objects.get(level=KEPT_LEVEL, index=block).first_seq
+            if first is None:  # begun before the previous checkpoint
+                first = block_starts[block] = _seq_at(block * BLOCK, previous)
             nodes.append(
                 AuditTreeNode(level=level, index=index, digest=digest.hex(), first_seq=first)
             )
 
-    rows = (
-        AuditEntry.objects.filter(seq__gt=after, seq__lte=last_seq)
-        .order_by("seq")
-        .values_list("seq", "entry_hash")
-        .iterator(chunk_size=5000)
-    )
-    for seq, digest in rows:
+    def one_leaf(seq: int, leaf: bytes) -> None:
+        nonlocal size
         if size % BLOCK == 0:
             block_starts[size >> KEPT_LEVEL] = seq
-        merkle.append(
-            frontier, merkle.leaf_hash(bytes.fromhex(digest)), size=size, on_complete=keep
-        )
+        merkle.append(frontier, leaf, size=size, on_complete=keep)
         size += 1
+
+    def whole_block(first: int, leaves: list[bytes]) -> None:
+        """A block of leaves from its beginning: hashed level by level, then one node."""
+        nonlocal size
+        block = size >> KEPT_LEVEL
+        block_starts[block] = first
+        digest = merkle.subtree_root(leaves)
+        keep(KEPT_LEVEL, block, digest)
+        merkle.append(
+            frontier,
+            digest,
+            size=block,
+            on_complete=lambda level, index, d: keep(level + KEPT_LEVEL, index, d),
+        )
+        level, top = frontier[-1]
+        frontier[-1] = (level + KEPT_LEVEL, top)
+        size += BLOCK
+
+    block: list[bytes] = []
+    first = 0
+    for seq, digest in _entry_hashes(after, last_seq):
+        leaf = merkle.leaf_hash(bytes.fromhex(digest))
+        if block or size % BLOCK == 0:
+            if not block:
+                first = seq
+            block.append(leaf)
+            if len(block) == BLOCK:
+                whole_block(first, block)
+                block = []
+        else:
+            one_leaf(seq, leaf)
+    for position, leaf in enumerate(block):  # the last block, not yet whole
+        one_leaf(first if position == 0 else 0, leaf)
     AuditTreeNode.objects.bulk_create(nodes, batch_size=500)
     root = merkle.root_of(frontier).hex()
     issued_at = timezone.now().isoformat()
@@ -236,6 +263,29 @@ def _extend(
         key_id=key_id(key.public_key()),
         signature=signature,
         frontier=[[level, digest.hex()] for level, digest in frontier],
+    )
+
+
+def _entry_hashes(after: int, last_seq: int) -> Iterator[tuple[int, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT seq, entry_hash FROM workflows_auditentry WHERE seq > %s AND seq <= %s"
+            " ORDER BY seq",
+            [after, last_seq],
+        )
+        while rows := cursor.fetchmany(10000):
+            yield from rows
+
+
+def _seq_at(index: int, previous: AuditCheckpoint | None) -> int:
+    """The ``seq`` of leaf ``index``, among the entries the previous checkpoint covered."""
+    if previous is None or index >= previous.size:
+        raise ValueError(f"leaf {index} is not covered by the previous checkpoint")
+    back = previous.size - 1 - index  # a block is short: at most BLOCK - 1 entries back
+    return int(
+        AuditEntry.objects.filter(seq__lte=previous.last_seq)
+        .order_by("-seq")
+        .values_list("seq", flat=True)[back]
     )
 
 

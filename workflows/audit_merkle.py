@@ -118,3 +118,24 @@ def complete_subtrees(start: int, end: int) -> list[tuple[int, int]]:
             pieces.append((level, start >> level))
             start += 1 << level
     return pieces
+
+
+def subtree_root(leaves: list[bytes]) -> bytes:
+    """The root of a complete subtree (a power of two of leaf hashes), level by level."""
+    level = leaves
+    while len(level) > 1:
+        level = [
+            sha256(NODE + left + right).digest()
+            for left, right in zip(level[::2], level[1::2], strict=True)
+        ]
+    return level[0]
+
+
+def frontier_of(leaves: list[bytes], offset: int) -> Frontier:
+    """The complete subtrees, left to right, of leaf hashes ``offset``‥ (``offset`` a multiple
+    of a power of two at least as large as their number, as a chunk of the log is)."""
+    frontier: Frontier = []
+    for level, index in complete_subtrees(offset, offset + len(leaves)):
+        first = (index << level) - offset
+        frontier.append((level, subtree_root(leaves[first : first + (1 << level)])))
+    return frontier

@@ -1,65 +1,66 @@
 """The verifier's inner loop: one stretch of the log, read straight from the database driver.
 
 No Django here, so that worker processes start in a few milliseconds and hash bytes rather
-than build model instances. A stretch is a run of entries in ``seq`` order starting at a
-leaf index that is a multiple of ``CHUNK``; its result carries what the parent needs to join
-stretches: each application's first and last entry in it, the stretch's Merkle subtrees, and
-the entries whose hash does not match.
+than build model instances. A stretch is a run of entries in ``seq`` order starting at a leaf
+index that is a multiple of the chunk size; the verifier gives each worker process one stretch,
+so that joining them costs one look-up per application and worker, whatever the log's length.
+
+On PostgreSQL the rows come as ``COPY`` text, one line each, and an entry whose fields need no
+escaping (nearly all) is hashed from the line's own bytes; any other entry, and any entry whose
+hash does not match that way, is decoded and encoded by ``audit_encoding.chain_bytes``, the
+writer's own rule, before it is called altered. The result carries what the parent needs to
+join stretches: each application's first and last entry in the stretch, the roots of the
+stretch's complete chunks, the frontiers the checkpoints ending inside it need, and the entries
+that do not match.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import re
 import sqlite3
+from binascii import Error as HexError
+from binascii import hexlify, unhexlify
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring as _quote  # JSON's own string quoting
+from hashlib import sha256
 from typing import Any
 
-from .audit_merkle import Frontier, append, leaf_hash, root_of
+from .audit_encoding import PLAIN_QUOTES, PLAIN_TEMPLATE, chain_bytes, quoted_details
+from .audit_merkle import LEAF, Frontier, frontier_of, subtree_root
 
-CHUNK = 1 << 15  # leaves per stretch (a complete subtree of the whole tree)
+CHUNK = 1 << 15  # leaves per chunk (a complete subtree of the whole tree)
 GENESIS = "0" * 64
 
+# In the order of ``chain_bytes``' arguments, then what the verifier needs besides.
 _COLUMNS = (
-    "seq, application_id, app_seq, hash_version, transition, source, target, actor_id,"
-    " actor_name, actor_role, tier, {at_us}, reason, {details}, content_digest, state_digest,"
-    " prev_hash, entry_hash"
+    "application_id, app_seq, transition, source, target, actor_id, actor_name, actor_role,"
+    " tier, {at_us}, reason, content_digest, state_digest, prev_hash, hash_version, seq,"
+    " {details}, entry_hash"
 )
 _AT_US = {
     "postgresql": "(EXTRACT(EPOCH FROM at) * 1000000)::bigint",
     # Django keeps SQLite times as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC.
     # (seconds read without their fraction: SQLite rounds times to milliseconds)
-    "sqlite": "CAST(strftime('{percent}s', substr(at, 1, 19)) AS INTEGER) * 1000000"
+    "sqlite": "CAST(strftime('%s', substr(at, 1, 19)) AS INTEGER) * 1000000"
     " + CAST(substr(at, 21, 6) AS INTEGER)",
 }
 _DETAILS = {"postgresql": "details::text", "sqlite": "details"}
+PROGRESS_EVERY = 1 << 14  # rows between two progress reports
 
 
-def select_sql(vendor: str, *, placeholder: str = "%s", percent: str = "%%") -> str:
-    """The rows of one stretch; ``placeholder`` and ``percent`` as the driver spells them."""
-    columns = _COLUMNS.format(
-        at_us=_AT_US[vendor].format(percent=percent), details=_DETAILS[vendor]
-    )
+def select_sql(vendor: str, lo: int, hi: int | None) -> str:
+    """The rows of one stretch, ``lo ≤ seq < hi`` (no upper bound when ``hi`` is None)."""
+    columns = _COLUMNS.format(at_us=_AT_US[vendor], details=_DETAILS[vendor])
+    upper = "" if hi is None else f" AND seq < {int(hi)}"
     return (
-        f"SELECT {columns} FROM workflows_auditentry "  # noqa: S608
-        f"WHERE seq >= {placeholder} AND seq < {placeholder} ORDER BY seq"
+        f"SELECT {columns} FROM workflows_auditentry "  # noqa: S608 (numbers only)
+        f"WHERE seq >= {int(lo)}{upper} ORDER BY seq"
     )
 
 
-@dataclass
-class Piece:
-    """One application's entries within a stretch."""
-
-    first_app_seq: int
-    first_prev: str  # the first entry's prev_hash ("" for an entry of the old global chain)
-    first_seq: int
-    last_app_seq: int
-    last_hash: str
-    last_seq: int
-    last_content: str
-    last_state: str
-    last_target: str
+Last = tuple[int, str, int, str, str, str]  # app_seq, hash, seq, content, state, target
+First = tuple[int, str, int]  # app_seq, prev_hash ("" for an entry of the old chain), seq
 
 
 @dataclass
@@ -67,106 +68,292 @@ class Stretch:
     start: int  # leaf index of its first entry
     count: int = 0
     bad: list[tuple[int, int, str]] = field(default_factory=list)  # (seq, application, why)
-    pieces: dict[int, Piece] = field(default_factory=dict)
-    frontiers: dict[int, Frontier] = field(default_factory=dict)  # tree size → partial frontier
-    root: bytes = b""
+    firsts: dict[int, First] = field(default_factory=dict)
+    lasts: dict[int, Last] = field(default_factory=dict)
+    roots: list[bytes] = field(default_factory=list)  # each complete chunk's root, in order
+    partial: Frontier = field(default_factory=list)  # the incomplete last chunk, if any
+    frontiers: dict[int, Frontier] = field(default_factory=dict)  # tree size → in its chunk
+    legacy_last: int = 0  # the last entry of the old global chain in the stretch, if any
 
 
-def connect(database: dict[str, Any]) -> Any:
-    if database["vendor"] == "postgresql":
+@dataclass(frozen=True)
+class Job:
+    database: dict[str, Any]
+    lo: int
+    hi: int | None
+    start: int
+    sizes: tuple[int, ...]  # checkpoint sizes ending inside the stretch
+    chunk: int = CHUNK
+    snapshot: str = ""  # PostgreSQL: the exported snapshot every stretch reads
+
+
+_counter: Any = None  # the shared count of rows read, in a worker process
+
+
+def start_worker(counter: Any) -> None:
+    global _counter  # one per worker process
+    _counter = counter
+
+
+def _report(rows: int) -> None:
+    if _counter is not None:
+        with _counter.get_lock():
+            _counter.value += rows
+
+
+_SNAPSHOT = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9A-F]+)?")
+
+
+def scan(job: Job, progress: Callable[[int], None] | None = None) -> Stretch:
+    """Verify one stretch in a connection of its own."""
+    report = progress or _report
+    if job.database["vendor"] == "postgresql":
         import psycopg
 
-        return psycopg.connect(database["dsn"])  # a named cursor needs a transaction
-    return sqlite3.connect(database["path"])
-
-
-def scan(job: tuple[dict[str, Any], int, int, int, list[int]]) -> Stretch:
-    """Verify entries with ``lo ≤ seq < hi`` (leaf ``start`` onwards). ``sizes`` are the tree
-    sizes of checkpoints ending inside the stretch, whose partial frontiers are wanted."""
-    database, lo, hi, start, sizes = job
-    vendor = database["vendor"]
-    sql = select_sql(vendor)
-    conn = connect(database)
+        with psycopg.connect(job.database["dsn"], autocommit=True) as conn:
+            pgconn = conn.pgconn
+            _command(pgconn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            # The worker processes are the parallelism; the rows stream in ``seq`` order.
+            _command(pgconn, "SET LOCAL max_parallel_workers_per_gather = 0")
+            if job.snapshot:
+                if not _SNAPSHOT.fullmatch(job.snapshot):
+                    raise ValueError(f"not a snapshot: {job.snapshot!r}")
+                _command(pgconn, f"SET TRANSACTION SNAPSHOT '{job.snapshot}'")
+            stretch = scan_copy(pgconn, job, report)
+            _command(pgconn, "COMMIT")
+            return stretch
+    database = sqlite3.connect(job.database["path"])
     try:
-        if vendor == "postgresql":
-            with conn.cursor(name=f"audit_{lo}") as cursor:  # streamed from the server
-                cursor.itersize = 20000
-                cursor.execute(sql, (lo, hi))
-                return verify_rows(cursor, start, sizes)
-        cursor = conn.execute(select_sql(vendor, placeholder="?", percent="%"), (lo, hi))
-        return verify_rows(cursor, start, sizes)
+        return scan_tuples(database.execute(select_sql("sqlite", job.lo, job.hi)), job, report)
     finally:
-        conn.close()
+        database.close()
 
 
-def chain_bytes(
-    application: int,
-    app_seq: int,
-    transition: str,
-    source: str,
-    target: str,
-    actor: int | None,
-    actor_name: str,
-    actor_role: str,
-    tier: str,
-    at_us: int,
-    reason: str,
-    details: str,
-    content: str,
-    state: str,
-    prev: str,
-) -> bytes:
-    """What a version-2 entry's hash covers: exactly ``audit.chain_hash``'s JSON array, built
-    here without the general encoder (the verifier's inner loop)."""
-    q = _quote
-    return (
-        f"[2,{application},{app_seq},{q(transition)},{q(source)},{q(target)},"
-        f"{'null' if actor is None else actor},{q(actor_name)},{q(actor_role)},{q(tier)},"
-        f"{at_us},{q(reason)},{q(details)},{q(content)},{q(state)},{q(prev)}]"
-    ).encode()
+def _command(pgconn: Any, sql: str) -> None:
+    result = pgconn.exec_(sql.encode())
+    if result.status != 1:  # COMMAND_OK
+        raise RuntimeError(f"{sql}: {pgconn.error_message.decode(errors='replace')}")
 
 
-def verify_rows(rows: Any, start: int, sizes: list[int]) -> Stretch:
-    result = Stretch(start=start)
-    loads, canonical, encoded = json.loads, _canonical, chain_bytes
-    sha256 = hashlib.sha256
-    frontier: Frontier = []
-    wanted = set(sizes)
-    pieces = result.pieces
-    bad = result.bad
-    size = start
-    for row in rows:
-        (seq, application, app_seq, version, transition, source, target, actor, actor_name,
-         actor_role, tier, at_us, reason, details, content, state, prev, digest) = row  # fmt: skip
-        if version != 1:
-            if details != "{}":
-                details = canonical(loads(details))
-            data = encoded(application, app_seq, transition, source, target, actor,
-                           actor_name, actor_role, tier, at_us, reason, details, content,
-                           state, prev)  # fmt: skip
-            if sha256(data).hexdigest() != digest:
-                bad.append((seq, application, "altered"))
-        piece = pieces.get(application)
-        if piece is None:
-            pieces[application] = Piece(
-                app_seq, prev if version != 1 else "", seq,
-                app_seq, digest, seq, content, state, target,
+def copy_lines(pgconn: Any, sql: str) -> Iterator[bytes]:
+    """The rows of ``sql`` as ``COPY`` text lines (without their newline), straight from libpq."""
+    get = _start_copy(pgconn, sql)
+    while True:
+        size, data = get(0)
+        if size < 0:
+            break
+        yield bytes(data[:-1])
+    _end_copy(pgconn)
+
+
+def _start_copy(pgconn: Any, sql: str) -> Callable[[int], tuple[int, Any]]:
+    pgconn.send_query(f"COPY ({sql}) TO STDOUT".encode())
+    result = pgconn.get_result()
+    if result is None or result.status != 3:  # COPY_OUT
+        raise RuntimeError(pgconn.error_message.decode(errors="replace"))
+    return pgconn.get_copy_data  # type: ignore[no-any-return]
+
+
+def _end_copy(pgconn: Any) -> None:
+    failed = ""
+    while (result := pgconn.get_result()) is not None:
+        if result.status != 1:
+            failed = pgconn.error_message.decode(errors="replace")
+    if failed:
+        raise RuntimeError(failed)
+
+
+def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
+    """The hot loop over ``COPY`` text lines."""
+    bad: list[tuple[int, int, str]] = []
+    firsts: dict[bytes, tuple[int, bytes, bytes]] = {}
+    lasts: dict[bytes, tuple[int, bytes, bytes, bytes, bytes, bytes]] = {}
+    leaves: list[bytes] = []
+    leaf = leaves.append
+    legacy_last = b"0"
+    details_of = _Details(copy_text)
+    known = details_of.known
+    template, null, v2 = PLAIN_TEMPLATE, b"\\N", b"2"
+    rows = 0
+    get = _start_copy(pgconn, select_sql("postgresql", job.lo, job.hi))
+    while True:  # the loop of ``copy_lines``, without a generator's cost per row
+        size, view = get(0)
+        if size < 0:
+            break
+        line = bytes(view[:-1])
+        (application, app_seq, transition, source, target, actor, actor_name, actor_role, tier,
+         at_us, reason, content, state, prev, version, seq, details,
+         digest) = line.split(b"\t")  # fmt: skip
+        position = int(app_seq)
+        if version == v2:
+            quoted, quotes, backslashes = known.get(details) or details_of(details)
+            data = template % (
+                application, app_seq, transition, source, target,
+                b"null" if actor == null else actor, actor_name, actor_role, tier, at_us,
+                reason, quoted, content, state, prev,
             )  # fmt: skip
+            if data.count(b'"') != quotes or data.count(b"\\") != backslashes:
+                data = _exact(line)  # a field that needs escaping
+            raw = sha256(data).digest()
+            if hexlify(raw) != digest:
+                exact = _exact(line)
+                raw = sha256(exact).digest() if exact != data else raw
+                if hexlify(raw) != digest:
+                    bad.append((int(seq), int(application), "altered"))
+        else:  # the old global chain, checked on its own
+            raw = _unhex(digest)
+            legacy_last = seq
+        before = lasts.get(application)
+        if before is None:
+            firsts[application] = (position, prev if version == v2 else b"", seq)
+        elif position != before[0] + 1:
+            bad.append((int(seq), int(application), "out of order"))
+        elif version == v2 and prev != before[1]:
+            bad.append((int(seq), int(application), "unlinked"))
+        lasts[application] = (position, digest, seq, content, state, target)
+        leaf(sha256(LEAF + raw).digest())
+        rows += 1
+        if rows == PROGRESS_EVERY:
+            report(rows)
+            rows = 0
+    _end_copy(pgconn)
+    report(rows)
+    stretch = _finish(Stretch(start=job.start, bad=bad, legacy_last=int(legacy_last)), leaves, job)
+    stretch.firsts = {int(a): (p, h.decode(), int(s)) for a, (p, h, s) in firsts.items()}
+    stretch.lasts = {
+        int(a): (p, h.decode(), int(s), c.decode(), st.decode(), t.decode())
+        for a, (p, h, s, c, st, t) in lasts.items()
+    }
+    return stretch
+
+
+def scan_tuples(cursor: Any, job: Job, report: Callable[[int], None]) -> Stretch:
+    """The loop over a DB-API cursor's rows (SQLite, or a transaction's own connection)."""
+    stretch = Stretch(start=job.start)
+    bad, firsts, lasts = stretch.bad, stretch.firsts, stretch.lasts
+    leaves: list[bytes] = []
+    canonical: dict[Any, str] = {}  # ``details`` as stored → its canonical text
+    rows = 0
+    for row in cursor:
+        (application, app_seq, transition, source, target, actor, actor_name, actor_role, tier,
+         at_us, reason, content, state, prev, version, seq, details, digest) = row  # fmt: skip
+        if version != 1:
+            try:
+                data = chain_bytes(
+                    application, app_seq, transition, source, target, actor, actor_name,
+                    actor_role, tier, at_us, reason,
+                    canonical.get(details) or _remember(canonical, details), content,
+                    state, prev,
+                )  # fmt: skip
+            except (TypeError, ValueError):
+                data = b""
+            raw = sha256(data).digest()
+            if raw.hex() != digest:
+                bad.append((seq, application, "altered"))
         else:
-            if app_seq != piece.last_app_seq + 1:
-                bad.append((seq, application, "out of order"))
-            elif version != 1 and prev != piece.last_hash:
-                bad.append((seq, application, "unlinked"))
-            piece.last_app_seq, piece.last_hash, piece.last_seq = app_seq, digest, seq
-            piece.last_content, piece.last_state, piece.last_target = content, state, target
-        append(frontier, leaf_hash(bytes.fromhex(digest)), size=size - start)
-        size += 1
-        if size in wanted:
-            result.frontiers[size] = list(frontier)
-    result.count = size - start
-    result.root = root_of(frontier) if result.count else b""
-    return result
+            raw = _unhex(str(digest).encode())
+            stretch.legacy_last = seq
+        before = lasts.get(application)
+        if before is None:
+            firsts[application] = (app_seq, prev if version != 1 else "", seq)
+        elif app_seq != before[0] + 1:
+            bad.append((seq, application, "out of order"))
+        elif version != 1 and prev != before[1]:
+            bad.append((seq, application, "unlinked"))
+        lasts[application] = (app_seq, digest, seq, content, state, target)
+        leaves.append(sha256(LEAF + raw).digest())
+        rows += 1
+        if rows == PROGRESS_EVERY:
+            report(rows)
+            rows = 0
+    report(rows)
+    return _finish(stretch, leaves, job)
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _remember(known: dict[Any, str], details: Any) -> str:
+    if len(known) > 4096:
+        known.clear()
+    known[details] = text = _Details.canonical(details)
+    return text
+
+
+class _Details:
+    """``details`` as the database gives it → its quoted canonical text, with the number of
+    quotes and backslashes the plain array then holds. Remembered: most entries share a few."""
+
+    def __init__(self, decode: Callable[[Any], Any]) -> None:
+        self.decode = decode
+        self.known: dict[Any, tuple[bytes, int, int]] = {}
+
+    def __call__(self, value: bytes) -> tuple[bytes, int, int]:
+        found = self.known.get(value)
+        if found is None:
+            if len(self.known) > 4096:
+                self.known.clear()
+            try:
+                quoted = quoted_details(self.canonical(self.decode(value)))
+            except ValueError:
+                quoted = b'""'  # not JSON: the entry cannot match; the exact path says so
+            found = (quoted, PLAIN_QUOTES + quoted.count(b'"'), quoted.count(b"\\"))
+            self.known[value] = found
+        return found
+
+    @staticmethod
+    def canonical(text: Any) -> str:
+        value = json.loads(text) if isinstance(text, str | bytes) else text
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _exact(line: bytes) -> bytes:
+    """The writer's bytes for a ``COPY`` line's entry, every field decoded; b"" when a field
+    cannot be what the writer wrote."""
+    fields = [copy_text(f) for f in line.split(b"\t")]
+    (application, app_seq, transition, source, target, actor, actor_name, actor_role, tier,
+     at_us, reason, content, state, prev, _, _, details, _) = fields  # fmt: skip
+    try:
+        return chain_bytes(
+            int(application or ""), int(app_seq or ""), transition, source, target,  # type: ignore[arg-type]
+            None if actor is None else int(actor), actor_name, actor_role, tier,  # type: ignore[arg-type]
+            int(at_us or ""), reason, _Details.canonical(details), content, state, prev,  # type: ignore[arg-type]
+        )  # fmt: skip
+    except (TypeError, ValueError):
+        return b""
+
+
+_ESCAPED = re.compile(r"\\(.)")
+_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def copy_text(value: bytes) -> str | None:
+    """One field of a ``COPY`` text line: None for NULL, else its text with escapes undone."""
+    if value == b"\\N":
+        return None
+    text = value.decode()
+    if "\\" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: _ESCAPES.get(m[1], m[1]), text)
+
+
+def _unhex(digest: bytes) -> bytes:
+    try:
+        return unhexlify(digest)
+    except (HexError, ValueError):
+        return b""
+
+
+# --- the stretch's part of the tree ---------------------------------------------------------
+
+
+def _finish(stretch: Stretch, leaves: list[bytes], job: Job) -> Stretch:
+    chunk = job.chunk
+    stretch.count = len(leaves)
+    whole = len(leaves) - len(leaves) % chunk
+    stretch.roots = [subtree_root(leaves[i : i + chunk]) for i in range(0, whole, chunk)]
+    if whole < len(leaves):
+        stretch.partial = frontier_of(leaves[whole:], job.start + whole)
+    for size in job.sizes:
+        within = size - job.start
+        if 0 < within <= len(leaves):
+            begins = (within - 1) // chunk * chunk
+            stretch.frontiers[size] = frontier_of(leaves[begins:within], job.start + begins)
+    return stretch

@@ -14,14 +14,14 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import connection
 
 from . import audit_merkle as merkle
-from . import audit_scan
+from . import audit_rows, audit_scan
 from .audit import (
     EDITABLE_STATUSES,
     GENESIS,
@@ -45,6 +45,7 @@ class Verification:
     altered_applications: tuple[int, ...] = ()  # rows changed behind the service layer
     checkpoints: int = 0
     seconds: float = 0.0
+    phases: tuple[tuple[str, float], ...] = ()  # where the time went, for benchmarks
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -85,14 +86,31 @@ def verify(
         for head in heads:
             if not head.signed_by(public_key):
                 findings.add(None, f"checkpoint {head.size} ({head.source}) has a bad signature")
-    total = AuditEntry.objects.count()
-    stretches = _scan_all(heads, workers, total, progress, chunk)
+    phases = _Phases()
+    stretches = _scan_all(heads, workers, progress, chunk)
+    phases.done("entries")
     count = sum(s.count for s in stretches)
     last_entries = _join_chains(stretches, findings)
-    _check_legacy_chain(findings)
+    phases.done("chains joined")
+    _check_legacy_chain(max((s.legacy_last for s in stretches), default=0), findings)
+    phases.done("old chain")
     _check_tree(stretches, heads, count, findings, chunk)
+    phases.done("tree")
     _check_rows(last_entries, findings)
-    return _result(findings, count, len(heads), time.perf_counter() - started)
+    phases.done("rows")
+    result = _result(findings, count, len(heads), time.perf_counter() - started)
+    return replace(result, phases=tuple(phases.seconds))
+
+
+class _Phases:
+    def __init__(self) -> None:
+        self.seconds: list[tuple[str, float]] = []
+        self.mark = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds.append((name, now - self.mark))
+        self.mark = now
 
 
 def _result(findings: _Findings, count: int, heads: int, seconds: float) -> Verification:
@@ -137,100 +155,144 @@ def _database() -> dict[str, Any]:
     return {"vendor": "sqlite", "path": settings["NAME"]}
 
 
-def _boundaries(total: int, chunk: int) -> list[int]:
-    """The ``seq`` of every ``chunk``-th entry (leaf 0, chunk, 2·chunk…), found by the
-    database. ``chunk`` is a power of two, so that every stretch is a complete subtree."""
-    if total == 0:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT seq FROM (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS leaf"
-            " FROM workflows_auditentry) AS numbered WHERE leaf %% %s = 0 ORDER BY seq",
-            [chunk],
-        )
-        return [int(seq) for (seq,) in cursor.fetchall()]
-
-
-def _scan_all(
-    heads: list[SignedHead],
-    workers: int | None,
-    total: int,
-    progress: Progress | None,
-    chunk: int,
-) -> list[audit_scan.Stretch]:
-    if chunk & (chunk - 1):
-        raise ValueError("a stretch of the log is a power of two entries long")
-    starts = _boundaries(total, chunk)
-    database = _database()
-    jobs = []
-    for number, lo in enumerate(starts):
-        hi = starts[number + 1] if number + 1 < len(starts) else 2**62
-        first = number * chunk
-        sizes = [h.size for h in heads if first < h.size <= first + chunk]
-        jobs.append((database, lo, hi, first, sizes))
-    in_transaction = connection.in_atomic_block
-    workers = workers or min(os.cpu_count() or 1, 4)
-    if multiprocessing.current_process().daemon:  # a Celery prefork worker has no children
-        workers = 1
-    done: list[audit_scan.Stretch] = []
-    if in_transaction or (database["vendor"] != "postgresql" and not _on_disk(database)):
-        # Uncommitted rows are visible to this connection only.
-        for job in jobs:
-            done.append(_scan_here(job))
-            if progress:
-                progress(sum(s.count for s in done), total)
-        return done
-    if workers == 1 or len(jobs) == 1:
-        iterator: Iterable[audit_scan.Stretch] = map(audit_scan.scan, jobs)
-        for stretch in iterator:
-            done.append(stretch)
-            if progress:
-                progress(sum(s.count for s in done), total)
-        return done
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(min(workers, len(jobs))) as pool:
-        for stretch in pool.imap(audit_scan.scan, jobs):
-            done.append(stretch)
-            if progress:
-                progress(sum(s.count for s in done), total)
-    return done
-
-
 def _on_disk(database: dict[str, Any]) -> bool:
     path = str(database.get("path", ""))
     return bool(path) and path != ":memory:" and "mode=memory" not in path
 
 
-def _scan_here(job: tuple[dict[str, Any], int, int, int, list[int]]) -> audit_scan.Stretch:
-    _, lo, hi, start, sizes = job
+def _split(cursor: Any, parts: int, chunk: int) -> tuple[list[tuple[int, int]], int]:
+    """Where ``parts`` stretches of about equal length begin, as (``seq``, leaf index): each
+    leaf index a multiple of ``chunk``, so that every stretch is made of whole chunks. Also
+    the span of ``seq``, the log's length as far as the progress shown needs it."""
+    cursor.execute("SELECT MIN(seq), MAX(seq) FROM workflows_auditentry")
+    low, high = cursor.fetchone()
+    if low is None:
+        return [], 0
+    span = int(high) - int(low) + 1
+    starts = [(int(low), 0)]
+    for part in range(1, parts):
+        leaf = round(span * part / parts / chunk) * chunk
+        if leaf <= starts[-1][1]:
+            continue
+        cursor.execute(
+            f"SELECT seq FROM workflows_auditentry ORDER BY seq LIMIT 1 OFFSET {int(leaf)}"  # noqa: S608
+        )
+        found = cursor.fetchone()
+        if found is None:
+            break
+        starts.append((int(found[0]), leaf))
+    return starts, span
+
+
+def _jobs(
+    starts: list[tuple[int, int]], heads: list[SignedHead], chunk: int, **common: Any
+) -> list[audit_scan.Job]:
+    jobs = []
+    for number, (lo, leaf) in enumerate(starts):
+        hi, end = starts[number + 1] if number + 1 < len(starts) else (None, 2**62)
+        sizes = tuple(sorted({h.size for h in heads if leaf < h.size <= end}))
+        jobs.append(audit_scan.Job(lo=lo, hi=hi, start=leaf, sizes=sizes, chunk=chunk, **common))
+    return jobs
+
+
+class _Counter:
+    """Rows read so far (here, and by the worker processes in ``shared``), told to
+    ``progress`` against the log's estimated length."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.here = progress, total, 0
+        self.shared: Any = None
+
+    def add(self, rows: int) -> None:
+        self.here += rows
+        self.show()
+
+    def show(self) -> None:
+        if self.progress:
+            done = self.here + (int(self.shared.value) if self.shared is not None else 0)
+            self.progress(done, max(self.total, done))
+
+
+def _scan_all(
+    heads: list[SignedHead], workers: int | None, progress: Progress | None, chunk: int
+) -> list[audit_scan.Stretch]:
+    if chunk & (chunk - 1):
+        raise ValueError("a stretch of the log is a whole number of chunks, a power of two long")
+    database = _database()
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if multiprocessing.current_process().daemon:  # a Celery prefork worker has no children
+        workers = 1
+    if connection.in_atomic_block or (
+        database["vendor"] != "postgresql" and not _on_disk(database)
+    ):  # uncommitted rows are visible to this connection only
+        with connection.cursor() as cursor:
+            starts, span = _split(cursor, workers, chunk)
+        counter = _Counter(progress, span)
+        return [_scan_here(job, counter) for job in _jobs(starts, heads, chunk, database=database)]
+    if database["vendor"] == "postgresql":
+        import psycopg
+
+        # Every stretch reads the same snapshot of the log, whatever is appended meanwhile.
+        with psycopg.connect(database["dsn"], autocommit=True) as held:
+            held.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            (snapshot,) = held.execute("SELECT pg_export_snapshot()").fetchone() or ("",)
+            with held.cursor() as cursor:
+                starts, span = _split(cursor, workers, chunk)
+            jobs = _jobs(starts, heads, chunk, database=database, snapshot=snapshot)
+            return _run(jobs, _Counter(progress, span))
     with connection.cursor() as cursor:
-        cursor.execute(audit_scan.select_sql(connection.vendor), [lo, hi])
-        return audit_scan.verify_rows(cursor, start, sizes)
+        starts, span = _split(cursor, workers, chunk)
+    return _run(_jobs(starts, heads, chunk, database=database), _Counter(progress, span))
+
+
+def _run(jobs: list[audit_scan.Job], counter: _Counter) -> list[audit_scan.Stretch]:
+    """The first stretch in this process, each other one in a worker process of its own."""
+    if len(jobs) <= 1:
+        return [audit_scan.scan(job, counter.add) for job in jobs]
+    context = multiprocessing.get_context("spawn")
+    counter.shared = context.Value("q", 0)
+    with context.Pool(len(jobs) - 1, audit_scan.start_worker, (counter.shared,)) as pool:
+        pending = pool.map_async(audit_scan.scan, jobs[1:])
+        first = audit_scan.scan(jobs[0], counter.add)
+        while not pending.ready():
+            pending.wait(0.25)
+            counter.show()
+        stretches = [first, *pending.get()]
+        pool.close()
+        pool.join()
+    counter.show()
+    return stretches
+
+
+def _scan_here(job: audit_scan.Job, counter: _Counter) -> audit_scan.Stretch:
+    """A stretch read through this process's own connection (inside its transaction)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor == "postgresql":
+        return audit_scan.scan_copy(raw.pgconn, job, counter.add)
+    cursor = raw.execute(audit_scan.select_sql("sqlite", job.lo, job.hi))
+    return audit_scan.scan_tuples(cursor, job, counter.add)
 
 
 # --- joining chains -------------------------------------------------------------------------
 
 
-def _join_chains(stretches: list[audit_scan.Stretch], findings: _Findings) -> dict[int, Any]:
-    last: dict[int, audit_scan.Piece] = {}
+def _join_chains(
+    stretches: list[audit_scan.Stretch], findings: _Findings
+) -> dict[int, audit_scan.Last]:
+    last: dict[int, audit_scan.Last] = {}
     for stretch in stretches:
         for seq, application, why in stretch.bad:
             findings.add(seq, _WHY[why].format(seq=seq, application=application))
-        for application, piece in stretch.pieces.items():
+        for application, (position, prev, seq) in stretch.firsts.items():
             before = last.get(application)
-            expected_position = before.last_app_seq + 1 if before else 1
-            expected_prev = before.last_hash if before else GENESIS
-            if piece.first_app_seq != expected_position:
-                findings.add(
-                    piece.first_seq,
-                    _WHY["out of order"].format(seq=piece.first_seq, application=application),
-                )
-            elif piece.first_prev and piece.first_prev != expected_prev:
-                findings.add(
-                    piece.first_seq,
-                    _WHY["unlinked"].format(seq=piece.first_seq, application=application),
-                )
-            last[application] = piece
+            expected_position = before[0] + 1 if before else 1
+            expected_prev = before[1] if before else GENESIS
+            if position != expected_position:
+                findings.add(seq, _WHY["out of order"].format(seq=seq, application=application))
+            elif prev and prev != expected_prev:
+                findings.add(seq, _WHY["unlinked"].format(seq=seq, application=application))
+        last.update(stretch.lasts)
     return last
 
 
@@ -242,12 +304,13 @@ _WHY = {
 }
 
 
-def _check_legacy_chain(findings: _Findings) -> None:
-    """Entries of the old global chain: gapless from #1, linked, ending at the frozen head."""
+def _check_legacy_chain(until: int, findings: _Findings) -> None:
+    """Entries of the old global chain (the last of them ``until``, as the stretches saw it):
+    gapless from #1, linked, ending at the frozen head."""
     expected_seq, prev_hash, count = 1, GENESIS, 0
     names = [f.attname for f in AuditEntry._meta.concrete_fields]
     rows = (
-        AuditEntry.objects.filter(hash_version=1)
+        AuditEntry.objects.filter(hash_version=1, seq__lte=until)
         .order_by("seq")
         .values_list(*names)
         .iterator(chunk_size=2000)
@@ -282,23 +345,33 @@ def _check_tree(
     findings: _Findings,
     chunk: int,
 ) -> None:
-    chunk_frontier: merkle.Frontier = []  # whole stretches so far, as complete subtrees
+    chunks: merkle.Frontier = []  # the whole chunks so far, as complete subtrees
     by_size: dict[int, list[SignedHead]] = {}
     for head in heads:
         by_size.setdefault(head.size, []).append(head)
-    for number, stretch in enumerate(stretches):
-        for size, partial in stretch.frontiers.items():
-            # Levels count whole stretches here; folding the digests needs only their order.
-            root = merkle.root_of(chunk_frontier + partial).hex()
-            for head in by_size[size]:
-                if root != head.root:
-                    findings.add(
-                        None,
-                        f"checkpoint {size} ({head.source}) does not match the log: an entry "
-                        f"among the first {size} was rewritten, removed or inserted",
-                    )
-        if stretch.count == chunk:
-            merkle.append(chunk_frontier, stretch.root, size=number)
+    leaves = 0
+    for stretch in stretches:
+        if stretch.start != leaves:  # cannot happen while every stretch reads one snapshot
+            findings.add(None, "the log changed while it was read: verify it again")
+            return
+        roots: list[bytes | None] = [*stretch.roots, *([None] if stretch.partial else [])]
+        for offset, root in enumerate(roots):
+            number = stretch.start // chunk + offset
+            for size, partial in stretch.frontiers.items():
+                if (size - 1) // chunk != number:
+                    continue
+                # Levels count whole chunks here; folding the digests needs only their order.
+                tree_root = merkle.root_of(chunks + partial).hex()
+                for head in by_size[size]:
+                    if tree_root != head.root:
+                        findings.add(
+                            None,
+                            f"checkpoint {size} ({head.source}) does not match the log: an "
+                            f"entry among the first {size} was rewritten, removed or inserted",
+                        )
+            if root is not None:
+                merkle.append(chunks, root, size=number)
+        leaves += stretch.count
     for head in heads:
         if head.size > count:
             findings.add(
@@ -311,13 +384,15 @@ def _check_tree(
 # --- rows against history -------------------------------------------------------------------
 
 
-def _check_rows(last_entries: dict[int, audit_scan.Piece], findings: _Findings) -> None:
+def _check_rows(last_entries: dict[int, audit_scan.Last], findings: _Findings) -> None:
     names = [f.attname for f in FundingApplication._meta.concrete_fields]
-    suspects = [
-        values["id"]
-        for values in FundingApplication.objects.values(*names).iterator(chunk_size=2000)
-        if not _row_matches(values, _as_last(last_entries.get(values["id"])))
-    ]
+    suspects = audit_rows.suspects(last_entries)
+    if suspects is None:  # every row through the ORM
+        suspects = [
+            values["id"]
+            for values in FundingApplication.objects.values(*names).iterator(chunk_size=2000)
+            if not _row_matches(values, _as_last(last_entries.get(values["id"])))
+        ]
     if not suspects:
         return
     # A decision committed since its stretch was read moves the row and appends an entry
@@ -342,10 +417,11 @@ def _check_rows(last_entries: dict[int, audit_scan.Piece], findings: _Findings) 
 _Last = tuple[int, str, str, str]  # seq, content digest, state digest, target
 
 
-def _as_last(piece: audit_scan.Piece | None) -> _Last | None:
-    if piece is None:
+def _as_last(entry: audit_scan.Last | None) -> _Last | None:
+    if entry is None:
         return None
-    return piece.last_seq, piece.last_content, piece.last_state, piece.last_target
+    _, _, seq, content, state, target = entry
+    return seq, content, state, target
 
 
 def _latest_entries(applications: list[int]) -> dict[int, _Last]:

@@ -5,12 +5,14 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from tests.documents.issued import accepted, pdf_bytes, the_document
 from tests.factories import FundingApplicationFactory
 from workflows import audit_merkle as merkle
 from workflows.audit import verify_chain
 from workflows.audit_checkpoints import (
+    audit_proof,
     check_proof,
     make_key,
     read_checkpoint_dir,
@@ -297,3 +299,26 @@ def test_verify_audit_with_the_applicants_copy_alone_catches_a_removed_tail(
 
     with pytest.raises(CommandError, match=f"checkpoint {covered} \\(acceptance.pdf\\)"):
         call_command("verify_audit", documents=copies, public_key=pub)
+
+
+def _remind(application, times):
+    from workflows.audit import record_event
+
+    with transaction.atomic():
+        for _ in range(times):
+            record_event(application, actor=None, name="remind", tier="group")
+
+
+def test_a_checkpoint_completes_a_block_of_the_tree_begun_before_the_previous_one(
+    checkpoint_dir, public_key
+):
+    application = FundingApplicationFactory(state="group_review")
+    _remind(application, 200)
+    seal_checkpoint()
+    _remind(application, 100)
+
+    checkpoint = seal_checkpoint()
+
+    assert checkpoint.root == merkle.root_of_leaves(_leaves()).hex()
+    entry = AuditEntry.objects.order_by("seq")[250]
+    assert check_proof(audit_proof(entry), entry.entry_hash, public_key) == ""
