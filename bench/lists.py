@@ -142,6 +142,7 @@ def grow(count: int, entries_per_request: int) -> None:
     from demo.data import ensure_call
     from workflows.flows import ReviewFlow
     from workflows.models import District, FundingApplication, Organisation, SpecialProject
+    from workflows.review_path import furthest_tier_after
 
     rng = random.Random(count)
     call = ensure_call()
@@ -154,6 +155,10 @@ def grow(count: int, entries_per_request: int) -> None:
     start = FundingApplication.objects.count()
     statuses = [s for s, _t, share in SPREAD for _ in range(int(share * 100))]
     task_of = {s: t for s, t, _share in SPREAD}
+    furthest = dict.fromkeys(task_of, "")  # as the moves of each status's path leave it
+    for status, moves in PATH.items():
+        for _transition, _source, target, _tier in moves:
+            furthest[status] = furthest_tier_after(furthest[status], target)
     chunk = 5000
     for first in range(0, count, chunk):
         with transaction.atomic():
@@ -177,10 +182,11 @@ def grow(count: int, entries_per_request: int) -> None:
                         if status == "approved"
                         else None,
                         funding_form=rng.choice(("grant", "grant", "equity", "mixed")),
-                        landing_district=rng.choice(districts),
+                        landing_district_id=rng.choice(districts),
                         period_start=created.date(),
                         period_end=created.date() + datetime.timedelta(days=1000),
                         status=status,
+                        furthest_tier=furthest[status],
                         created_by=applicant,
                         created_at=created,
                         submitted_at=None if status == "draft" else created,

@@ -180,7 +180,8 @@ def _apply(
     source = application.status
     try:
         getattr(application, transition)(**call)
-        application.save(update_fields=["status", *TOUCHED_FIELDS[transition]])
+        application.note_tier_reached()
+        application.save(update_fields=["status", "furthest_tier", *TOUCHED_FIELDS[transition]])
     except (TransitionNotAllowed, ConcurrentTransition) as exc:
         raise TransitionConflict() from exc
     entry = record_transition(

@@ -20,7 +20,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from ..errors import InvalidInput
 from ..money import MONEY
-from ..review_path import STATUS_TIER, TIER_STATUS, UNDER_REVIEW, Status, Tier
+from ..review_path import STATUS_TIER, TIER_STATUS, UNDER_REVIEW, Status, Tier, furthest_tier_after
 from .reference import District, FundingCall, Organisation, SpecialProject
 
 if TYPE_CHECKING:
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 
 MAX_PROJECT_MONTHS = 72
+
+# The columns that are not the application's content (its digests and revisions leave them
+# out): its key, its creation time, its flow's process and what is derived from its history.
+NOT_CONTENT = frozenset({"id", "created_at", "review_process_id", "furthest_tier"})
 
 
 class FundingForm(models.TextChoices):
@@ -121,6 +125,13 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
     )
     revision = models.PositiveIntegerField(_("修订版本"), default=1)
     approved_amount = models.DecimalField(_("批复配套金额(元)"), null=True, blank=True, **MONEY)
+    # The furthest tier the request has reached (``review_path.furthest_tier_after``), set in
+    # the save that moves the status, so that the access policy reads it here rather than
+    # searching the audit trail for every request listed. Derived from the history, so not
+    # part of the content the audit entries digest.
+    furthest_tier = models.CharField(
+        _("已到达的最远环节"), max_length=16, choices=Tier.choices, blank=True, editable=False
+    )
     # The viewflow process that routes this application's tasks to people.
     review_process = models.OneToOneField(
         "viewflow.Process",
@@ -179,6 +190,8 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["created_at", "id"], name="application_created_idx"),
             models.Index(fields=["requested_amount", "id"], name="application_requested_idx"),
             models.Index(fields=["national_task_code", "id"], name="application_task_code_idx"),
+            # The chair's and the secretariat's lists (the access policy).
+            models.Index(fields=["furthest_tier"], name="application_furthest_tier_idx"),
         ]
 
     def __str__(self) -> str:
@@ -220,12 +233,15 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
 
     def content_fields(self) -> dict[str, object]:
         """The application's content as plain values, for digests and diffs."""
-        skip = {"id", "created_at", "review_process_id"}
         return {
             f.attname: f.value_from_object(self)
             for f in self._meta.concrete_fields
-            if f.attname not in skip
+            if f.attname not in NOT_CONTENT
         }
+
+    def note_tier_reached(self) -> None:
+        """After a transition: the furthest tier reached, with the new status."""
+        self.furthest_tier = furthest_tier_after(self.furthest_tier, self.status)
 
     # --- transitions (guards and permissions only; services save and audit) --------------------
     @transition(
