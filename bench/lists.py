@@ -142,7 +142,7 @@ def grow(count: int, entries_per_request: int) -> None:
     from demo.data import ensure_call
     from workflows.flows import ReviewFlow
     from workflows.models import District, FundingApplication, Organisation, SpecialProject
-    from workflows.review_path import furthest_tier_after
+    from workflows.review_path import STATUS_TIER, furthest_tier_after
 
     rng = random.Random(count)
     call = ensure_call()
@@ -159,6 +159,8 @@ def grow(count: int, entries_per_request: int) -> None:
     for status, moves in PATH.items():
         for _transition, _source, target, _tier in moves:
             furthest[status] = furthest_tier_after(furthest[status], target)
+    zero = datetime.timedelta(0)
+    tier_of = {str(status): str(tier) for status, tier in STATUS_TIER.items()}
     chunk = 5000
     for first in range(0, count, chunk):
         with transaction.atomic():
@@ -167,6 +169,15 @@ def grow(count: int, entries_per_request: int) -> None:
                 status = statuses[n % len(statuses)]
                 created = now - datetime.timedelta(seconds=rng.randrange(365 * 86400))
                 requested = Decimal(rng.randrange(1_000, 9_000)) * 1000
+                times = dict.fromkeys(("lead", "group", "meeting"))
+                since = None
+                for (_t, source, _target, _tier), at in zip(
+                    PATH[status], _move_times(created, PATH[status]), strict=True
+                ):
+                    tier = tier_of.get(source)
+                    if tier and since is not None:
+                        times[tier] = (times[tier] or zero) + (at - since)
+                    since = at
                 rows.append(
                     FundingApplication(
                         organisation=rng.choice(organisations),
@@ -187,6 +198,10 @@ def grow(count: int, entries_per_request: int) -> None:
                         period_end=created.date() + datetime.timedelta(days=1000),
                         status=status,
                         furthest_tier=furthest[status],
+                        status_since=since,
+                        time_at_lead=times["lead"],
+                        time_at_group=times["group"],
+                        time_at_meeting=times["meeting"],
                         created_by=applicant,
                         created_at=created,
                         submitted_at=None if status == "draft" else created,
@@ -257,6 +272,17 @@ def _organisations(model) -> list:
     return list(model.objects.filter(name__startswith="基准单位"))
 
 
+def _move_times(created: datetime.datetime, moves: list) -> list[datetime.datetime]:
+    """When each move of a request's path was made: the first two days and three hours after
+    its creation, each next one two days more after the one before."""
+    times = []
+    at = created
+    for position in range(1, len(moves) + 1):
+        at += datetime.timedelta(days=position * 2, hours=3)
+        times.append(at)
+    return times
+
+
 def _write_entries(connection, applications, per_request: int) -> None:
     """The audit entries of freshly written requests: the moves of their path, a day apart,
     then people-side entries at their current tier."""
@@ -268,9 +294,10 @@ def _write_entries(connection, applications, per_request: int) -> None:
         at = application.created_at
         moves = PATH[application.status]
         position = 0
-        for transition, source, target, tier in moves:
+        for (transition, source, target, tier), at in zip(
+            moves, _move_times(application.created_at, moves), strict=True
+        ):
             position += 1
-            at += datetime.timedelta(days=position * 2, hours=3)
             rows.append((application.pk, position, transition, source, target, tier, at))
         while moves and position < per_request:
             position += 1

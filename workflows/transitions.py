@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
@@ -29,7 +30,7 @@ from . import permissions as rights
 from .audit import record_refusal, record_transition
 from .errors import NotAllowed, NotFound, TransitionConflict
 from .flow_tasks import complete_task, decision_task
-from .models import FundingApplication, Status
+from .models import MOVE_FIELDS, FundingApplication, Status
 from .review_path import STEP, TOUCHED_FIELDS, Step, Tier
 from .signals import application_transitioned, transition_recorded
 
@@ -180,8 +181,8 @@ def _apply(
     source = application.status
     try:
         getattr(application, transition)(**call)
-        application.note_tier_reached()
-        application.save(update_fields=["status", "furthest_tier", *TOUCHED_FIELDS[transition]])
+        application.note_move(source, timezone.now())
+        application.save(update_fields=["status", *MOVE_FIELDS, *TOUCHED_FIELDS[transition]])
     except (TransitionNotAllowed, ConcurrentTransition) as exc:
         raise TransitionConflict() from exc
     entry = record_transition(

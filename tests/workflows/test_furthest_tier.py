@@ -3,6 +3,7 @@ the group / the meeting" gives the answers the audit trail gives."""
 
 from __future__ import annotations
 
+import datetime
 import importlib
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.factories import FundingApplicationFactory, make_user
 from workflows import access, submission
-from workflows.models import AuditEntry, FundingApplication, Status
+from workflows.models import MOVE_FIELDS, AuditEntry, FundingApplication, Status
 from workflows.review_path import STATUS_TIER, STEPS, TIER_STATUS, furthest_tier_after
 
 # The statuses a request can move to from each status, as the review path has them.
@@ -109,13 +110,35 @@ def test_the_chair_and_the_secretariat_see_what_the_audit_trail_says_reached_the
     assert _visible(secretary) == _as_the_audit_trail_says(Status.MEETING_REVIEW)
 
 
+def _kept() -> dict[int, tuple]:
+    """What the decisions keep on each request (``MOVE_FIELDS``)."""
+    rows = FundingApplication.objects.values_list("pk", *MOVE_FIELDS)
+    return {pk: tuple(values) for pk, *values in rows}
+
+
+def _same(kept: tuple, expected: tuple) -> bool:
+    """Equal, the times within a second (a decision times its save a moment before its audit
+    entry)."""
+    second = datetime.timedelta(seconds=1)
+    return all(
+        a == b if a is None or b is None or isinstance(a, str) else abs(a - b) < second
+        for a, b in zip(kept, expected, strict=True)
+    )
+
+
 @pytest.mark.django_db
-def test_the_migration_fills_in_the_furthest_tier_the_decisions_set():
+def test_the_migration_fills_in_what_the_decisions_keep_on_each_request():
     _histories()
-    set_by_decisions = dict(FundingApplication.objects.values_list("pk", "furthest_tier"))
-    FundingApplication.objects.update(furthest_tier="")
-    migration = importlib.import_module("workflows.migrations.0017_application_furthest_tier")
+    kept_by_decisions = _kept()
+    FundingApplication.objects.update(
+        **{f: "" if f == "furthest_tier" else None for f in MOVE_FIELDS}
+    )
+    migration = importlib.import_module(
+        "workflows.migrations.0017_application_furthest_tier_and_times"
+    )
 
     migration.fill_from_history(installed_apps, None)
 
-    assert dict(FundingApplication.objects.values_list("pk", "furthest_tier")) == set_by_decisions
+    filled = _kept()
+    assert filled.keys() == kept_by_decisions.keys()
+    assert [pk for pk in filled if not _same(filled[pk], kept_by_decisions[pk])] == []

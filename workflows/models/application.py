@@ -31,7 +31,15 @@ MAX_PROJECT_MONTHS = 72
 
 # The columns that are not the application's content (its digests and revisions leave them
 # out): its key, its creation time, its flow's process and what is derived from its history.
-NOT_CONTENT = frozenset({"id", "created_at", "review_process_id", "furthest_tier"})
+# What each move of the status sets besides it (``FundingApplication.note_move``).
+MOVE_FIELDS = (
+    "furthest_tier",
+    "status_since",
+    "time_at_lead",
+    "time_at_group",
+    "time_at_meeting",
+)
+NOT_CONTENT = frozenset({"id", "created_at", "review_process_id", *MOVE_FIELDS})
 
 
 class FundingForm(models.TextChoices):
@@ -132,6 +140,13 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
     furthest_tier = models.CharField(
         _("已到达的最远环节"), max_length=16, choices=Tier.choices, blank=True, editable=False
     )
+    # When the status last moved, and the time the request spent at each tier over its stays
+    # there that have ended (the dashboard's days at each tier; None: no stay ended yet): kept
+    # in the same save, as the audit trail's moves would give them.
+    status_since = models.DateTimeField(_("进入当前状态时间"), null=True, editable=False)
+    time_at_lead = models.DurationField(_("牵头部门环节用时"), null=True, editable=False)
+    time_at_group = models.DurationField(_("审核工作小组环节用时"), null=True, editable=False)
+    time_at_meeting = models.DurationField(_("市联席会议环节用时"), null=True, editable=False)
     # The viewflow process that routes this application's tasks to people.
     review_process = models.OneToOneField(
         "viewflow.Process",
@@ -239,9 +254,20 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
             if f.attname not in NOT_CONTENT
         }
 
-    def note_tier_reached(self) -> None:
-        """After a transition: the furthest tier reached, with the new status."""
+    def note_move(self, source: str, at: datetime.datetime) -> None:
+        """After a transition from ``source`` at ``at``: the furthest tier reached with the new
+        status, and the stay at ``source``'s tier that ended (``MOVE_FIELDS``). A transition
+        that leaves the status as it was (an objection dismissed while others are open) is no
+        move."""
+        if self.status == source:
+            return
         self.furthest_tier = furthest_tier_after(self.furthest_tier, self.status)
+        tier = STATUS_TIER.get(Status(source))
+        if tier is not None and self.status_since is not None:
+            spent = f"time_at_{tier}"
+            before = getattr(self, spent) or datetime.timedelta(0)
+            setattr(self, spent, before + (at - self.status_since))
+        self.status_since = at
 
     # --- transitions (guards and permissions only; services save and audit) --------------------
     @transition(
