@@ -15,7 +15,9 @@ TIER_STATUSES = (
     ("meeting", ("meeting_review", "deferred")),
 )
 TIER_OF = {status: tier for tier, statuses in TIER_STATUSES for status in statuses}
-BATCH = 2000
+# Rows written a statement (Django's bulk update writes a CASE over the batch for each column:
+# its cost grows with the square of the batch).
+BATCH = 500
 
 
 def fill_from_history(apps, schema_editor):
