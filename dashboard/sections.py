@@ -202,6 +202,8 @@ VERSION_KEY = "dashboard:version"
 def figures_changed() -> None:
     """A decision or a step on a request committed: the kept figures are no longer read, and
     with a worker the dashboard's first page of each audience is computed again at once."""
+    if not getattr(settings, "DASHBOARD_CACHE_SECONDS", 0):
+        return  # nothing is kept
     version = time.time_ns()
     cache.set(VERSION_KEY, version, None)
     if not settings.CELERY_TASK_ALWAYS_EAGER:  # in process, it would delay the decision
