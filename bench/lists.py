@@ -142,6 +142,7 @@ def grow(count: int, entries_per_request: int) -> None:
     from demo.data import ensure_call
     from workflows.flows import ReviewFlow
     from workflows.models import District, FundingApplication, Organisation, SpecialProject
+    from workflows.review_path import STATUS_TIER, furthest_tier_after
 
     rng = random.Random(count)
     call = ensure_call()
@@ -154,6 +155,12 @@ def grow(count: int, entries_per_request: int) -> None:
     start = FundingApplication.objects.count()
     statuses = [s for s, _t, share in SPREAD for _ in range(int(share * 100))]
     task_of = {s: t for s, t, _share in SPREAD}
+    furthest = dict.fromkeys(task_of, "")  # as the moves of each status's path leave it
+    for status, moves in PATH.items():
+        for _transition, _source, target, _tier in moves:
+            furthest[status] = furthest_tier_after(furthest[status], target)
+    zero = datetime.timedelta(0)
+    tier_of = {str(status): str(tier) for status, tier in STATUS_TIER.items()}
     chunk = 5000
     for first in range(0, count, chunk):
         with transaction.atomic():
@@ -162,6 +169,15 @@ def grow(count: int, entries_per_request: int) -> None:
                 status = statuses[n % len(statuses)]
                 created = now - datetime.timedelta(seconds=rng.randrange(365 * 86400))
                 requested = Decimal(rng.randrange(1_000, 9_000)) * 1000
+                times = dict.fromkeys(("lead", "group", "meeting"))
+                since = None
+                for (_t, source, _target, _tier), at in zip(
+                    PATH[status], _move_times(created, PATH[status]), strict=True
+                ):
+                    tier = tier_of.get(source)
+                    if tier and since is not None:
+                        times[tier] = (times[tier] or zero) + (at - since)
+                    since = at
                 rows.append(
                     FundingApplication(
                         organisation=rng.choice(organisations),
@@ -177,10 +193,15 @@ def grow(count: int, entries_per_request: int) -> None:
                         if status == "approved"
                         else None,
                         funding_form=rng.choice(("grant", "grant", "equity", "mixed")),
-                        landing_district=rng.choice(districts),
+                        landing_district_id=rng.choice(districts),
                         period_start=created.date(),
                         period_end=created.date() + datetime.timedelta(days=1000),
                         status=status,
+                        furthest_tier=furthest[status],
+                        status_since=since,
+                        time_at_lead=times["lead"],
+                        time_at_group=times["group"],
+                        time_at_meeting=times["meeting"],
                         created_by=applicant,
                         created_at=created,
                         submitted_at=None if status == "draft" else created,
@@ -251,6 +272,17 @@ def _organisations(model) -> list:
     return list(model.objects.filter(name__startswith="基准单位"))
 
 
+def _move_times(created: datetime.datetime, moves: list) -> list[datetime.datetime]:
+    """When each move of a request's path was made: the first two days and three hours after
+    its creation, each next one two days more after the one before."""
+    times = []
+    at = created
+    for position in range(1, len(moves) + 1):
+        at += datetime.timedelta(days=position * 2, hours=3)
+        times.append(at)
+    return times
+
+
 def _write_entries(connection, applications, per_request: int) -> None:
     """The audit entries of freshly written requests: the moves of their path, a day apart,
     then people-side entries at their current tier."""
@@ -262,9 +294,10 @@ def _write_entries(connection, applications, per_request: int) -> None:
         at = application.created_at
         moves = PATH[application.status]
         position = 0
-        for transition, source, target, tier in moves:
+        for (transition, source, target, tier), at in zip(
+            moves, _move_times(application.created_at, moves), strict=True
+        ):
             position += 1
-            at += datetime.timedelta(days=position * 2, hours=3)
             rows.append((application.pk, position, transition, source, target, tier, at))
         while moves and position < per_request:
             position += 1
@@ -395,16 +428,17 @@ def measure(database: str, size: int) -> None:
 
 
 def export(database: str, size: int, client) -> None:
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     rows = consume(client.get("/applications/export/", {"format": "csv"}, secure=True))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     tracemalloc.start()
     consume(client.get("/applications/export/", {"format": "csv"}, secure=True))
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"[{database} {size:,}] CSV export of {rows - 1:,} requests: {seconds:.1f} s, "
+        f"[{database} {size:,}] CSV export of {rows - 1:,} requests: {seconds:.1f} s"
+        f" (this process's CPU {cpu:.1f} s), "
         f"peak Python allocations {peak / 2**20:.1f} MB (process peak RSS so far {rss:.0f} MB,"
         " which includes building the data)"
     )

@@ -2,15 +2,14 @@
 computed over the requests the user may see (``Scope.applications``, the access policy's
 list narrowed by the dashboard's filters). Reads only.
 
-Every figure is a handful of aggregate queries whatever the number of requests, except the
-time at each tier: a stay at a tier is the time from the audit entry that brought the request
-there to the next entry that moved it (a window function, ``LEAD`` over each request's
-entries), summed per request and tier; the median and the 90th percentile (linear
-interpolation, as PostgreSQL's ``percentile_cont``) are taken in Python over those sums, the
-same on both engines (PostgreSQL computes them in the query itself, with the same
-definition, so that a hundred thousand requests are not read into Python). Only finished
-stays count: a request still at a tier has no time there
-yet.
+Every figure is a handful of aggregate queries whatever the number of requests. The time at
+each tier: a stay at a tier is the time from the move that brought the request there to the
+next move of its status, summed per request and tier; the transition engine keeps the sums on
+the request (``FundingApplication.time_at_<tier>``), so that no figure reads the audit trail
+of every request. The median and the 90th percentile (linear interpolation, as PostgreSQL's
+``percentile_cont``) are taken over those sums, in the query on PostgreSQL, in Python
+elsewhere. Only finished stays count: a request still at its first stay at a tier has no
+time there yet.
 """
 
 from __future__ import annotations
@@ -21,8 +20,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
-from django.db.models.functions import Coalesce, Lead
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from approvals.models import GroupRecommendation, PoolBalance
@@ -148,22 +147,16 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def stays_at_tiers(scope: Scope) -> dict[tuple[int, str], list[float]]:
-    """(call, tier) → the days each request spent at that tier (finished stays, summed)."""
-    moves = (
-        AuditEntry.objects.filter(application__in=scope.applications)
-        .exclude(source=F("target"))
-        .annotate(
-            left_at=Window(Lead("at"), partition_by=[F("application_id")], order_by=F("seq").asc())
-        )
-        .values_list("application_id", "application__call_id", "target", "at", "left_at")
-    )
-    totals: dict[tuple[int, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    for application_id, call_id, target, at, left_at in moves.iterator(chunk_size=5000):
-        tier = TIER_OF.get(target)
-        if tier is None or left_at is None:
-            continue
-        totals[(call_id, tier)][application_id] += (left_at - at).total_seconds() / DAY_SECONDS
-    return {key: list(per_app.values()) for key, per_app in totals.items()}
+    """(call, tier) → the days each request spent at that tier (its finished stays, summed, as
+    the transition engine keeps them on the request)."""
+    spent = [f"time_at_{tier}" for tier in Tier.values]
+    rows = scope.applications.order_by().values_list("call_id", *spent)
+    days: dict[tuple[int, str], list[float]] = defaultdict(list)
+    for call_id, *times in rows.iterator(chunk_size=5000):
+        for tier, time in zip(Tier.values, times, strict=True):
+            if time is not None:
+                days[(call_id, tier)].append(time.total_seconds() / DAY_SECONDS)
+    return dict(days)
 
 
 Quantiles = dict[tuple[int, str], tuple[int, float, float]]
@@ -181,35 +174,31 @@ def tier_quantiles(scope: Scope) -> Quantiles:
 
 
 def _tier_quantiles_in_sql(scope: Scope) -> Quantiles:
-    visible, params = scope.applications.order_by().values("pk").query.sql_with_params()
-    tier_case = " ".join("WHEN %s THEN %s" for _ in TIER_OF)
-    case_params = [value for pair in TIER_OF.items() for value in pair]
-    entries = AuditEntry._meta.db_table
-    applications = FundingApplication._meta.db_table
-    sql = f"""
-        WITH moves AS (
-            SELECT e.application_id, e.target, e.at,
-                   LEAD(e.at) OVER (PARTITION BY e.application_id ORDER BY e.seq) AS left_at
-            FROM {entries} e
-            WHERE e.source <> e.target AND e.application_id IN ({visible})
-        ), stays AS (
-            SELECT a.call_id, CASE m.target {tier_case} END AS tier, m.application_id,
-                   SUM(EXTRACT(EPOCH FROM m.left_at - m.at)) / {DAY_SECONDS} AS days
-            FROM moves m JOIN {applications} a ON a.id = m.application_id
-            WHERE m.left_at IS NOT NULL AND m.target = ANY(%s)
-            GROUP BY 1, 2, 3
-        )
-        SELECT call_id, tier, COUNT(*),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY days),
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY days)
-        FROM stays GROUP BY call_id, tier
-    """  # noqa: S608 -- table names from the models, values as parameters
+    spent = {tier: f"time_at_{tier}" for tier in Tier.values}
+    visible, params = (
+        scope.applications.order_by().values("call_id", *spent.values()).query.sql_with_params()
+    )
+    figures = ", ".join(
+        f"COUNT({column}), "
+        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM {column})), "
+        f"percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM {column}))"
+        for column in spent.values()
+    )
+    # Column names from the model, values as parameters.
+    sql = f"SELECT call_id, {figures} FROM ({visible}) AS visible GROUP BY call_id"  # noqa: S608
+    quantiles: Quantiles = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *case_params, list(TIER_OF)])
-        return {
-            (call_id, tier): (count, float(median), float(p90))
-            for call_id, tier, count, median, p90 in cursor.fetchall()
-        }
+        cursor.execute(sql, params)
+        for call_id, *values in cursor.fetchall():
+            for i, tier in enumerate(spent):
+                count, median, p90 = values[3 * i : 3 * i + 3]
+                if count:
+                    quantiles[(call_id, tier)] = (
+                        count,
+                        float(median) / DAY_SECONDS,
+                        float(p90) / DAY_SECONDS,
+                    )
+    return quantiles
 
 
 def time_tables(scope: Scope) -> list[Table]:
@@ -269,27 +258,33 @@ def _latest_recommendation() -> Subquery:
 def money_tables(scope: Scope) -> list[Table]:
     """Requested (every request past its draft), recommended by the review group (its latest
     recommendation), approved by the joint meeting; by special project, lead department,
-    district and form of support."""
-    requested = scope.applications.exclude(status=Status.DRAFT).annotate(
-        recommended=_latest_recommendation()
+    district and form of support. One pass over the requests, grouped by all four at once
+    (a few hundred groups), added up here for each table."""
+    columns = [column for _key, _title, column in GROUPINGS]
+    grouped = (
+        scope.applications.exclude(status=Status.DRAFT)
+        .annotate(recommended=_latest_recommendation())
+        .order_by()
+        .values(*columns)
+        .annotate(
+            n=Count("pk"),
+            asked=Coalesce(Sum("requested_amount"), ZERO),
+            advised=Coalesce(Sum("recommended"), ZERO),
+            granted=Coalesce(Sum("approved_amount", filter=Q(status__in=AWARDED)), ZERO),
+        )
     )
+    totals: dict[str, dict[Any, list[Any]]] = {column: {} for column in columns}
+    for group in grouped:
+        for column in columns:
+            sums = totals[column].setdefault(group[column], [0, ZERO, ZERO, ZERO])
+            for i, figure in enumerate(("n", "asked", "advised", "granted")):
+                sums[i] += group[figure]
     tables = []
     districts = district_labels()  # once, not per row
     for key, title, column in GROUPINGS:
-        grouped = (
-            requested.order_by()
-            .values(column)
-            .annotate(
-                n=Count("pk"),
-                asked=Coalesce(Sum("requested_amount"), ZERO),
-                advised=Coalesce(Sum("recommended"), ZERO),
-                granted=Coalesce(Sum("approved_amount", filter=Q(status__in=AWARDED)), ZERO),
-            )
-            .order_by(column)
-        )
         rows: list[tuple[Any, ...]] = [
-            (_name(column, g[column], districts), g["n"], g["asked"], g["advised"], g["granted"])
-            for g in grouped
+            (_name(column, value, districts), *sums)
+            for value, sums in sorted(totals[column].items(), key=lambda kv: str(kv[0]))
         ]
         tables.append(
             Table(

@@ -17,7 +17,9 @@ not on the page.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,6 +31,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from workflows import access
 from workflows.models import FundingApplication
 
 if TYPE_CHECKING:
@@ -67,6 +70,16 @@ class Table:
             ]
             for row in self.rows
         ]
+
+    def plain(self) -> Table:
+        """The table with its texts translated (for keeping: a lazy text costs milliseconds
+        to read back from the cache, and the kept figures are of one language anyway)."""
+        return dataclasses.replace(
+            self,
+            title=str(self.title),
+            headings=tuple(str(h) for h in self.headings),
+            note=str(self.note),
+        )
 
     def chart_data(self) -> dict[str, Any]:
         """What the chart script draws: the rows' labels, and one series per charted column."""
@@ -148,20 +161,27 @@ def providers() -> list[Provider]:
 
 def sections_for(scope: Scope) -> list[Section]:
     """Every registered section this user may see, built for the scope, in order."""
-    return [
-        Section(p.key, p.title, _tables(p, scope)) for p in providers() if p.visible(scope.user)
-    ]
+    shown = [p for p in providers() if p.visible(scope.user)]
+    tables = _tables(shown, scope)
+    return [Section(p.key, p.title, tables[p.key]) for p in shown]
 
 
-def _tables(provider: Provider, scope: Scope) -> list[Table]:
-    """A section's tables, kept ``DASHBOARD_CACHE_SECONDS`` (the figures are a programme's
-    totals: a few minutes old is what a report upwards needs, and some take seconds over a
-    hundred thousand requests)."""
+def _tables(shown: list[Provider], scope: Scope) -> dict[str, list[Table]]:
+    """The sections' tables, kept ``DASHBOARD_CACHE_SECONDS`` (the figures are a programme's
+    totals, and some take a second over a hundred thousand requests) or until the next change
+    of the figures (``figures_changed``), whichever comes first: kept figures are never older
+    than the last decision."""
     seconds = getattr(settings, "DASHBOARD_CACHE_SECONDS", 0)
     if not seconds or scope.cache_key is None:
-        return provider.build(scope)
-    key = f"dashboard:{provider.key}:{get_language()}:{scope.cache_key}"
-    return cast("list[Table]", cache.get_or_set(key, lambda: provider.build(scope), seconds))
+        return {p.key: p.build(scope) for p in shown}
+    version = cache.get_or_set(VERSION_KEY, time.time_ns, None)
+    keys = {p.key: f"dashboard:{version}:{p.key}:{get_language()}:{scope.cache_key}" for p in shown}
+    kept = cache.get_many(list(keys.values()))
+    tables = {p.key: cast("list[Table]", kept[keys[p.key]]) for p in shown if keys[p.key] in kept}
+    built = {p.key: [t.plain() for t in p.build(scope)] for p in shown if p.key not in tables}
+    if built:
+        cache.set_many({keys[k]: v for k, v in built.items()}, seconds)
+    return {**tables, **built}
 
 
 def find_table(scope: Scope, section_key: str, table_key: str) -> Table | None:
@@ -169,4 +189,61 @@ def find_table(scope: Scope, section_key: str, table_key: str) -> Table | None:
     provider = _providers.get(section_key)
     if provider is None or not provider.visible(scope.user):
         return None
-    return next((t for t in _tables(provider, scope) if t.key == table_key), None)
+    return next((t for t in _tables([provider], scope)[provider.key] if t.key == table_key), None)
+
+
+# --- keeping the figures fresh -------------------------------------------------------------------
+
+# The version of the figures, part of every kept figure's key: a new one (a clock reading, so
+# that a version lost from the cache is never reused) once a decision or a step commits.
+VERSION_KEY = "dashboard:version"
+
+
+def figures_changed() -> None:
+    """A decision or a step on a request committed: the kept figures are no longer read, and
+    with a worker the dashboard's first page of each audience is computed again at once."""
+    if not getattr(settings, "DASHBOARD_CACHE_SECONDS", 0):
+        return  # nothing is kept
+    version = time.time_ns()
+    cache.set(VERSION_KEY, version, None)
+    if not settings.CELERY_TASK_ALWAYS_EAGER:  # in process, it would delay the decision
+        from .tasks import warm_figures_task
+
+        warm_figures_task.delay(version)
+
+
+def audience_of(user: Viewer) -> str:
+    """Who sees the same figures: everybody who reads everything, one lead department's
+    officers, each role otherwise."""
+    if access.reads_everything(user):
+        return "everything"
+    profile = access.profile_of(user)
+    role = access.role_of(user)
+    return f"{role}:{profile.department_id}:{profile.organisation_id}" if profile else str(role)
+
+
+def warm_figures(version: int) -> int:
+    """Compute the unfiltered dashboard of each audience for the figures' ``version`` (unless
+    a later change has come since: its own warming follows), in each language; returns how
+    many audiences were computed."""
+    from django.contrib.auth import get_user_model
+    from django.utils import translation
+
+    if cache.get(VERSION_KEY) != version:
+        return 0
+    readers: dict[str, Any] = {}
+    users = get_user_model().objects.filter(is_active=True).select_related("profile")
+    for user in users.order_by("pk").iterator(chunk_size=500):
+        if access.may_read_statistics(user):
+            readers.setdefault(audience_of(user), user)
+    for audience, user in readers.items():
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                sections_for(
+                    Scope(
+                        user=user,
+                        applications=access.applications_for(user),
+                        cache_key=f"{audience}:",
+                    )
+                )
+    return len(readers)

@@ -25,7 +25,7 @@ from workflows.exports import Column, export_response
 from workflows.listing import export_query
 from workflows.models import FundingApplication, FundingCall, SpecialProject
 
-from .sections import Scope, find_table, sections_for
+from .sections import Scope, audience_of, find_table, sections_for
 
 
 def _years() -> list[tuple[int, int]]:
@@ -57,12 +57,7 @@ def _scope(request: AuthenticatedRequest) -> tuple[DashboardFilter, Scope]:
     rows: QuerySet[FundingApplication] = filterset.qs if valid else filterset.queryset.none()
     data: dict[str, Any] = filterset.form.cleaned_data if filterset.is_bound and valid else {}
     call, project = data.get("call"), data.get("special_project")
-    profile = access.profile_of(request.user)
-    audience = (
-        f"{access.role_of(request.user)}:{profile.department_id}:{profile.organisation_id}"
-        if profile is not None
-        else f"{access.role_of(request.user)}"
-    )
+    audience = audience_of(request.user)
     scope = Scope(
         user=request.user,
         applications=rows,

@@ -27,10 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import AuditEntry, FundingApplication, Profile
-from .review_path import Role, Status
+from .review_path import Role, Status, Tier, tiers_from
 
 if TYPE_CHECKING:
     from .actors import Actor, Viewer
@@ -111,8 +111,10 @@ def reads_everything(user: Viewer | None) -> bool:
 # --- applications -----------------------------------------------------------------------------
 
 
-def _reached(status: Status) -> Exists:
-    return Exists(AuditEntry.objects.filter(application_id=OuterRef("pk"), target=status))
+def _reached(tier: Tier) -> Q:
+    """The request's status was once one of ``tier``'s (or a later tier's): what the
+    transition engine keeps in ``furthest_tier``, the audit trail's answer without reading it."""
+    return Q(furthest_tier__in=tiers_from(tier))
 
 
 def applications_for(user: Viewer | None) -> QuerySet[FundingApplication]:
@@ -133,9 +135,9 @@ def applications_for(user: Viewer | None) -> QuerySet[FundingApplication]:
     if role == Role.LEAD_OFFICER:
         return reviewed.filter(special_project__lead_department_id=profile.department_id)
     if role == Role.GROUP_CHAIR:
-        return reviewed.filter(_reached(Status.GROUP_REVIEW))
+        return reviewed.filter(_reached(Tier.GROUP))
     if role == Role.MEETING_SECRETARY:
-        return reviewed.filter(_reached(Status.MEETING_REVIEW))
+        return reviewed.filter(_reached(Tier.MEETING))
     # An expert: only what they declared no conflict on, for its current revision (or on a
     # later panel, such as the completion acceptance's).
     seen = Q(pk__in=_experts().declared(cast("Actor", user)))

@@ -30,7 +30,7 @@ from .audit import (
     legacy_hash,
 )
 from .audit_checkpoints import SignedHead, checkpoint_json
-from .models import AuditChainHead, AuditCheckpoint, AuditEntry, FundingApplication
+from .models import NOT_CONTENT, AuditChainHead, AuditCheckpoint, AuditEntry, FundingApplication
 
 Progress = Callable[[int, int], None]
 
@@ -436,9 +436,6 @@ def _latest_entries(applications: list[int]) -> dict[int, _Last]:
     return latest
 
 
-_SKIP = frozenset({"id", "created_at", "review_process_id"})
-
-
 def _row_matches(values: dict[str, Any], last: _Last | None) -> bool:
     """Does the application's row say what its latest entry recorded? While the applicant may
     edit (a draft, a returned request) only the decision fields are compared."""
@@ -449,4 +446,4 @@ def _row_matches(values: dict[str, Any], last: _Last | None) -> bool:
         if state:
             return _digest({name: values[name] for name in STATE_FIELDS}) == state
         return bool(values["status"] == target)
-    return _digest({k: v for k, v in values.items() if k not in _SKIP}) == content
+    return _digest({k: v for k, v in values.items() if k not in NOT_CONTENT}) == content

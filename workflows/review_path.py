@@ -882,6 +882,27 @@ TIER_STATUS = {
     Tier.MEETING: Status.MEETING_REVIEW,
 }
 UNDER_REVIEW = _REVIEWING
+# The tiers in the order a request passes them.
+TIER_ORDER: tuple[Tier, ...] = (Tier.LEAD, Tier.GROUP, Tier.MEETING)
+
+
+def furthest_tier_after(reached: str, status: str) -> str:
+    """The furthest tier a request has reached (``""``: none) once its status is ``status``,
+    having reached ``reached`` before. A request reaches the group only through
+    ``group_review`` and the meeting only through ``meeting_review`` (``deferred`` comes after
+    it), so "the group" reached means the status was once ``group_review``, "the meeting" that
+    it was once ``meeting_review``."""
+    tier = STATUS_TIER.get(Status(status))
+    if tier is None or (reached and TIER_ORDER.index(Tier(reached)) >= TIER_ORDER.index(tier)):
+        return reached
+    return str(tier)
+
+
+def tiers_from(tier: Tier) -> list[str]:
+    """``tier`` and the tiers after it: the furthest tiers of a request that reached ``tier``."""
+    return [str(t) for t in TIER_ORDER[TIER_ORDER.index(tier) :]]
+
+
 # The statuses of a request whose approved amount stands (the call's budget counts it).
 AWARDED = (
     Status.APPROVED,

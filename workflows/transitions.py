@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
@@ -30,7 +31,7 @@ from . import permissions as rights
 from .audit import record_refusal, record_transition
 from .errors import NotAllowed, NotFound, TransitionConflict
 from .flow_tasks import complete_task, decision_task
-from .models import FundingApplication, Status
+from .models import MOVE_FIELDS, FundingApplication, Status
 from .review_path import STEP, TOUCHED_FIELDS, Step, Tier
 from .signals import application_transitioned, transition_recorded
 
@@ -142,12 +143,15 @@ def perform(
             getattr(application, transition)(**(call or {}))
         except TransitionNotAllowed as exc:
             raise TransitionConflict() from exc
+        application.note_move(source, timezone.now())
         if open_task is not None:
             complete_task(open_task, actor, application)
         if then is not None:
             then(application)
         try:
-            application.save(update_fields=["status", *TOUCHED_FIELDS[transition], *also_saves])
+            application.save(
+                update_fields=["status", *MOVE_FIELDS, *TOUCHED_FIELDS[transition], *also_saves]
+            )
         except ConcurrentTransition as exc:
             raise TransitionConflict() from exc
         _record(

@@ -1,5 +1,5 @@
 from ..review_path import FINAL, STATUS_TIER, TIER_STATUS, UNDER_REVIEW, Role, Status, Tier
-from .application import FundingApplication, FundingForm
+from .application import MOVE_FIELDS, NOT_CONTENT, FundingApplication, FundingForm
 from .attachment import Attachment, AttachmentKind
 from .audit import (
     AppendOnlyError,
@@ -27,6 +27,8 @@ from .revision import ApplicationRevision
 
 __all__ = [
     "FINAL",
+    "MOVE_FIELDS",
+    "NOT_CONTENT",
     "STATUS_TIER",
     "TIER_STATUS",
     "UNDER_REVIEW",

@@ -20,7 +20,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from ..errors import InvalidInput
 from ..money import MONEY
-from ..review_path import STATUS_TIER, TIER_STATUS, UNDER_REVIEW, Status, Tier
+from ..review_path import STATUS_TIER, TIER_STATUS, UNDER_REVIEW, Status, Tier, furthest_tier_after
 from .reference import District, FundingCall, Organisation, SpecialProject
 
 if TYPE_CHECKING:
@@ -28,6 +28,18 @@ if TYPE_CHECKING:
 
 
 MAX_PROJECT_MONTHS = 72
+
+# The columns that are not the application's content (its digests and revisions leave them
+# out): its key, its creation time, its flow's process and what is derived from its history.
+# What each move of the status sets besides it (``FundingApplication.note_move``).
+MOVE_FIELDS = (
+    "furthest_tier",
+    "status_since",
+    "time_at_lead",
+    "time_at_group",
+    "time_at_meeting",
+)
+NOT_CONTENT = frozenset({"id", "created_at", "review_process_id", *MOVE_FIELDS})
 
 
 class FundingForm(models.TextChoices):
@@ -121,6 +133,20 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
     )
     revision = models.PositiveIntegerField(_("修订版本"), default=1)
     approved_amount = models.DecimalField(_("批复配套金额(元)"), null=True, blank=True, **MONEY)
+    # The furthest tier the request has reached (``review_path.furthest_tier_after``), set in
+    # the save that moves the status, so that the access policy reads it here rather than
+    # searching the audit trail for every request listed. Derived from the history, so not
+    # part of the content the audit entries digest.
+    furthest_tier = models.CharField(
+        _("已到达的最远环节"), max_length=16, choices=Tier.choices, blank=True, editable=False
+    )
+    # When the status last moved, and the time the request spent at each tier over its stays
+    # there that have ended (the dashboard's days at each tier; None: no stay ended yet): kept
+    # in the same save, as the audit trail's moves would give them.
+    status_since = models.DateTimeField(_("进入当前状态时间"), null=True, editable=False)
+    time_at_lead = models.DurationField(_("牵头部门环节用时"), null=True, editable=False)
+    time_at_group = models.DurationField(_("审核工作小组环节用时"), null=True, editable=False)
+    time_at_meeting = models.DurationField(_("市联席会议环节用时"), null=True, editable=False)
     # The viewflow process that routes this application's tasks to people.
     review_process = models.OneToOneField(
         "viewflow.Process",
@@ -179,6 +205,8 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["created_at", "id"], name="application_created_idx"),
             models.Index(fields=["requested_amount", "id"], name="application_requested_idx"),
             models.Index(fields=["national_task_code", "id"], name="application_task_code_idx"),
+            # The chair's and the secretariat's lists (the access policy).
+            models.Index(fields=["furthest_tier"], name="application_furthest_tier_idx"),
         ]
 
     def __str__(self) -> str:
@@ -220,12 +248,26 @@ class FundingApplication(ConcurrentTransitionMixin, models.Model):
 
     def content_fields(self) -> dict[str, object]:
         """The application's content as plain values, for digests and diffs."""
-        skip = {"id", "created_at", "review_process_id"}
         return {
             f.attname: f.value_from_object(self)
             for f in self._meta.concrete_fields
-            if f.attname not in skip
+            if f.attname not in NOT_CONTENT
         }
+
+    def note_move(self, source: str, at: datetime.datetime) -> None:
+        """After a transition from ``source`` at ``at``: the furthest tier reached with the new
+        status, and the stay at ``source``'s tier that ended (``MOVE_FIELDS``). A transition
+        that leaves the status as it was (an objection dismissed while others are open) is no
+        move."""
+        if self.status == source:
+            return
+        self.furthest_tier = furthest_tier_after(self.furthest_tier, self.status)
+        tier = STATUS_TIER.get(Status(source))
+        if tier is not None and self.status_since is not None:
+            spent = f"time_at_{tier}"
+            before = getattr(self, spent) or datetime.timedelta(0)
+            setattr(self, spent, before + (at - self.status_since))
+        self.status_since = at
 
     # --- transitions (guards and permissions only; services save and audit) --------------------
     @transition(
