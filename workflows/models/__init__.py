@@ -14,6 +14,7 @@ from .audit import (
 from .notice import Notice
 from .reference import (
     ActingHead,
+    ActingHeadEnding,
     Department,
     District,
     DistrictKind,
@@ -31,6 +32,7 @@ __all__ = [
     "TIER_STATUS",
     "UNDER_REVIEW",
     "ActingHead",
+    "ActingHeadEnding",
     "AppendOnlyError",
     "ApplicationRevision",
     "Attachment",
