@@ -2,9 +2,9 @@
 and their own account; an administrator approves (the organisation, and its representative as
 its administrator, are created) or refuses with a reason; either way the representative hears
 of it through the messenger (``workflows.notifications``: a notice under the bell for whoever
-has an account, and an e-mail). The organisation's administrator then adds and removes its staff (a direct creation
-form: the new colleague gets their login by e-mail and sets a password through the password
-reset page)."""
+has an account, and an e-mail). The organisation's administrator then adds and removes its
+staff (a direct creation form: the new colleague gets their login by e-mail and sets a password
+through the password reset page)."""
 
 from __future__ import annotations
 
