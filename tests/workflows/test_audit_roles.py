@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from tests.factories import FundingApplicationFactory
 from backoffice.models import ConfigChange
+from tests.factories import FundingApplicationFactory
 from workflows.models import AuditEntry
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
