@@ -63,9 +63,8 @@ def candidates_for(head: Actor) -> Any:
 def _in_period(on: datetime.date | None) -> Q:
     """Namings that hold on that day: within their period and not ended on or before it."""
     day = on or timezone.localdate()
-    return (
-        Q(starts_on__lte=day, ends_on__gte=day)
-        & (Q(ending__isnull=True) | Q(ending__ended_on__gt=day))
+    return Q(starts_on__lte=day, ends_on__gte=day) & (
+        Q(ending__isnull=True) | Q(ending__ended_on__gt=day)
     )
 
 

@@ -2,8 +2,9 @@
 
 The owner role owns the audit and checkpoint tables, every other table the append-only trigger
 function guards (the configuration log, the acting heads' namings and their endings), their
-sequence and the function; nobody logs in as it but to migrate. The application role, which the web and worker
-processes connect as, may do anything to the other tables but only SELECT and INSERT on these:
+sequence and the function; nobody logs in as it but to migrate. The application role, which
+the web and worker processes connect as, may do anything to the other tables but only SELECT
+and INSERT on these:
 it cannot update, delete, truncate, or drop or disable a trigger (only an owner may). Run it
 as a superuser after every migration; it is idempotent.
 """
