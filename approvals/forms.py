@@ -18,7 +18,7 @@ from workflows.money import LIMIT_HELP, money_form_field
 from workflows.names import person_name
 from workflows.widgets import DateInput
 
-from .meeting_schedule import check_meeting_people, meeting_people
+from .meeting_schedule import MeetingPeople, check_meeting_people, meeting_people
 from .meetings import Resolution
 from .models import AgendaItem, CheckItem, ExpertField, Meeting
 from .rubric import Criterion
@@ -242,6 +242,21 @@ class PeopleChoiceField(_UsersChoiceField):
     label_from_instance = PersonChoiceField.label_from_instance
 
 
+def meeting_people_from(data: dict[str, Any]) -> MeetingPeople:
+    """The people a meeting's form names, checked by ``check_meeting_people`` (its refusal
+    as the form's error)."""
+    chair = data.get("chair_person")
+    try:
+        return check_meeting_people(
+            chair=data.get("chair") or "",
+            chair_id=chair.pk if chair else None,
+            attendee_ids=[u.pk for u in data.get("attendees", [])],
+            observer_ids=[u.pk for u in data.get("observers", [])],
+        )
+    except InvalidInput as exc:
+        raise forms.ValidationError(str(exc.message)) from exc
+
+
 class MeetingDetailsForm(forms.Form):
     """A meeting's kind, date, place and people (``meeting_schedule.check_meeting_people``)."""
 
@@ -281,18 +296,8 @@ class MeetingDetailsForm(forms.Form):
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean() or {}
-        if self.errors:
-            return data
-        chair = data.get("chair_person")
-        try:
-            self.people = check_meeting_people(
-                chair=data.get("chair", ""),
-                chair_id=chair.pk if chair else None,
-                attendee_ids=[u.pk for u in data.get("attendees", [])],
-                observer_ids=[u.pk for u in data.get("observers", [])],
-            )
-        except InvalidInput as exc:
-            raise forms.ValidationError(str(exc.message)) from exc
+        if not self.errors:
+            self.people = meeting_people_from(data)
         return data
 
     @classmethod

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import AccessEventAdmin, ProgrammeUserAdmin
 from accounts.models import AccessEvent
 from approvals import budgets, expert_pool, meeting_schedule, rubric
+from approvals.forms import meeting_people_from
 from approvals.models import (
     DepartmentBudget,
     ExpertAssignment,
@@ -406,18 +407,8 @@ class MeetingAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if self.errors:
-            return data
-        chair = data.get("chair_person")
-        try:
-            self.people = meeting_schedule.check_meeting_people(
-                chair=data.get("chair") or "",
-                chair_id=chair.pk if chair else None,
-                attendee_ids=[u.pk for u in data.get("attendees", [])],
-                observer_ids=[u.pk for u in data.get("observers", [])],
-            )
-        except DomainError as exc:
-            raise forms.ValidationError(str(exc.message)) from exc
+        if not self.errors:
+            self.people = meeting_people_from(data)
         return data
 
 

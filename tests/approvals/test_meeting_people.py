@@ -187,22 +187,26 @@ def test_the_secretariat_names_the_attendees_when_creating_a_meeting(client):
     assert list(Meeting.objects.get().attendees.all()) == [officer]
 
 
-def test_the_secretariat_changes_the_attendees_on_the_meetings_page(client):
-    secretary = make_user("meeting_secretary")
-    meeting = _schedule(secretary, chair="副市长")
-    observer = make_user("group_chair")
-    client.force_login(secretary)
-
-    response = client.post(
+def _change_details(client, meeting, **people):
+    return client.post(
         reverse("approvals:meeting-details", args=[meeting.pk]),
         {
             "kind": "plenary",
             "held_on": NEXT_WEEK.isoformat(),
             "place": meeting.place,
             "chair": "副市长",
-            "observers": [observer.pk],
+            **people,
         },
     )
+
+
+def test_the_secretariat_changes_the_attendees_on_the_meetings_page(client):
+    secretary = make_user("meeting_secretary")
+    meeting = _schedule(secretary, chair="副市长")
+    observer = make_user("group_chair")
+    client.force_login(secretary)
+
+    response = _change_details(client, meeting, observers=[observer.pk])
 
     assert response.status_code == 302
     assert list(meeting.observers.all()) == [observer]
@@ -214,17 +218,7 @@ def test_a_change_refused_on_the_meetings_page_says_why(client):
     officer = _officer()
     client.force_login(secretary)
 
-    response = client.post(
-        reverse("approvals:meeting-details", args=[meeting.pk]),
-        {
-            "kind": "plenary",
-            "held_on": NEXT_WEEK.isoformat(),
-            "place": meeting.place,
-            "chair": "副市长",
-            "attendees": [officer.pk],
-            "observers": [officer.pk],
-        },
-    )
+    response = _change_details(client, meeting, attendees=[officer.pk], observers=[officer.pk])
 
     assert "同一人不能既出席又列席会议" in response.content.decode()
 
