@@ -25,8 +25,8 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import Coalesce, Lead
 from django.utils.translation import gettext_lazy as _
 
+from approvals.budgets import policies_of_calls
 from approvals.models import GroupRecommendation, PoolBalance
-from approvals.policy_store import policy_in_force_for_call
 from workflows import access
 from workflows.deadlines import LIMIT_FOR_TASK, late_tasks_q
 from workflows.districts import district_labels
@@ -374,16 +374,14 @@ def pool_tables(scope: Scope) -> list[Table]:
 def _pools_not_drawn_on(calls: Any) -> list[tuple[Any, ...]]:
     """The pools of calls no meeting has drawn on yet: each department's whole budget (the one
     set for the call's year, else the policy's), nothing spent."""
-    rows: list[tuple[Any, ...]] = []
-    for call in calls.order_by("title"):
-        in_force = policy_in_force_for_call(call)
-        if in_force is None:
-            continue
-        rows += [
-            (f"{call.title} · {d.name.zh}", d.budget, ZERO, d.budget)
-            for d in in_force.policy.pool.departments
-        ]
-    return rows
+    listed = list(calls.order_by("title"))
+    governing = policies_of_calls(listed)
+    return [
+        (f"{call.title} · {d.name.zh}", d.budget, ZERO, d.budget)
+        for call in listed
+        if call.pk in governing
+        for d in governing[call.pk].pool.departments
+    ]
 
 
 def register_review_sections() -> None:
