@@ -12,12 +12,15 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from workflows.errors import InvalidInput
 from workflows.models import FundingCall
 from workflows.money import LIMIT_HELP, money_form_field
+from workflows.names import person_name
 from workflows.widgets import DateInput
 
+from .meeting_schedule import MeetingPeople, check_meeting_people, meeting_people
 from .meetings import Resolution
-from .models import AgendaItem, CheckItem, ExpertField
+from .models import AgendaItem, CheckItem, ExpertField, Meeting
 from .rubric import Criterion
 
 YES_NO = (("yes", _("通过")), ("no", _("未通过")))
@@ -228,11 +231,92 @@ class RecommendationForm(forms.Form):
 # --- tier 3 ---------------------------------------------------------------------------------
 
 
-class MeetingForm(forms.Form):
-    call = forms.ModelChoiceField(label=_("申报批次"), queryset=FundingCall.objects.all())
+class PersonChoiceField(_UserChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        profile = getattr(obj, "profile", None)
+        role = f"（{profile.get_role_display()}）" if profile else ""
+        return person_name(obj) + role
+
+
+class PeopleChoiceField(_UsersChoiceField):
+    label_from_instance = PersonChoiceField.label_from_instance
+
+
+def meeting_people_from(data: dict[str, Any]) -> MeetingPeople:
+    """The people a meeting's form names, checked by ``check_meeting_people`` (its refusal
+    as the form's error)."""
+    chair = data.get("chair_person")
+    try:
+        return check_meeting_people(
+            chair=data.get("chair") or "",
+            chair_id=chair.pk if chair else None,
+            attendee_ids=[u.pk for u in data.get("attendees", [])],
+            observer_ids=[u.pk for u in data.get("observers", [])],
+        )
+    except InvalidInput as exc:
+        raise forms.ValidationError(str(exc.message)) from exc
+
+
+class MeetingDetailsForm(forms.Form):
+    """A meeting's kind, date, place and people (``meeting_schedule.check_meeting_people``)."""
+
+    kind = forms.TypedChoiceField(
+        label=_("会议类型"),
+        choices=Meeting.Kind.choices,
+        required=False,
+        empty_value=Meeting.Kind.PLENARY,
+        initial=Meeting.Kind.PLENARY,
+    )
     held_on = forms.DateField(label=_("会议日期"), widget=DateInput())
     place = forms.CharField(label=_("地点"), max_length=200)
-    chair = forms.CharField(label=_("主持人"), max_length=100)
+    chair_person = PersonChoiceField(
+        label=_("主持人账号"),
+        queryset=get_user_model()._default_manager.none(),
+        required=False,
+        help_text=_("主持人在本系统有账号时选择；纪要印其姓名。"),
+    )
+    chair = forms.CharField(
+        label=_("主持人"),
+        max_length=100,
+        required=False,
+        help_text=_("纪要所印的主持人姓名或职务；选择了账号时可不填。"),
+    )
+    attendees = PeopleChoiceField(
+        label=_("出席人员"), queryset=get_user_model()._default_manager.none(), required=False
+    )
+    observers = PeopleChoiceField(
+        label=_("列席人员"), queryset=get_user_model()._default_manager.none(), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = meeting_people()
+        for name in ("chair_person", "attendees", "observers"):
+            cast("Any", self.fields[name]).queryset = people
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if not self.errors:
+            self.people = meeting_people_from(data)
+        return data
+
+    @classmethod
+    def initial_for(cls, meeting: Meeting) -> dict[str, Any]:
+        return {
+            "kind": meeting.kind,
+            "held_on": meeting.held_on,
+            "place": meeting.place,
+            "chair": meeting.chair,
+            "chair_person": meeting.chair_person_id,
+            "attendees": list(meeting.attendees.values_list("pk", flat=True)),
+            "observers": list(meeting.observers.values_list("pk", flat=True)),
+        }
+
+
+class MeetingForm(MeetingDetailsForm):
+    call = forms.ModelChoiceField(label=_("申报批次"), queryset=FundingCall.objects.all())
+
+    field_order = ("call", "kind", "held_on", "place", "chair_person", "chair")
 
 
 class BatchConfirmForm(forms.Form):

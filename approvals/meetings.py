@@ -16,23 +16,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from workflows import access
 from workflows.errors import InvalidInput, NotAllowed, NotFound, TransitionConflict
 from workflows.models import FundingApplication, FundingCall, Status
 from workflows.money import parse_money
-from workflows.review_path import AWARDED, Role, Tier
+from workflows.review_path import AWARDED, Tier
 from workflows.transitions import locked_application, perform, refusals_recorded
 
+from .meeting_schedule import create_meeting, update_meeting
+from .meeting_schedule import secretary as _secretary
 from .models import AgendaItem, GroupRecommendation, Meeting
 from .pool import plan_pool_draw, record_pool_draw
 from .signals import meeting_resolved
 
 AWAITING_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)
 
-
-def _secretary(actor: Actor) -> None:
-    if access.role_of(actor) != Role.MEETING_SECRETARY:
-        raise NotAllowed(_("只有联席会议秘书可以办理会议事项。"))
+__all__ = ["create_meeting", "update_meeting"]  # scheduling lives in meeting_schedule
 
 
 def _locked_meeting(meetings: QuerySet[Meeting], meeting_id: int) -> Meeting:
@@ -40,18 +38,6 @@ def _locked_meeting(meetings: QuerySet[Meeting], meeting_id: int) -> Meeting:
     if meeting is None:
         raise NotFound(_("会议不存在。"))
     return meeting
-
-
-def create_meeting(
-    *, actor: Actor, call_id: int, held_on: datetime.date, place: str, chair: str
-) -> Meeting:
-    """The secretariat schedules a meeting for a call."""
-    _secretary(actor)
-    if not place.strip() or not chair.strip():
-        raise InvalidInput(_("请填写会议地点和主持人。"))
-    return Meeting.objects.create(
-        call_id=call_id, held_on=held_on, place=place.strip(), chair=chair.strip(), created_by=actor
-    )
 
 
 class _Ranking(TypedDict):

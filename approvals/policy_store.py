@@ -26,6 +26,7 @@ from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.models import FundingCall
 from workflows.review_path import Role
 
+from .budgets import with_yearly_budgets
 from .models import MatchingPolicyVersion
 from .policy import (
     PolicyValidationError,
@@ -81,8 +82,12 @@ def policy_day_for_call(call: FundingCall) -> datetime.date:
 
 
 def policy_in_force_for_call(call: FundingCall) -> PolicyInForce | None:
-    """The version that governs a call's applications: the one in force when it opened."""
-    return policy_in_force_on(policy_day_for_call(call))
+    """The version that governs a call's applications: the one in force when it opened, with
+    the departments' budgets set for the call's year (``budgets.with_yearly_budgets``)."""
+    in_force = policy_in_force_on(policy_day_for_call(call))
+    if in_force is None:
+        return None
+    return PolicyInForce(in_force.record, with_yearly_budgets(in_force.policy, call.year))
 
 
 def _ensure_administrator(actor: Actor | None) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from workflows.models import FundingApplication, FundingCall, Status
 
 from .assessment import call_special_project_codes, fact_rows, facts_for_rows, pool_state_for
+from .budgets import with_yearly_budgets
 from .policy import (
     ApplicationFacts,
     PolicyComparison,
@@ -47,8 +48,9 @@ class Simulation:
 
 def simulate(draft: PolicyVersion, *, call: FundingCall) -> Simulation:
     """Every open application (submitted … deferred) of the call under the draft and under the
-    version in force (on the call's current balances). Reads only: a handful of queries
-    whatever the number of applications."""
+    version in force (on the call's current balances), both with the departments' budgets set
+    for the call's year. Reads only: a handful of queries whatever the number of applications."""
+    draft = with_yearly_budgets(draft, call.year)
     in_force = policy_in_force_for_call(call)
     rows = fact_rows(FundingApplication.objects.filter(call=call, status__in=OPEN_STATUSES))
     facts, skipped = facts_for_rows(rows, call_special_project_codes(call.pk))

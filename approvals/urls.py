@@ -17,4 +17,5 @@ urlpatterns = [
     path("meetings/export/", views.meetings_export, name="meetings-export"),
     path("meetings/<id:pk>/", views.meeting_detail, name="meeting"),
     path("meetings/<id:pk>/agenda/", views.build_agenda, name="build-agenda"),
+    path("meetings/<id:pk>/details/", views.meeting_details, name="meeting-details"),
 ]

@@ -38,6 +38,7 @@ from .forms import (
     DeclarationForm,
     ExpertDrawForm,
     FormalCheckForm,
+    MeetingDetailsForm,
     MeetingForm,
     RecommendationForm,
     ReplaceExpertForm,
@@ -287,12 +288,17 @@ def meeting_list(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            people = form.people
             meeting = meetings.create_meeting(
                 actor=request.user,
                 call_id=data["call"].pk,
+                kind=data["kind"],
                 held_on=data["held_on"],
                 place=data["place"],
-                chair=data["chair"],
+                chair=people.chair,
+                chair_id=people.chair_person.pk if people.chair_person else None,
+                attendee_ids=[u.pk for u in people.attendees],
+                observer_ids=[u.pk for u in people.observers],
             )
         except InvalidInput as exc:
             form.add_error(None, exc.message)
@@ -364,6 +370,25 @@ def meeting_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 form.add_error(None, exc.message)
             else:
                 return _resolved(request, pk, len(items))
+    return _meeting_page(request, meeting, lines, form, batch_error=batch_error)
+
+
+def _meeting_page(
+    request: AuthenticatedRequest,
+    meeting: Meeting,
+    lines: list[meetings.AgendaLine],
+    form: ResolutionsForm,
+    *,
+    batch_error: str = "",
+    details_form: MeetingDetailsForm | None = None,
+) -> HttpResponse:
+    items = [line.item for line in lines]
+    planned = meeting.state == Meeting.State.PLANNED
+    secretary = access.role_of(request.user) == Role.MEETING_SECRETARY
+    if details_form is None and planned and secretary:
+        details_form = MeetingDetailsForm(
+            initial=MeetingDetailsForm.initial_for(meeting), auto_id="details_%s"
+        )
     return render(
         request,
         "approvals/meeting.html",
@@ -376,10 +401,46 @@ def meeting_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "batch_error": batch_error,
             "batch_form": BatchConfirmForm(auto_id="batch_%s"),
             "all_recommended": bool(items) and all(i.recommended_amount is not None for i in items),
-            "planned": meeting.state == Meeting.State.PLANNED,
-            "can_resolve": meeting.state == Meeting.State.PLANNED
-            and access.role_of(request.user) == Role.MEETING_SECRETARY,
+            "planned": planned,
+            "can_resolve": planned and secretary,
+            "details_form": details_form,
+            "attendees": meeting.attendees.order_by("last_name", "first_name", "username"),
+            "observers": meeting.observers.order_by("last_name", "first_name", "username"),
         },
+    )
+
+
+@login_required
+@require_POST
+def meeting_details(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The secretariat changes a planned meeting's kind, date, place and people."""
+    if access.role_of(request.user) != Role.MEETING_SECRETARY:
+        raise PermissionDenied
+    meeting = get_object_or_404(Meeting.objects.select_related("call"), pk=pk)
+    form = MeetingDetailsForm(request.POST, auto_id="details_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            meetings.update_meeting(
+                meeting_id=pk,
+                actor=request.user,
+                kind=data["kind"],
+                held_on=data["held_on"],
+                place=data["place"],
+                people=form.people,
+            )
+        except (InvalidInput, TransitionConflict) as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("会议信息已保存。"))
+            return redirect("approvals:meeting", pk=pk)
+    lines = meetings.meeting_agenda(meeting)
+    return _meeting_page(
+        request,
+        meeting,
+        lines,
+        ResolutionsForm(items=[line.item for line in lines]),
+        details_form=form,
     )
 
 

@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import AccessEventAdmin, ProgrammeUserAdmin
 from accounts.models import AccessEvent
-from approvals import expert_pool, rubric
+from approvals import budgets, expert_pool, meeting_schedule, rubric
+from approvals.forms import meeting_people_from
 from approvals.models import (
+    DepartmentBudget,
     ExpertAssignment,
     ExpertDraw,
     ExpertField,
@@ -187,6 +189,66 @@ class DepartmentAdmin(LoggedAdmin):
     search_fields = ("code", "name", "name_en")
 
 
+class DepartmentBudgetForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A department of the policies' pools, a year and an amount, checked by the budgets' own
+    rules (``approvals.budgets.check_yearly_budget``)."""
+
+    department_code = forms.ChoiceField(label=_("出资部门"))
+
+    class Meta:
+        model = DepartmentBudget
+        fields = ("department_code", "year", "amount")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast("forms.ChoiceField", self.fields["department_code"])
+        field.choices = [
+            (code, f"{name}（{code}）") for code, name in budgets.pool_departments().items()
+        ]
+        if self.instance.pk is not None:
+            # The department and year of a row stay; a new year is a new row.
+            for name in ("department_code", "year"):
+                self.fields[name].disabled = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        try:
+            budgets.check_yearly_budget(
+                department_code=data["department_code"], year=data["year"], amount=data["amount"]
+            )
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
+        return data
+
+
+@admin.register(DepartmentBudget)
+class DepartmentBudgetAdmin(LoggedAdmin):
+    """Each funding department's pooled budget per year; where none is set for a call's year
+    the policy file's budget applies. Set through ``approvals.budgets`` (the pools already drawn
+    on follow); never deleted, as meetings may have drawn on it."""
+
+    form = DepartmentBudgetForm
+    list_display = ("year", "department_name", "department_code", "amount", "updated_at")
+    list_filter = ("year", "department_name")
+    search_fields = ("department_code", "department_name")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def write(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        stored = budgets.set_yearly_budget(
+            actor=cast("Actor", request.user),
+            department_code=data["department_code"],
+            year=data["year"],
+            amount=data["amount"],
+        )
+        obj.pk = stored.pk
+        obj.refresh_from_db()
+
+
 @admin.register(SpecialProject)
 class SpecialProjectAdmin(LoggedAdmin):
     list_display = ("code", "name", "lead_department")
@@ -326,11 +388,77 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
+class MeetingAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A planned meeting's kind, date, place and people, checked by the meeting's own rules
+    (``approvals.meeting_schedule``)."""
+
+    class Meta:
+        model = Meeting
+        fields = ("kind", "held_on", "place", "chair", "chair_person", "attendees", "observers")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = meeting_schedule.meeting_people()
+        for name in ("chair_person", "attendees", "observers"):
+            if name in self.fields:
+                cast("Any", self.fields[name]).queryset = people
+        if "chair" in self.fields:
+            self.fields["chair"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors:
+            self.people = meeting_people_from(data)
+        return data
+
+
 @admin.register(Meeting)
-class MeetingAdmin(ReadOnlyAdmin):
-    list_display = ("held_on", "place", "chair", "call", "state")
-    list_filter = ("state", "call")
+class MeetingAdmin(LoggedAdmin):
+    """Meetings are created by the secretariat on the meetings page; here administrators change
+    a planned meeting's kind, date, place, chair and people (every change logged). A resolved
+    meeting is read only: its minutes name who was there."""
+
+    form = MeetingAdminForm
+    list_display = ("held_on", "kind", "place", "chair", "call", "state")
+    list_filter = ("state", "kind", "call")
     search_fields = ("place", "chair")
+    list_select_related = ("call",)
+    filter_horizontal = ("attendees", "observers")
+    readonly_fields = ("call", "state")
+    fields = (
+        "call",
+        "state",
+        "kind",
+        "held_on",
+        "place",
+        "chair_person",
+        "chair",
+        "attendees",
+        "observers",
+    )
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        planned = obj is None or obj.state == Meeting.State.PLANNED
+        return planned and super().has_change_permission(request, obj)
+
+    def write(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Through the meeting's service, not a plain save."""
+        data = form.cleaned_data
+        meeting_schedule.update_meeting(
+            meeting_id=obj.pk,
+            actor=cast("Actor", request.user),
+            held_on=data["held_on"],
+            place=data["place"],
+            kind=data["kind"],
+            people=form.people,
+        )
+        obj.refresh_from_db()
 
 
 @admin.register(MatchingPolicyVersion)
@@ -395,9 +523,15 @@ class ExpertDrawAdmin(ReadOnlyAdmin):
 
 @admin.register(ActingHead)
 class ActingHeadAdmin(ReadOnlyAdmin):
-    list_display = ("head", "acting", "starts_on", "ends_on", "reason", "named_at")
+    list_display = ("head", "acting", "starts_on", "ends_on", "ended_on", "reason", "named_at")
     search_fields = ("head__username", "acting__username", "reason")
     date_hierarchy = "starts_on"
+    list_select_related = ("head", "acting", "ending")
+
+    @admin.display(description=_("提前终止于"))
+    def ended_on(self, appointment: ActingHead) -> Any:
+        ending = getattr(appointment, "ending", None)
+        return ending.ended_on if ending else "—"
 
 
 @admin.register(ConfigChange)

@@ -69,6 +69,10 @@ class LoggedAdmin(ReadableAdmin):
             stored = type(obj)._default_manager.get(pk=obj.pk)
             before = self.snapshot(stored)
         setattr(request, _BEFORE, before)
+        self.write(request, obj, form, change)
+
+    def write(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Store the change (a plain save; an admin whose model has a service calls it)."""
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:

@@ -8,6 +8,13 @@ class BackofficeConfig(AppConfig):
     name = "backoffice"
     verbose_name = _("管理后台")
 
+    def ready(self) -> None:
+        from workflows import notifications
+
+        from .registration import MESSAGES
+
+        notifications.register_messages(MESSAGES)
+
 
 class BackOfficeAdminConfig(admin_apps.AdminConfig):
     """Django's admin, served by the programme's own site (branded, role-checked, logged)."""

@@ -1,24 +1,24 @@
 """Organisations register themselves: the representative files the credit code, the licence
 and their own account; an administrator approves (the organisation, and its representative as
 its administrator, are created) or refuses with a reason; either way the representative hears
-of it. The organisation's administrator then adds and removes its staff (a direct creation
-form: the new colleague gets their login by e-mail and sets a password through the password
-reset page)."""
+of it through the messenger (``workflows.notifications``: a notice under the bell for whoever
+has an account, and an e-mail). The organisation's administrator then adds and removes its
+staff (a direct creation form: the new colleague gets their login by e-mail and sets a password
+through the password reset page)."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workflows import access
+from workflows import access, notifications
 from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
 from workflows.models import Organisation, Profile
 from workflows.review_path import Role
@@ -33,13 +33,29 @@ if TYPE_CHECKING:
 User = get_user_model()
 
 
-def _notify(address: str, subject: str, body: str) -> None:
-    """Tell the representative, after the decision commits (a mail failure never undoes it)."""
-
-    def send() -> None:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True)
-
-    transaction.on_commit(send)
+# The messenger's messages of registrations and new accounts (same shape as its ``MESSAGES``).
+MESSAGES: dict[str, tuple[str, str, str, str]] = {
+    "registration_approved": (
+        "单位注册已通过：{organisation}",
+        "Registration approved: {organisation}",
+        "{organisation}：注册已通过，请用 {username} 登录，您是本单位的管理员，可添加本单位用户。",
+        "{organisation}: the registration is approved. Sign in as {username}; you administer "
+        "the organisation and may add its users.",
+    ),
+    "registration_refused": (
+        "单位注册未通过：{organisation}",
+        "Registration refused: {organisation}",
+        "{organisation}：注册未通过。理由：{reason}",
+        "{organisation}: the registration was refused. Reason: {reason}",
+    ),
+    "staff_invited": (
+        "申报系统账号：{organisation}",
+        "Your account: {organisation}",
+        "{organisation} 为您开通了申报账号 {username}，请在登录页“忘记密码”设置密码。",
+        "{organisation} opened the account {username} for you; set your password with "
+        "“forgotten password” on the login page.",
+    ),
+}
 
 
 def register_organisation(*, data: dict[str, Any], licence: Any) -> OrganisationRegistration:
@@ -130,12 +146,11 @@ def approve_registration(*, registration_id: int, actor: Actor) -> Organisation:
             after=snapshot(organisation),
             reason=_("单位注册申请 #%(pk)d 通过") % {"pk": registration.pk},
         )
-        _notify(
-            registration.email,
-            "单位注册已通过 / Registration approved",
-            f"{registration.name}：注册已通过，请用 {registration.username} 登录。\n\n"
-            f"{registration.name}: the registration is approved; sign in as "
-            f"{registration.username}.",
+        notifications.notify_people_after_commit(
+            "registration_approved",
+            recipient_ids=[user.pk],
+            values={"organisation": registration.name, "username": registration.username},
+            link=reverse("login"),
         )
     return organisation
 
@@ -153,11 +168,12 @@ def refuse_registration(*, registration_id: int, actor: Actor, reason: str) -> N
         registration.decided_at = timezone.now()
         registration.reason = reason.strip()
         registration.save(update_fields=["state", "decided_by", "decided_at", "reason"])
-        _notify(
-            registration.email,
-            "单位注册未通过 / Registration refused",
-            f"{registration.name}：注册未通过。理由：{registration.reason}\n\n"
-            f"{registration.name}: the registration was refused. Reason: {registration.reason}",
+        # Nobody has an account yet: the representative hears of it by e-mail only.
+        notifications.notify_people_after_commit(
+            "registration_refused",
+            addresses=[registration.email],
+            values={"organisation": registration.name, "reason": registration.reason},
+            link=reverse("organisation-register"),
         )
 
 
@@ -185,12 +201,11 @@ def add_staff(*, actor: Actor, username: str, name: str, email: str) -> Any:
         record_change(
             actor=actor, action=ChangeAction.ADDED, obj=user, before=None, after=snapshot(user)
         )
-        _notify(
-            email,
-            "申报系统账号 / Your account",
-            f"{organisation.name} 为您开通了申报账号 {username}，请在登录页“忘记密码”设置密码。\n\n"
-            f"{organisation.name} opened the account {username} for you; set your password "
-            "with “forgotten password” on the login page.",
+        notifications.notify_people_after_commit(
+            "staff_invited",
+            recipient_ids=[user.pk],
+            values={"organisation": organisation.name, "username": username},
+            link=reverse("password_reset"),
         )
     return user
 

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -124,8 +125,32 @@ def acting_heads(request: HttpRequest) -> HttpResponse:
                 % {"acting": named.acting, "start": named.starts_on, "end": named.ends_on},
             )
             return redirect("acting-heads")
-    named_by_me = ActingHead.objects.filter(head=actor).select_related("acting")
-    return render(request, "backoffice/acting_heads.html", {"form": form, "named": named_by_me})
+    named_by_me = ActingHead.objects.filter(head=actor).select_related("acting", "ending")
+    return render(
+        request,
+        "backoffice/acting_heads.html",
+        {"form": form, "named": named_by_me, "today": timezone.localdate()},
+    )
+
+
+@login_required
+@require_POST
+def acting_head_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """The head ends an acting period early (the naming itself stays as it was)."""
+    actor = cast("Actor", request.user)
+    if not acting.is_head(actor):
+        raise PermissionDenied
+    try:
+        ending = acting.end_acting_head(actor=actor, appointment_id=pk)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(
+            request,
+            gettext("%(acting)s 自 %(day)s 起不再代理。")
+            % {"acting": ending.appointment.acting, "day": ending.ended_on},
+        )
+    return redirect("acting-heads")
 
 
 # --- organisations register themselves ------------------------------------------------------

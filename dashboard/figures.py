@@ -24,6 +24,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from approvals.budgets import policies_of_calls
 from approvals.models import GroupRecommendation, PoolBalance
 from workflows import access
 from workflows.deadlines import LIMIT_FOR_TASK, late_tasks_q
@@ -338,12 +339,12 @@ def pool_tables(scope: Scope) -> list[Table]:
         )
         for call in calls.order_by("-year", "title")
     ]
+    drawn_on = PoolBalance.objects.filter(call__in=calls).select_related("call")
     pool_rows: list[tuple[Any, ...]] = [
         (f"{b.call.title} · {b.department_name}", b.budget, b.budget - b.balance, b.balance)
-        for b in PoolBalance.objects.filter(call__in=calls)
-        .select_related("call")
-        .order_by("call__title", "position")
+        for b in drawn_on.order_by("call__title", "position")
     ]
+    pool_rows += _pools_not_drawn_on(calls.exclude(pk__in=drawn_on.values("call_id")))
     headings = (_("批次"), _("预算(元)"), _("已批复(元)"), _("剩余(元)"))
     return [
         Table(
@@ -362,6 +363,19 @@ def pool_tables(scope: Scope) -> list[Table]:
             charted=(2, 3),
             money=(1, 2, 3),
         ),
+    ]
+
+
+def _pools_not_drawn_on(calls: Any) -> list[tuple[Any, ...]]:
+    """The pools of calls no meeting has drawn on yet: each department's whole budget (the one
+    set for the call's year, else the policy's), nothing spent."""
+    listed = list(calls.order_by("title"))
+    governing = policies_of_calls(listed)
+    return [
+        (f"{call.title} · {d.name.zh}", d.budget, ZERO, d.budget)
+        for call in listed
+        if call.pk in governing
+        for d in governing[call.pk].pool.departments
     ]
 
 

@@ -30,6 +30,7 @@ from approvals.rubric import rubric_for
 from workflows.audit_checkpoints import document_proof
 from workflows.districts import district_labels
 from workflows.models import AuditEntry, Department, FundingApplication, Tier
+from workflows.names import person_name
 
 from .letterhead import (
     copy_to,
@@ -502,15 +503,41 @@ def _minutes_context(meeting: Meeting) -> dict[str, Any]:
     return {
         "meeting": meeting,
         "meeting_date_text": date_text(meeting.held_on),
+        "meeting_kind": meeting.get_kind_display(),
         "lines": lines,
         "has_notes": any(line.item.reason for line in lines),
         "approved_count": resolutions.count(AgendaItem.Resolution.APPROVE),
         "rejected_count": resolutions.count(AgendaItem.Resolution.REJECT),
         "deferred_count": resolutions.count(AgendaItem.Resolution.DEFER),
         "approved_total": sum(approved, Decimal(0)),
-        "attendees": [department_label(d) for d in Department.objects.order_by("code")],
-        "in_attendance": [_("审核工作小组"), _("市联席会议办公室")],
+        **_attendance(meeting),
     }
+
+
+def _attendance(meeting: Meeting) -> dict[str, list[str]]:
+    """Who attended (出席) and who sat in (列席), as the secretariat recorded them, each with
+    their department; a meeting that recorded nobody prints the departments and the offices
+    that attend every joint meeting."""
+    people = {
+        key: [
+            _person_with_department(user)
+            for user in getattr(meeting, key)
+            .select_related("profile__department")
+            .order_by("last_name", "first_name", "username")
+        ]
+        for key in ("attendees", "observers")
+    }
+    return {
+        "attendees": people["attendees"]
+        or [department_label(d) for d in Department.objects.order_by("code")],
+        "in_attendance": people["observers"] or [_("审核工作小组"), _("市联席会议办公室")],
+    }
+
+
+def _person_with_department(user: Any) -> str:
+    profile = getattr(user, "profile", None)
+    department = department_label(profile.department) if profile else ""
+    return f"{person_name(user)}（{department}）" if department else person_name(user)
 
 
 def minutes_lines(meeting: Meeting) -> list[MinutesLine]:

@@ -96,8 +96,12 @@ def _meeting_record(meeting: Meeting) -> dict[str, Any]:
     return {
         "id": meeting.pk,
         "held_on": meeting.held_on.isoformat(),
+        "kind": meeting.kind,
         "place": meeting.place,
         "chair": meeting.chair,
+        "chair_person": meeting.chair_person_id,
+        "attendees": sorted(meeting.attendees.values_list("pk", flat=True)),
+        "observers": sorted(meeting.observers.values_list("pk", flat=True)),
         "items": [
             {
                 "position": line.position,

@@ -35,9 +35,20 @@ def chromium():
 class Visitor:
     """One user at the browser, in ``language`` at ``width`` px."""
 
-    def __init__(self, driver, live_server, user, *, language: str, width: int, shots: Path):
+    def __init__(
+        self,
+        driver,
+        live_server,
+        user,
+        *,
+        language: str,
+        width: int,
+        shots: Path,
+        password: str = PASSWORD,
+    ):
         self.driver, self.base, self.user = driver, live_server.url, user
         self.language, self.width, self.shots = language, width, shots
+        self.password = password
         self.steps = 0
 
     def __enter__(self) -> Visitor:
@@ -46,7 +57,7 @@ class Visitor:
         self.open(reverse("login"))
         self.driver.add_cookie({"name": "django_language", "value": self.language})
         self.open(reverse("login"))
-        self.fill(username=self.user.username, password=PASSWORD)
+        self.fill(username=self.user.username, password=self.password)
         self.submit("//main//form")
         self.element("//nav[@class='main-nav']")
         return self
@@ -109,7 +120,11 @@ class Visitor:
     def submit(self, form_xpath: str, button: str = "") -> None:
         """Press the submit button of the form (the one named ``button`` if given)."""
         selector = f"[@name='{button}']" if button else ""
-        pressed = self.element(f"{form_xpath}//button[@type='submit' or not(@type)]{selector}")
+        self.press(f"{form_xpath}//button[@type='submit' or not(@type)]{selector}")
+
+    def press(self, xpath: str) -> None:
+        """Press the button (or submit input) at ``xpath`` and wait for the next page."""
+        pressed = self.element(xpath)
         old = self.driver.find_element("tag name", "html")
         # A script's click: the full-page screenshot of the step before may leave the layout
         # mid-change, and a click at coordinates would then miss the button.
@@ -122,6 +137,17 @@ class Visitor:
         wait = WebDriverWait(self.driver, WAIT_SECONDS)
         wait.until(expected_conditions.staleness_of(old))
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def click(self, xpath: str) -> None:
+        """Click what is at ``xpath`` on the same page (a widget's link, an option)."""
+        self.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()",
+            self.element(xpath),
+        )
+
+    def attach(self, name: str, path: Path) -> None:
+        """Choose the file at ``path`` in the file field ``name``."""
+        self.element(f"//input[@type='file' and @name='{name}']").send_keys(str(path))
 
     def open_details(self, xpath: str) -> None:
         self.element(f"{xpath}/summary").click()

@@ -233,6 +233,8 @@ MATRIX: dict[str, Row] = {
     "acting-heads": Row(
         lambda w: {}, signed_in(DENIED, chair=OK), signed_in(DENIED, chair=OK), lambda w: {}
     ),
+    # Only a head ends a period they named (nobody here named one: the chair is refused).
+    "acting-head-end": Row(lambda w: {"pk": 1}, signed_in(METHOD), signed_in(DENIED, chair=OK)),
     "backoffice-policies": Row(
         lambda w: {},
         signed_in(DENIED, administrator=OK),
@@ -315,6 +317,18 @@ MATRIX: dict[str, Row] = {
         signed_in(DENIED, secretary=OK, auditor=OK, administrator=OK),
         signed_in(DENIED, secretary=OK),
         lambda w: {"csrfmiddlewaretoken": "unused"},
+    ),
+    # The secretariat changes a planned meeting's kind, date, place and people.
+    "approvals:meeting-details": Row(
+        lambda w: {"pk": w.meeting.pk},
+        signed_in(METHOD),
+        signed_in(DENIED, secretary=OK),
+        lambda w: {
+            "kind": "plenary",
+            "held_on": w.meeting.held_on.isoformat(),
+            "place": "市政府会议室",
+            "chair": "主管副市长",
+        },
     ),
     "approvals:build-agenda": Row(
         lambda w: {"pk": w.meeting.pk},

@@ -4,7 +4,9 @@ take the head's own actions (``permissions.is_tier_head``: reassigning a tier's 
 
 Who may stand in: a person of the head's own role (a lead department's head, another officer
 of that department; the group's chair, a member or chair of the group; the secretariat's head,
-another secretary). Every naming is kept (``ActingHead`` rows are append-only).
+another secretary). Every naming is kept: ``ActingHead`` rows are append-only (the ORM and
+database triggers on both engines refuse to rewrite or delete them); a head who comes back early
+ends the period with an ``ActingHeadEnding`` beside the naming.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .access import profile_of
-from .errors import InvalidInput, NotAllowed
-from .models import ActingHead, Profile
+from .errors import InvalidInput, NotAllowed, TransitionConflict
+from .models import ActingHead, ActingHeadEnding, Profile
 from .review_path import Role
 
 if TYPE_CHECKING:
@@ -57,16 +60,19 @@ def candidates_for(head: Actor) -> Any:
     return users.select_related("profile").order_by("username")
 
 
-def _in_period(on: datetime.date | None) -> dict[str, datetime.date]:
+def _in_period(on: datetime.date | None) -> Q:
+    """Namings that hold on that day: within their period and not ended on or before it."""
     day = on or timezone.localdate()
-    return {"starts_on__lte": day, "ends_on__gte": day}
+    return Q(starts_on__lte=day, ends_on__gte=day) & (
+        Q(ending__isnull=True) | Q(ending__ended_on__gt=day)
+    )
 
 
 def heads_stood_in_for(user: Viewer, *, on: datetime.date | None = None) -> list[Any]:
     """The heads ``user`` acts for on that day (today by default)."""
     return [
         a.head
-        for a in ActingHead.objects.filter(acting_id=user.pk, **_in_period(on)).select_related(
+        for a in ActingHead.objects.filter(_in_period(on), acting_id=user.pk).select_related(
             "head__profile"
         )
     ]
@@ -75,7 +81,7 @@ def heads_stood_in_for(user: Viewer, *, on: datetime.date | None = None) -> list
 def acting_for(heads: list[Any], *, on: datetime.date | None = None) -> list[Any]:
     """The active people acting, on that day, for any of ``heads``."""
     rows = ActingHead.objects.filter(
-        head__in=heads, acting__is_active=True, **_in_period(on)
+        _in_period(on), head__in=heads, acting__is_active=True
     ).select_related("acting")
     return list({a.acting_id: a.acting for a in rows}.values())
 
@@ -108,4 +114,23 @@ def name_acting_head(
             starts_on=starts_on,
             ends_on=ends_on,
             reason=reason.strip(),
+        )
+
+
+def end_acting_head(*, actor: Actor, appointment_id: int) -> ActingHeadEnding:
+    """The head who named an acting person ends the period today: from today they no longer
+    stand in. Refused for anybody but that head, for a period already ended or over."""
+    today = timezone.localdate()
+    with transaction.atomic():
+        appointment = (
+            ActingHead.objects.select_for_update().filter(pk=appointment_id, head=actor).first()
+        )
+        if appointment is None:
+            raise NotAllowed(_("只有指定代理人的负责人可以终止代理。"))
+        if ActingHeadEnding.objects.filter(appointment=appointment).exists():
+            raise TransitionConflict(_("该代理已经终止。"))
+        if appointment.ends_on < today:
+            raise TransitionConflict(_("该代理期已经结束。"))
+        return ActingHeadEnding.objects.create(
+            appointment=appointment, ended_on=max(today, appointment.starts_on), ended_by=actor
         )

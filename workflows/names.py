@@ -16,3 +16,9 @@ def local_name(thing: Any) -> str:
     if english and (get_language() or "").startswith("en"):
         return str(english)
     return str(thing.name)
+
+
+def person_name(user: Any) -> str:
+    """A person as papers print them: family and given name in Chinese order, or the user
+    name when neither is known."""
+    return f"{user.last_name}{user.first_name}".strip() or str(user.get_username())

@@ -18,13 +18,13 @@ if TYPE_CHECKING:
 
 def record_notices(
     kind: str,
-    application: FundingApplication,
+    application: FundingApplication | None,
     recipients: Iterable[Any],
     *,
     subjects: tuple[str, str],
     bodies: tuple[str, str],
 ) -> list[Notice]:
-    """One unread notice per recipient, in both languages."""
+    """One unread notice per recipient, in both languages (about a request, or about none)."""
     return Notice.objects.bulk_create(
         Notice(
             recipient=user,

@@ -162,14 +162,68 @@ def send(
     record_notices(
         kind, application, people.values(), subjects=(zh[0], en[0]), bodies=(zh[1], en[1])
     )
+    return _mail(kind, zh, en, link, addresses, about=f"application {application.pk}")
+
+
+def _mail(
+    kind: str,
+    zh: tuple[str, str],
+    en: tuple[str, str],
+    link: str,
+    addresses: Iterable[str],
+    *,
+    about: str,
+) -> int:
+    """One e-mail per address, Chinese first, then English; a failing server is logged."""
     subject = f"{zh[0]} / {en[0]}"
     body = f"{zh[1]}\n{link}\n\n——\n\n{en[1]}\n{link}"
     messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
     try:
         return send_mass_mail(messages, fail_silently=False)
     except Exception:  # the decision stands; the mail server's trouble is logged for operators
-        log.exception("could not send %s notification for application %s", kind, application.pk)
+        log.exception("could not send %s notification about %s", kind, about)
         return 0
+
+
+def send_to_people(
+    kind: str,
+    *,
+    recipients: Iterable[Any],
+    values: dict[str, str],
+    addresses: Iterable[str] = (),
+    link: str = "",
+) -> int:
+    """Send one message of ``kind`` that is about no request (an organisation's registration,
+    a new account): each recipient gets it under the bell and by e-mail; an address of
+    somebody without an account (``addresses``) gets the e-mail only. Returns the count."""
+    people = {u.pk: u for u in recipients}
+    emails = sorted({u.email for u in people.values() if u.email} | {a for a in addresses if a})
+    subject_zh, subject_en, body_zh, body_en = MESSAGES[kind]
+    zh = (subject_zh.format(**values), body_zh.format(**values))
+    en = (subject_en.format(**values), body_en.format(**values))
+    record_notices(kind, None, people.values(), subjects=(zh[0], en[0]), bodies=(zh[1], en[1]))
+    if not emails:
+        return 0
+    return _mail(kind, zh, en, settings.SITE_BASE_URL + link, emails, about=", ".join(emails))
+
+
+def notify_people_after_commit(
+    kind: str,
+    *,
+    values: dict[str, str],
+    recipient_ids: Iterable[int] = (),
+    addresses: Iterable[str] = (),
+    link: str = "",
+) -> None:
+    """``send_to_people`` once the caller's transaction commits (a mail failure never undoes
+    it)."""
+    ids, emails = list(recipient_ids), list(addresses)
+
+    def deliver() -> None:
+        users = get_user_model()._default_manager.filter(pk__in=ids, is_active=True)
+        send_to_people(kind, recipients=users, values=values, addresses=emails, link=link)
+
+    transaction.on_commit(deliver)
 
 
 def notify_after_commit(

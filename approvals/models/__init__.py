@@ -2,6 +2,7 @@ from .experts import ExpertDraw, ExpertField, ExpertProfile
 from .meetings import AgendaItem, Meeting
 from .policy import (
     ApprovalSplit,
+    DepartmentBudget,
     MatchingPolicyVersion,
     PolicyVersionInUseError,
     PoolBalance,
@@ -20,6 +21,7 @@ __all__ = [
     "ApprovalSplit",
     "CheckItem",
     "CriterionScore",
+    "DepartmentBudget",
     "ExpertAssignment",
     "ExpertDraw",
     "ExpertField",

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -156,6 +157,35 @@ class PoolBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_id} {self.department_code}: {self.balance}"
+
+
+class DepartmentBudget(models.Model):
+    """A funding department's pooled budget for one year, set in the back office. When present
+    for a call's year it replaces the budget the policy file states for that department (the
+    file's budget stays the default): the pool, the meeting's budget check, the what-if
+    simulation and the dashboard all read it (``approvals.budgets``)."""
+
+    department_code = models.CharField(_("出资部门代码"), max_length=64)
+    department_name = models.CharField(_("出资部门"), max_length=200)
+    year = models.PositiveSmallIntegerField(
+        _("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    amount = models.DecimalField(_("年度统筹预算(元)"), **MONEY)
+    updated_at = models.DateTimeField(_("修改时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("部门年度统筹预算")
+        verbose_name_plural = _("部门年度统筹预算")
+        ordering = ["-year", "department_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department_code", "year"], name="one_budget_per_department_and_year"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="yearly_budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.department_name}"
 
 
 class ApprovalSplitQuerySet(models.QuerySet["ApprovalSplit"]):

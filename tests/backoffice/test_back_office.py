@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from approvals import meetings
 from approvals.models import RubricCriterion
 from backoffice.models import ConfigChange
 from tests.backoffice.admin_forms import errors, form_data
@@ -206,3 +210,71 @@ def test_a_role_change_is_recorded_with_the_role_before_and_after(client, admini
     change = ConfigChange.objects.get(model="auth.user")
     assert change.before["profile"]["role"] == Role.GROUP_MEMBER
     assert change.after["profile"]["role"] == Role.LEAD_OFFICER
+
+
+# --- meetings: changed here while planned, never added or removed ------------------------------
+
+
+def _planned_meeting():
+    return meetings.create_meeting(
+        actor=make_user("meeting_secretary"),
+        call_id=FundingCallFactory().pk,
+        held_on=timezone.localdate() + datetime.timedelta(days=7),
+        place="市政府第一会议室",
+        chair="副市长",
+    )
+
+
+def _meeting_change(meeting, **changes):
+    return {
+        "kind": "plenary",
+        "held_on": meeting.held_on.isoformat(),
+        "place": meeting.place,
+        "chair": meeting.chair,
+        **changes,
+    }
+
+
+def test_an_administrator_names_a_meetings_attendees_in_the_back_office(client, administrator):
+    meeting = _planned_meeting()
+    officer = make_user("group_chair")
+    client.force_login(administrator)
+
+    client.post(
+        reverse("admin:approvals_meeting_change", args=[meeting.pk]),
+        _meeting_change(meeting, attendees=[officer.pk]),
+    )
+
+    assert list(meeting.attendees.all()) == [officer]
+
+
+def test_a_meetings_change_in_the_back_office_is_in_the_configuration_log(client, administrator):
+    meeting = _planned_meeting()
+    client.force_login(administrator)
+
+    client.post(
+        reverse("admin:approvals_meeting_change", args=[meeting.pk]),
+        _meeting_change(meeting, kind="topical"),
+    )
+
+    change = ConfigChange.objects.get(model="approvals.meeting")
+    assert (change.before["kind"], change.after["kind"]) == ("plenary", "topical")
+
+
+def test_a_meeting_cannot_be_added_in_the_back_office(client, administrator):
+    client.force_login(administrator)
+
+    assert client.get(reverse("admin:approvals_meeting_add")).status_code == 403
+
+
+def test_an_auditor_reads_a_meeting_but_may_not_change_it(client):
+    meeting = _planned_meeting()
+    client.force_login(make_user("auditor"))
+
+    client.post(
+        reverse("admin:approvals_meeting_change", args=[meeting.pk]),
+        _meeting_change(meeting, place="别处"),
+    )
+
+    meeting.refresh_from_db()
+    assert meeting.place == "市政府第一会议室"

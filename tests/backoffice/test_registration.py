@@ -11,7 +11,7 @@ from tests import files
 from tests.factories import OrganisationFactory, make_user
 from workflows.credit_code import check_character
 from workflows.errors import InvalidInput, NotAllowed
-from workflows.models import Organisation, Profile
+from workflows.models import Notice, Organisation, Profile
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +176,68 @@ def test_an_administrator_approves_from_the_registrations_page(client):
 
     pending.refresh_from_db()
     assert pending.state == OrganisationRegistration.State.APPROVED
+
+
+# --- the notices go through the messenger, under the bell as well as by e-mail ---------------
+
+
+def test_the_approved_representative_finds_the_approval_under_the_bell(
+    client, django_capture_on_commit_callbacks
+):
+    pending = _registered(client)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration.approve_registration(
+            registration_id=pending.pk, actor=make_user("administrator")
+        )
+
+    notice = Notice.objects.get(recipient__username="wangfang")
+    assert (notice.kind, notice.application_id) == ("registration_approved", None)
+
+
+def test_the_refusal_is_mailed_in_both_languages_with_its_reason(
+    client, django_capture_on_commit_callbacks
+):
+    pending = _registered(client)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration.refuse_registration(
+            registration_id=pending.pk, actor=make_user("administrator"), reason="执照已过期"
+        )
+
+    assert "Reason: 执照已过期" in mail.outbox[-1].body
+
+
+def test_an_invited_colleague_finds_the_invitation_under_the_bell(
+    client, django_capture_on_commit_callbacks
+):
+    admin = _organisation_admin()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration.add_staff(actor=admin, username="li.lei", name="李雷", email="lilei@x.invalid")
+
+    assert Notice.objects.get(recipient__username="li.lei").kind == "staff_invited"
+
+
+def test_an_invited_colleague_is_mailed_the_invitation(client, django_capture_on_commit_callbacks):
+    admin = _organisation_admin()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration.add_staff(actor=admin, username="li.lei", name="李雷", email="lilei@x.invalid")
+
+    assert mail.outbox[-1].to == ["lilei@x.invalid"]
+
+
+def test_a_notice_about_no_request_shows_on_the_notices_page(
+    client, django_capture_on_commit_callbacks
+):
+    admin = _organisation_admin()
+    with django_capture_on_commit_callbacks(execute=True):
+        colleague = registration.add_staff(
+            actor=admin, username="li.lei", name="李雷", email="lilei@x.invalid"
+        )
+    client.force_login(colleague)
+
+    response = client.get(reverse("notices"))
+
+    assert admin.profile.organisation.name in response.content.decode()

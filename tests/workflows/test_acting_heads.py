@@ -3,13 +3,14 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import DepartmentFactory, FundingApplicationFactory, make_user
 from workflows import acting, permissions
-from workflows.errors import InvalidInput, NotAllowed
-from workflows.models import AppendOnlyError, Tier
+from workflows.errors import InvalidInput, NotAllowed, TransitionConflict
+from workflows.models import ActingHead, AppendOnlyError, Tier
 from workflows.notifications import tier_heads
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,109 @@ def test_an_officer_who_is_no_head_is_refused_the_page(client, department):
     client.force_login(_officer(department))
 
     assert client.get(reverse("acting-heads")).status_code == 403
+
+
+# --- ending a period early, and the database keeping every naming ---------------------------
+
+
+def _named(head, department, **period):
+    return acting.name_acting_head(
+        actor=head,
+        acting_id=_officer(department).pk,
+        starts_on=period.get("starts_on", TODAY),
+        ends_on=period.get("ends_on", NEXT_WEEK),
+    )
+
+
+def test_a_head_who_ends_the_period_takes_the_escalations_back(application, department, head):
+    named = _named(head, department)
+
+    acting.end_acting_head(actor=head, appointment_id=named.pk)
+
+    assert named.acting not in tier_heads(application, Tier.LEAD)
+
+
+def test_an_ended_period_no_longer_gives_the_heads_actions(application, department, head):
+    named = _named(head, department)
+
+    acting.end_acting_head(actor=head, appointment_id=named.pk)
+
+    assert not permissions.is_tier_head(named.acting, Tier.LEAD, application)
+
+
+def test_ending_a_period_keeps_its_naming_as_recorded(department, head):
+    named = _named(head, department)
+
+    acting.end_acting_head(actor=head, appointment_id=named.pk)
+
+    assert ActingHead.objects.get(pk=named.pk).ends_on == NEXT_WEEK
+
+
+def test_a_period_cannot_be_ended_twice(department, head):
+    named = _named(head, department)
+    acting.end_acting_head(actor=head, appointment_id=named.pk)
+
+    with pytest.raises(TransitionConflict):
+        acting.end_acting_head(actor=head, appointment_id=named.pk)
+
+
+def test_only_the_head_who_named_the_acting_person_ends_the_period(department, head):
+    named = _named(head, department)
+
+    with pytest.raises(NotAllowed):
+        acting.end_acting_head(actor=named.acting, appointment_id=named.pk)
+
+
+def test_a_head_ends_a_period_from_the_page(client, department, head):
+    named = _named(head, department)
+    client.force_login(head)
+
+    response = client.post(reverse("acting-head-end", args=[named.pk]))
+
+    assert response.status_code == 302
+    assert acting.heads_stood_in_for(named.acting) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE workflows_actinghead SET ends_on = starts_on",
+        "UPDATE workflows_actinghead SET acting_id = head_id",
+        "DELETE FROM workflows_actinghead",
+    ],
+)
+def test_the_database_refuses_to_rewrite_or_delete_a_naming(department, head, statement):
+    _named(head, department)
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+
+    assert ActingHead.objects.get().ends_on == NEXT_WEEK
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE workflows_actingheadending SET ended_on = NULL",
+        "DELETE FROM workflows_actingheadending",
+    ],
+)
+def test_the_database_refuses_to_undo_an_ending(department, head, statement):
+    named = _named(head, department)
+    acting.end_acting_head(actor=head, appointment_id=named.pk)
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+
+    assert acting.heads_stood_in_for(named.acting) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("table", ["workflows_actinghead", "workflows_actingheadending"])
+def test_postgresql_refuses_to_truncate_the_acting_heads_records(department, head, table):
+    _named(head, department)
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {table} CASCADE")
+
+    assert ActingHead.objects.exists()

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
+from backoffice.models import ConfigChange
 from tests.factories import FundingApplicationFactory
 from workflows.models import AuditEntry
 
@@ -61,3 +62,40 @@ def test_the_application_role_still_reads_and_appends(as_application_role):
     application = FundingApplicationFactory(state="submitted")
 
     assert AuditEntry.objects.filter(application=application).count() == 1
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE backoffice_configchange SET reason = 'rewritten'",
+        "DELETE FROM backoffice_configchange",
+        "UPDATE workflows_actinghead SET ends_on = starts_on",
+        "DELETE FROM workflows_actingheadending",
+    ],
+)
+def test_the_application_role_cannot_rewrite_the_configuration_log_or_the_acting_heads(
+    as_application_role, sql
+):
+    _refused(sql)
+
+
+@pytest.mark.parametrize(
+    "table", ["backoffice_configchange", "workflows_actinghead", "workflows_actingheadending"]
+)
+def test_the_application_role_cannot_drop_the_guards_of_the_recorded_tables(
+    as_application_role, table
+):
+    _refused(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+
+
+def test_the_application_role_still_appends_to_the_configuration_log(as_application_role):
+    ConfigChange.objects.create(
+        actor_name="admin",
+        action="added",
+        model="x.y",
+        model_name="y",
+        object_id="1",
+        object_repr="y",
+    )
+
+    assert ConfigChange.objects.count() == 1

@@ -14,6 +14,7 @@ from .audit import (
 from .notice import Notice
 from .reference import (
     ActingHead,
+    ActingHeadEnding,
     Department,
     District,
     DistrictKind,
@@ -33,6 +34,7 @@ __all__ = [
     "TIER_STATUS",
     "UNDER_REVIEW",
     "ActingHead",
+    "ActingHeadEnding",
     "AppendOnlyError",
     "ApplicationRevision",
     "Attachment",

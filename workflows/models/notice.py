@@ -20,6 +20,8 @@ class Notice(models.Model):
     application = models.ForeignKey(
         "workflows.FundingApplication",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="notices",
         verbose_name=_("申请"),
     )

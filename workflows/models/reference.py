@@ -279,8 +279,10 @@ class Profile(models.Model):
 
 class ActingHead(AppendOnlyModel):
     """A tier's head names an acting person for a period: escalations and the head's own
-    actions (reassigning) go to them meanwhile. Written once, never changed: a new period is a
-    new row, so the record of who stood in for whom stays."""
+    actions (reassigning) go to them meanwhile. Written once, never changed or removed (the ORM
+    refuses, and database triggers on both engines): a new period is a new row, and ending a
+    period early is an ``ActingHeadEnding`` beside it, so the record of who stood in for whom
+    stays."""
 
     objects = AppendOnlyQuerySet["ActingHead"].as_manager()
 
@@ -317,3 +319,31 @@ class ActingHead(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.acting} → {self.head} ({self.starts_on} – {self.ends_on})"
+
+
+class ActingHeadEnding(AppendOnlyModel):
+    """A head ends an acting period before its last day: from ``ended_on`` the acting person no
+    longer stands in. Written once, like the naming it ends (database triggers on both
+    engines)."""
+
+    objects = AppendOnlyQuerySet["ActingHeadEnding"].as_manager()
+
+    appointment = models.OneToOneField(
+        ActingHead, on_delete=models.PROTECT, related_name="ending", verbose_name=_("代理")
+    )
+    ended_on = models.DateField(_("终止日期"))
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("终止人"),
+    )
+    at = models.DateTimeField(_("终止时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("代理终止")
+        verbose_name_plural = _("代理终止")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.appointment} ⨯ {self.ended_on}"

@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from ..names import local_name as _local_name
+from ..names import person_name as _person_name
 
 register = template.Library()
 
@@ -12,3 +13,8 @@ register = template.Library()
 @register.filter
 def local_name(thing: Any) -> str:
     return _local_name(thing)
+
+
+@register.filter
+def person_name(user: Any) -> str:
+    return _person_name(user)

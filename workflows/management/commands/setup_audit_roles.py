@@ -1,8 +1,10 @@
 """manage.py setup_audit_roles --owner ROLE --app ROLE: the production roles on PostgreSQL.
 
-The owner role owns the audit and checkpoint tables, their sequence and the append-only trigger
-function; nobody logs in as it but to migrate. The application role, which the web and worker
-processes connect as, may do anything to the other tables but only SELECT and INSERT on these:
+The owner role owns the audit and checkpoint tables, every other table the append-only trigger
+function guards (the configuration log, the acting heads' namings and their endings), their
+sequence and the function; nobody logs in as it but to migrate. The application role, which
+the web and worker processes connect as, may do anything to the other tables but only SELECT
+and INSERT on these:
 it cannot update, delete, truncate, or drop or disable a trigger (only an owner may). Run it
 as a superuser after every migration; it is idempotent.
 """
@@ -18,6 +20,18 @@ from workflows.management.base import ProjectCommand
 
 SEQUENCE = "workflows_auditentry_seq"
 FUNCTION = "workflows_audit_append_only()"
+
+
+def guarded_tables(cursor: Any) -> list[str]:
+    """The audit tables, and every table whose rows the append-only trigger function guards,
+    read from the catalogue so that a new guarded table is never forgotten here."""
+    cursor.execute(
+        "SELECT DISTINCT c.relname FROM pg_trigger t"
+        " JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid"
+        " WHERE p.proname = %s AND NOT t.tgisinternal",
+        [FUNCTION.removesuffix("()")],
+    )
+    return sorted(set(AUDIT_TABLES) | {name for (name,) in cursor.fetchall()})
 
 
 class Command(ProjectCommand):
@@ -52,10 +66,11 @@ class Command(ProjectCommand):
             cursor.execute(
                 sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(owner), sql.Identifier(app))
             )
-            for statement in self._statements(owner, app):
+            for statement in self._statements(owner, app, guarded_tables(cursor)):
                 cursor.execute(statement)
+            tables = guarded_tables(cursor)
         self.stdout.write(
-            f"{owner} owns {len(AUDIT_TABLES)} audit tables; {app} may only read and insert them"
+            f"{owner} owns {len(tables)} audit tables; {app} may only read and insert them"
         )
 
     def _create(self, cursor: Any, role: str, *, login: bool) -> None:
@@ -67,7 +82,7 @@ class Command(ProjectCommand):
                 )
             )
 
-    def _statements(self, owner: str, app: str) -> list[sql.Composed]:
+    def _statements(self, owner: str, app: str, tables: list[str]) -> list[sql.Composed]:
         o, a = sql.Identifier(owner), sql.Identifier(app)
         database = sql.Identifier(connection.settings_dict["NAME"])
         statements = [
@@ -78,7 +93,7 @@ class Command(ProjectCommand):
             ).format(a),
             sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(a),
         ]
-        for name in AUDIT_TABLES:
+        for name in tables:
             table = sql.Identifier(name)
             statements += [
                 sql.SQL("ALTER TABLE {} OWNER TO {}").format(table, o),

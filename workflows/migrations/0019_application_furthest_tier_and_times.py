@@ -70,7 +70,7 @@ def _save(application, rows):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0016_organisation_administrators"),
+        ("workflows", "0018_notices_about_no_request"),
     ]
 
     operations = [
