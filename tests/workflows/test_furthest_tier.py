@@ -134,7 +134,7 @@ def test_the_migration_fills_in_what_the_decisions_keep_on_each_request():
         **{f: "" if f == "furthest_tier" else None for f in MOVE_FIELDS}
     )
     migration = importlib.import_module(
-        "workflows.migrations.0017_application_furthest_tier_and_times"
+        "workflows.migrations.0019_application_furthest_tier_and_times"
     )
 
     migration.fill_from_history(installed_apps, None)
