@@ -63,6 +63,21 @@ def renderer_memory() -> list[tuple[int, float, float]]:
     return figures
 
 
+def renderer_cpu_seconds() -> float:
+    """The CPU time (user and system) the idle renderers of this process have used so far."""
+    import os
+
+    from documents.render import _worker_pool
+
+    ticks = 0
+    for worker in list(_worker_pool()._idle):
+        # The fields after the command name, which may hold spaces: utime and stime are the
+        # 14th and 15th fields of the line.
+        fields = Path(f"/proc/{worker.process.pid}/stat").read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _status_kb(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):

@@ -1,13 +1,14 @@
 """How fast decision documents are issued, end to end, and how large they are.
 
-Run: .venv/bin/python bench/documents.py [--documents N]
+Run: .venv/bin/python bench/documents.py [--documents N] [--stages [--profile STEP]]
 
 Each document goes through ``documents.services.render_document``, as the Celery task does:
 the template and its context from the database, the QR code, the JSON record, WeasyPrint to
-PDF/A-3b, the PAdES signature (a demo certificate is made for the run), the SHA-256 and the
-storage. Measured after warm-up, on a throwaway SQLite database with the demo world:
+PDF/A-3b with the seal, the PAdES signature (a demo certificate and seal are made for the run,
+as ``make run`` makes them), the SHA-256 and the storage. Measured after warm-up, on a
+throwaway SQLite database with the demo world:
 
-* the approval decision (one page, with the split by department and by form), in one process
+* the approval decision (two pages, with the split by department and by form), in one process
   and in two worker processes at once (each its own renderer), documents per second, the best
   of three alternating trials (other work on the machine only ever slows a trial down);
 * the minutes of a joint meeting with 50 agenda items.
@@ -63,14 +64,19 @@ def set_up(documents: int) -> tuple[list[int], int]:
     from django.conf import settings
 
     from documents import receivers
+    from documents.seal import make_demo_seal
     from documents.signing import make_demo_certificate
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
-    certificate = Path(tempfile.mkdtemp(prefix="bench-signing-")) / "demo.p12"
+    folder = Path(tempfile.mkdtemp(prefix="bench-signing-"))
     passphrase = secrets.token_urlsafe(12)
-    make_demo_certificate(certificate, passphrase=passphrase, common_name=settings.PROGRAMME_ISSUER)
-    settings.DOCUMENT_SIGNING_PKCS12 = str(certificate)
+    make_demo_certificate(
+        folder / "demo.p12", passphrase=passphrase, common_name=settings.PROGRAMME_ISSUER
+    )
+    settings.DOCUMENT_SIGNING_PKCS12 = str(folder / "demo.p12")
     settings.DOCUMENT_SIGNING_PASSPHRASE = passphrase
+    make_demo_seal(folder / "seal.png", issuer=settings.PROGRAMME_ISSUER)
+    settings.DOCUMENT_SEAL_IMAGE = str(folder / "seal.png")
     # The decisions only open their documents here; the measurement renders them.
     receivers.enqueue_render = lambda document_id: None
     return _approvals(documents), _minutes()
@@ -230,7 +236,20 @@ def in_two_workers(ids: list[int], warm_ids: list[int]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--documents", type=int, default=40, help="approvals per measurement")
-    count = parser.parse_args().documents
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="only time each step of the pipeline, in the caller and in the renderer",
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="STEP",
+        help="with --stages: the cProfile listing of one step (claim, compose, record, "
+        "render, sign, store) or of the renderer's code (renderer)",
+    )
+    arguments = parser.parse_args()
+    count = arguments.documents
     os.environ.setdefault("DOCUMENT_RENDER_WORKERS", "1")
     print(f"setting up {count + WARM_UPS} approvals and a {MINUTES_ITEMS}-item meeting …")
     print(
@@ -241,6 +260,11 @@ def main() -> None:
     warm, measured = approvals[:WARM_UPS], approvals[WARM_UPS:]
 
     render_all(warm)
+    if arguments.stages:
+        from _stages import print_stages
+
+        print_stages(measured, render_all, arguments.profile)
+        return
     # Best of a few alternating trials: other work on the machine only ever slows a trial down.
     one = two = 0.0
     for _ in range(TRIALS):

@@ -13,7 +13,7 @@ import datetime
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
@@ -130,10 +130,13 @@ def verification_url(document: Document) -> str:
     return f"{base}{reverse('document-verify')}?number={quote(document.number)}"
 
 
+@lru_cache(maxsize=16)
 def qr_data_uri(url: str) -> str:
     """The verification URL as a QR code: a small PNG in a data: URI (the renderer loads
     nothing else, and a data: URI cannot carry markup into the page). A PNG, not an SVG:
-    WeasyPrint takes ~20 ms to draw the SVG path of a QR code, and nothing for an image."""
+    WeasyPrint takes ~20 ms to draw the SVG path of a QR code, and nothing for an image.
+    Kept for the last few URLs: a translation has its original's number and URL, and a
+    render that is tried again draws the same code (choosing its mask is ~8 ms)."""
     import segno
 
     return segno.make(url, error="m").png_data_uri(scale=4, border=0)

@@ -111,39 +111,43 @@ def _fetcher_class() -> type:
     return AssetFetcher
 
 
-_IMAGE_STREAMS_KEPT = 16
+_IMAGE_OBJECTS_KEPT = 8
 
 
-def _keep_image_streams() -> None:
-    """Encode each raster image for the PDF once per worker, not once per document.
+def _keep_image_objects() -> None:
+    """Build each raster image's PDF object once per worker, not once per document.
 
-    WeasyPrint writes every image of every document as fresh PNG streams (the colour and, for
-    the seal, the alpha channel, each compressed anew): 10-30 ms for a 400-pixel seal that is the
-    same on every document. In the worker only, the encoder remembers its last few results, by
-    the image's pixels."""
-    import hashlib
+    For every image of every document WeasyPrint decodes the pixels and compresses them anew
+    (the colour and, for the seal, the alpha channel as a second image): 10 ms for the
+    400-pixel seal that is the same on every document. In the worker only, the objects of the
+    last few images are kept, by the image's id (a digest of its URL, which for a data: URI
+    holds the image's bytes), its size and how it is drawn; each document gets its own copy,
+    since writing the PDF replaces the alpha image by a reference."""
+    import copy
     from collections import OrderedDict
 
+    import pydyf
     from weasyprint.images import RasterImage
 
-    encode = RasterImage._get_png_data
-    kept: OrderedDict[tuple[str, tuple[int, int], bytes], Any] = OrderedDict()
+    weasyprint_x_object = RasterImage.get_x_object
+    kept: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
-    def get_png_data(pillow_image: Any) -> Any:
-        key = (
-            pillow_image.mode,
-            pillow_image.size,
-            hashlib.blake2b(pillow_image.tobytes(), digest_size=16).digest(),
-        )
+    def get_x_object(image: Any, interpolate: bool, dpi_ratio: float) -> Any:
+        key = (image.id, image.width, image.height, image.mode, interpolate, dpi_ratio)
         if key in kept:
             kept.move_to_end(key)
-            return kept[key]
-        kept[key] = encoded = encode(pillow_image)
-        if len(kept) > _IMAGE_STREAMS_KEPT:
-            kept.popitem(last=False)
-        return encoded
+        else:
+            x_object = weasyprint_x_object(image, interpolate, dpi_ratio)
+            # The streams hold their data in the document's image cache: keep the bytes only.
+            for stream in (x_object, x_object.extra.get("SMask")):
+                if isinstance(stream, pydyf.Stream):
+                    stream.stream = [pydyf._to_bytes(item) for item in stream.stream]
+            kept[key] = x_object
+            if len(kept) > _IMAGE_OBJECTS_KEPT:
+                kept.popitem(last=False)
+        return copy.deepcopy(kept[key])
 
-    RasterImage._get_png_data = staticmethod(get_png_data)
+    RasterImage.get_x_object = get_x_object
 
 
 def _without_markup_attachments(document: Any) -> list[str]:
@@ -265,7 +269,7 @@ class _Renderer:
         PROGRESS_LOGGER.setLevel(logging.INFO)
         PROGRESS_LOGGER.propagate = False
         self.compact_fonts = CidFontCompactor()
-        _keep_image_streams()
+        _keep_image_objects()
         # One font configuration for every render: the fonts are the system's and @font-face is
         # ignored, so nothing differs between documents, and Pango's caches stay warm (-15 ms).
         self.font_config = _system_fonts_only()()
