@@ -125,6 +125,8 @@ class Document(models.Model):
         verbose_name = _("决定文书")
         verbose_name_plural = _("决定文书")
         ordering = ["-created_at", "-id"]
+        # The list's pages (keyset on the creation time, then the id).
+        indexes = [models.Index(fields=["created_at", "id"], name="document_created_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["number", "language"], name="one_document_per_number_and_language"
