@@ -114,14 +114,19 @@ class QueueFilter(ApplicationFilter):
 
     def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
+        self.reviewer = user
         names = queue_task_names(user)
         tiers = {LIMIT_FOR_TASK[n][1] for n in names if n in LIMIT_FOR_TASK}
         self.filters["task"].extra["choices"] = [(n, str(TASKS[n])) for n in names]
         self.filters["status"].extra["choices"] = [
-            (state.status.value, state.status.label) for state in STATES if state.open_tasks & set(names)
+            (state.status.value, state.status.label)
+            for state in STATES
+            if state.open_tasks & set(names)
         ]
         self.filters["tier"].extra["choices"] = [
-            (value, label) for value, label in self.filters["tier"].extra["choices"] if value in tiers
+            (value, label)
+            for value, label in self.filters["tier"].extra["choices"]
+            if value in tiers
         ]
         for name, few in (("task", names), ("tier", tiers)):
             if len(few) < 2:
@@ -131,10 +136,10 @@ class QueueFilter(ApplicationFilter):
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> Any:
         data = self.form.cleaned_data
-        if access.role_of(self.user) == Role.GROUP_MEMBER and any(
+        if access.role_of(self.reviewer) == Role.GROUP_MEMBER and any(
             data.get(name) for name in _CONTENT_FILTERS
         ):
-            queryset = queryset.filter(access.visible_q(self.user, APPLICATION))
+            queryset = queryset.filter(access.visible_q(self.reviewer, APPLICATION))
         return super().filter_queryset(queryset)
 
     def of_task(self, rows: QuerySet[Any], name: str, value: str) -> Any:
@@ -144,7 +149,7 @@ class QueueFilter(ApplicationFilter):
         return rows.filter(late_tasks_q(timezone.now())) if value else rows
 
     def only_mine(self, rows: QuerySet[Any], name: str, value: Any) -> Any:
-        return rows.filter(owner_id=self.user.pk) if value else rows
+        return rows.filter(owner_id=self.reviewer.pk) if value else rows
 
 
 _RIGHT = {"td": {"class": "num"}, "th": {"class": "num"}}
@@ -200,7 +205,8 @@ def for_queue_export(user: Actor, tasks: QuerySet[Any]) -> QuerySet[Any]:
     """The tasks with ``shows_application``: whether the export may name the request (an
     expert's undeclared task shows only its organisation)."""
     visible = access.applications_for(user).filter(pk=OuterRef(APPLICATION))
-    return tasks.annotate(shows_application=Exists(visible))
+    annotated: QuerySet[Any] = tasks.annotate(shows_application=Exists(visible))
+    return annotated
 
 
 def holder_label(task: Any, user: Actor) -> str:

@@ -52,10 +52,16 @@ class DocumentFilter(django_filters.FilterSet):  # type: ignore[misc]
         label=_("申报批次"), queryset=FundingCall.objects.all(), method="of_call"
     )
     since = django_filters.DateFilter(
-        label=_("成文日期起"), field_name="issued_on", lookup_expr="gte", widget=forms.DateInput(DATE)
+        label=_("成文日期起"),
+        field_name="issued_on",
+        lookup_expr="gte",
+        widget=forms.DateInput(DATE),
     )
     until = django_filters.DateFilter(
-        label=_("成文日期止"), field_name="issued_on", lookup_expr="lte", widget=forms.DateInput(DATE)
+        label=_("成文日期止"),
+        field_name="issued_on",
+        lookup_expr="lte",
+        widget=forms.DateInput(DATE),
     )
 
     class Meta:
@@ -118,7 +124,9 @@ DOCUMENT_EXPORT = (
     Column(_("文书类型"), lambda d: KINDS(d.kind)),
     Column(_("成文日期"), lambda d: d.issued_on),
     Column(_("签发环节"), issuing_tier),
-    Column(_("国家课题(任务)编号"), lambda d: d.application.national_task_code if d.application else ""),
+    Column(
+        _("国家课题(任务)编号"), lambda d: d.application.national_task_code if d.application else ""
+    ),
     Column(_("课题名称"), lambda d: d.application.title if d.application else ""),
     Column(_("申报单位"), lambda d: d.application.organisation.name if d.application else ""),
     Column(_("联席会议日期"), lambda d: d.meeting.held_on if d.meeting else ""),

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from . import access
 from . import permissions as rights

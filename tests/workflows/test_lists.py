@@ -141,6 +141,40 @@ def test_a_date_the_filter_cannot_read_lists_nothing_and_says_why():
     assert response.context["filter"].errors["until"]
 
 
+def test_a_period_that_ends_before_it_starts_is_refused_beside_its_end():
+    FundingApplicationFactory()
+
+    response = _client(make_user("auditor")).get(
+        reverse("home"), {"since": "2026-12-01", "until": "2026-11-30"}
+    )
+
+    assert (_codes(response), response.context["filter"].errors["until"]) == (
+        [],
+        ["截止日期不能早于起始日期。"],
+    )
+
+
+def test_the_meetings_period_that_ends_before_it_starts_is_refused():
+    response = _client(make_user("meeting_secretary")).get(
+        reverse("approvals:meetings"), {"since": "2026-12-01", "until": "2026-11-30"}
+    )
+
+    assert "until" in response.context["filter"].errors
+
+
+def test_the_audit_trails_period_that_ends_before_it_starts_is_refused():
+    FundingApplicationFactory(state="submitted")
+
+    response = _client(make_user("auditor")).get(
+        reverse("audit-trail"), {"since": "2026-12-01", "until": "2026-11-30"}
+    )
+
+    assert (list(response.context["page"]), "until" in response.context["filter"].errors) == (
+        [],
+        True,
+    )
+
+
 @pytest.fixture
 def many():
     """120 requests waiting at the lead department, written in bulk, oldest first."""
