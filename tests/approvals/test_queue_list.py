@@ -249,3 +249,11 @@ def test_the_queue_shows_its_columns_with_the_tasks_labels_not_their_codes(desk)
 
     body = page.split("<tbody>")[1]
     assert ("形式审查" in body, "lead_review" in body) == (True, False)
+
+
+def test_the_queue_reads_in_english_for_a_browser_that_asks_for_it(desk):
+    _litho, _drug, officer = desk
+
+    page = _client(officer).get(reverse(QUEUE), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert ("Formal check" in page, "形式审查" in page) == (True, False)

@@ -254,3 +254,15 @@ def test_the_navigation_links_the_documents_list_for_an_applicant():
     page = _client(application.created_by).get(reverse("home")).content.decode()
 
     assert f'href="{reverse(LIST)}"' in page
+
+
+def test_the_list_reads_in_english_for_a_browser_that_asks_for_it(auditor):
+    FundingApplicationFactory(state="group_review")
+
+    page = auditor.get(reverse(LIST), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert ("Issued by" in page, "Being prepared" in page, "签发环节" in page) == (
+        True,
+        True,
+        False,
+    )
