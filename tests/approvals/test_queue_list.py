@@ -5,12 +5,9 @@ not declared on it."""
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +18,7 @@ from tests.factories import (
     bulk_awaiting,
     make_user,
 )
+from tests.listing import csv_rows, signed_in, xlsx_rows
 from workflows import assignments
 from workflows.flows import ReviewFlow
 
@@ -30,19 +28,8 @@ QUEUE = "approvals:queue"
 EXPORT = "approvals:queue-export"
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _listed(response) -> list[str]:
     return [t.process.funding_application.national_task_code for t in response.context["page"]]
-
-
-def _csv(response) -> list[dict[str, str]]:
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(body)))
 
 
 @pytest.fixture
@@ -61,7 +48,7 @@ def desk():
 def test_a_search_for_a_chinese_word_finds_the_task_of_the_request_with_it(desk):
     litho, _drug, officer = desk
 
-    response = _client(officer).get(reverse(QUEUE), {"q": "光刻"})
+    response = signed_in(officer).get(reverse(QUEUE), {"q": "光刻"})
 
     assert _listed(response) == [litho.national_task_code]
 
@@ -72,7 +59,7 @@ def test_the_queue_filters_by_special_project():
     wanted = FundingApplicationFactory(state="submitted", special_project=other_project)
     FundingApplicationFactory(state="submitted", special_project=officer_project)
 
-    response = _client(wanted.people.lead_officer).get(
+    response = signed_in(wanted.people.lead_officer).get(
         reverse(QUEUE), {"special_project": other_project.pk}
     )
 
@@ -86,7 +73,7 @@ def test_the_queue_shows_only_the_overdue_tasks_when_asked(desk):
         created=long_ago
     )
 
-    response = _client(officer).get(reverse(QUEUE), {"overdue": "on"})
+    response = signed_in(officer).get(reverse(QUEUE), {"overdue": "on"})
 
     assert _listed(response) == [litho.national_task_code]
 
@@ -95,14 +82,14 @@ def test_a_reviewer_narrows_the_queue_to_the_tasks_they_hold(desk):
     litho, _drug, officer = desk
     assignments.claim_task(application_id=litho.pk, actor=officer)
 
-    response = _client(officer).get(reverse(QUEUE), {"mine": "on"})
+    response = signed_in(officer).get(reverse(QUEUE), {"mine": "on"})
 
     assert _listed(response) == [litho.national_task_code]
 
 
 def test_the_queue_sorts_by_title_both_ways(desk):
     _litho, _drug, officer = desk
-    client = _client(officer)
+    client = signed_in(officer)
 
     ascending = _listed(client.get(reverse(QUEUE), {"sort": "title"}))
     descending = _listed(client.get(reverse(QUEUE), {"sort": "-title"}))
@@ -113,7 +100,7 @@ def test_the_queue_sorts_by_title_both_ways(desk):
 def test_the_queue_sorts_by_arrival_newest_first_when_asked(desk):
     litho, drug, officer = desk
 
-    response = _client(officer).get(reverse(QUEUE), {"sort": "-arrived"})
+    response = signed_in(officer).get(reverse(QUEUE), {"sort": "-arrived"})
 
     assert _listed(response) == [drug.national_task_code, litho.national_task_code]
 
@@ -121,7 +108,7 @@ def test_the_queue_sorts_by_arrival_newest_first_when_asked(desk):
 def test_the_counts_stay_those_of_the_whole_queue_while_it_is_filtered(desk):
     _litho, _drug, officer = desk
 
-    summary = _client(officer).get(reverse(QUEUE), {"q": "光刻"}).context["summary"]
+    summary = signed_in(officer).get(reverse(QUEUE), {"q": "光刻"}).context["summary"]
 
     assert summary.new == 2
 
@@ -136,7 +123,7 @@ def test_the_last_page_of_a_filtered_queue_holds_its_oldest_tasks():
         special_project=SpecialProjectFactory(lead_department=project.lead_department),
     )
 
-    response = _client(officer).get(
+    response = signed_in(officer).get(
         reverse(QUEUE), {"special_project": project.pk, "sort": "-arrived", "last": "1"}
     )
 
@@ -147,10 +134,10 @@ def test_the_last_page_of_a_filtered_queue_holds_its_oldest_tasks():
 def test_another_departments_requests_never_appear_in_the_queue_or_its_export(desk):
     _litho, _drug, officer = desk
     FundingApplicationFactory(state="submitted", title="光刻机双工件台")  # another department
-    client = _client(officer)
+    client = signed_in(officer)
 
     listed = _listed(client.get(reverse(QUEUE), {"q": "光刻"}))
-    exported = [r["课题名称"] for r in _csv(client.get(reverse(EXPORT), {"q": "光刻"}))]
+    exported = [r["课题名称"] for r in csv_rows(client.get(reverse(EXPORT), {"q": "光刻"}))]
 
     assert (listed, exported) == ([desk[0].national_task_code], ["极紫外光刻胶材料验证"])
 
@@ -164,11 +151,11 @@ def test_the_export_carries_the_filters_and_the_order():
         special_project=SpecialProjectFactory(lead_department=project.lead_department),
     )
 
-    response = _client(first.people.lead_officer).get(
+    response = signed_in(first.people.lead_officer).get(
         reverse(EXPORT), {"special_project": project.pk, "sort": "-arrived", "format": "csv"}
     )
 
-    assert [r["国家课题(任务)编号"] for r in _csv(response)] == [
+    assert [r["国家课题(任务)编号"] for r in csv_rows(response)] == [
         second.national_task_code,
         first.national_task_code,
     ]
@@ -177,7 +164,7 @@ def test_the_export_carries_the_filters_and_the_order():
 def test_the_export_is_written_to_the_access_log_with_its_filters(desk):
     _litho, _drug, officer = desk
 
-    _client(officer).get(reverse(EXPORT), {"q": "光刻", "format": "xlsx"})
+    signed_in(officer).get(reverse(EXPORT), {"q": "光刻", "format": "xlsx"})
 
     event = AccessEvent.objects.get(kind=AccessKind.EXPORTED)
     assert (event.username, "q=" in event.detail, "rows=1" in event.detail) == (
@@ -188,13 +175,11 @@ def test_the_export_is_written_to_the_access_log_with_its_filters(desk):
 
 
 def test_the_queue_exports_to_excel_with_its_labels(desk):
-    from openpyxl import load_workbook
-
     _litho, _drug, officer = desk
 
-    response = _client(officer).get(reverse(EXPORT), {"q": "光刻", "format": "xlsx"})
+    response = signed_in(officer).get(reverse(EXPORT), {"q": "光刻", "format": "xlsx"})
 
-    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)
+    rows = xlsx_rows(response)
     assert (rows[1][0], rows[1][-1]) == ("形式审查", "待认领")
 
 
@@ -216,7 +201,7 @@ def expert_asked():
 
 def test_an_expert_searching_does_not_find_a_request_they_have_not_declared_on(expert_asked):
     _application, expert = expert_asked
-    client = _client(expert)
+    client = signed_in(expert)
 
     everything = client.get(reverse(QUEUE)).context["page"]
     searched = client.get(reverse(QUEUE), {"q": "量子"}).context["page"]
@@ -227,7 +212,7 @@ def test_an_expert_searching_does_not_find_a_request_they_have_not_declared_on(e
 def test_an_experts_export_does_not_name_a_request_before_they_declare(expert_asked):
     application, expert = expert_asked
 
-    rows = _csv(_client(expert).get(reverse(EXPORT), {"format": "csv"}))
+    rows = csv_rows(signed_in(expert).get(reverse(EXPORT), {"format": "csv"}))
 
     assert [(r["课题名称"], r["申报单位"]) for r in rows] == [("—", application.organisation.name)]
 
@@ -236,8 +221,8 @@ def test_the_chair_may_narrow_the_queue_by_kind_of_task_and_an_officer_has_no_su
     chair = make_user("group_chair")
     _litho, _drug, officer = desk
 
-    chair_fields = _client(chair).get(reverse(QUEUE)).context["filter"].form.fields
-    officer_fields = _client(officer).get(reverse(QUEUE)).context["filter"].form.fields
+    chair_fields = signed_in(chair).get(reverse(QUEUE)).context["filter"].form.fields
+    officer_fields = signed_in(officer).get(reverse(QUEUE)).context["filter"].form.fields
 
     assert ("task" in chair_fields, "task" in officer_fields) == (True, False)
 
@@ -245,7 +230,7 @@ def test_the_chair_may_narrow_the_queue_by_kind_of_task_and_an_officer_has_no_su
 def test_the_queue_shows_its_columns_with_the_tasks_labels_not_their_codes(desk):
     _litho, _drug, officer = desk
 
-    page = _client(officer).get(reverse(QUEUE)).content.decode()
+    page = signed_in(officer).get(reverse(QUEUE)).content.decode()
 
     body = page.split("<tbody>")[1]
     assert ("形式审查" in body, "lead_review" in body) == (True, False)
@@ -254,6 +239,6 @@ def test_the_queue_shows_its_columns_with_the_tasks_labels_not_their_codes(desk)
 def test_the_queue_reads_in_english_for_a_browser_that_asks_for_it(desk):
     _litho, _drug, officer = desk
 
-    page = _client(officer).get(reverse(QUEUE), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page = signed_in(officer).get(reverse(QUEUE), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert ("Formal check" in page, "形式审查" in page) == (True, False)

@@ -5,19 +5,17 @@ exported with the filters, the export written to the access log."""
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import itertools
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccessEvent, AccessKind
 from documents.models import Document, DocumentKind, DocumentStatus
 from tests.factories import FundingApplicationFactory, FundingCallFactory, make_user
+from tests.listing import csv_rows, signed_in, xlsx_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +23,8 @@ LIST = "documents"
 EXPORT = "documents-export"
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _numbers(response) -> list[str]:
     return [d.number for d in response.context["page"]]
-
-
-def _csv(response) -> list[dict[str, str]]:
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(body)))
 
 
 def _number(application, kind: str) -> str:
@@ -46,7 +33,7 @@ def _number(application, kind: str) -> str:
 
 @pytest.fixture
 def auditor():
-    return _client(make_user("auditor"))
+    return signed_in(make_user("auditor"))
 
 
 def test_a_search_finds_a_document_by_its_number(auditor):
@@ -142,7 +129,7 @@ def test_an_applicant_sees_only_their_organisations_documents_and_no_minutes():
     mine = FundingApplicationFactory(state="approved")
     FundingApplicationFactory(state="group_review")
 
-    response = _client(mine.created_by).get(reverse(LIST))
+    response = signed_in(mine.created_by).get(reverse(LIST))
 
     assert {d.application_id for d in response.context["page"]} == {mine.pk}
 
@@ -150,10 +137,10 @@ def test_an_applicant_sees_only_their_organisations_documents_and_no_minutes():
 def test_an_officer_never_sees_another_departments_documents_in_the_list_or_its_export():
     own = FundingApplicationFactory(state="group_review", title="光刻胶")
     FundingApplicationFactory(state="group_review", title="光刻机")
-    client = _client(own.people.lead_officer)
+    client = signed_in(own.people.lead_officer)
 
     listed = _numbers(client.get(reverse(LIST), {"q": "光刻"}))
-    exported = [r["文号"] for r in _csv(client.get(reverse(EXPORT), {"q": "光刻"}))]
+    exported = [r["文号"] for r in csv_rows(client.get(reverse(EXPORT), {"q": "光刻"}))]
 
     number = _number(own, DocumentKind.ACCEPTANCE)
     assert (listed, exported) == ([number], [number])
@@ -181,11 +168,11 @@ def test_the_export_carries_the_filters_and_is_written_to_the_access_log():
     auditor = make_user("auditor")
     application = FundingApplicationFactory(state="meeting_review")
 
-    response = _client(auditor).get(
+    response = signed_in(auditor).get(
         reverse(EXPORT), {"kind": DocumentKind.REVIEW_OPINION, "format": "csv"}
     )
 
-    rows = _csv(response)
+    rows = csv_rows(response)
     event = AccessEvent.objects.get(kind=AccessKind.EXPORTED)
     assert [(r["文号"], r["签发环节"]) for r in rows] == [
         (_number(application, DocumentKind.REVIEW_OPINION), "审核工作小组")
@@ -194,13 +181,11 @@ def test_the_export_carries_the_filters_and_is_written_to_the_access_log():
 
 
 def test_the_documents_export_to_excel():
-    from openpyxl import load_workbook
-
     application = FundingApplicationFactory(state="group_review")
 
-    response = _client(make_user("auditor")).get(reverse(EXPORT), {"format": "xlsx"})
+    response = signed_in(make_user("auditor")).get(reverse(EXPORT), {"format": "xlsx"})
 
-    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)
+    rows = xlsx_rows(response)
     assert [(r[0], r[1]) for r in rows[1:]] == [
         (_number(application, DocumentKind.ACCEPTANCE), "受理通知书")
     ]
@@ -251,7 +236,7 @@ def test_the_last_page_holds_the_oldest_documents(auditor, many):
 def test_the_navigation_links_the_documents_list_for_an_applicant():
     application = FundingApplicationFactory()
 
-    page = _client(application.created_by).get(reverse("home")).content.decode()
+    page = signed_in(application.created_by).get(reverse("home")).content.decode()
 
     assert f'href="{reverse(LIST)}"' in page
 
