@@ -30,7 +30,13 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="document",
-            index=models.Index(fields=["created_at", "id"], name="document_created_idx"),
+            index=models.Index(
+                fields=["translation_of", "created_at", "id"], name="document_list_idx"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="document",
+            index=models.Index(fields=["translation_of", "number", "id"], name="document_number_idx"),
         ),
         migrations.RunPython(add_trigram_index, drop_trigram_index),
     ]
