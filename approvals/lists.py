@@ -86,7 +86,17 @@ MEETING_EXPORT = (
 
 APPLICATION = "process__funding_application"
 # The filters over the request's own content (what an expert may not see before declaring).
-_CONTENT_FILTERS = ("q", "status", "tier", "call", "special_project", "department", "district")
+_CONTENT_FILTERS = (
+    "q",
+    "status",
+    "tier",
+    "call",
+    "special_project",
+    "department",
+    "district",
+    "since",
+    "until",
+)
 
 
 def queue_task_names(user: Actor) -> tuple[str, ...]:
