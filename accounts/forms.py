@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from workflows.filters import PeriodForm
 from workflows.widgets import DateInput
 
 from .models import AccessEvent, AccessKind
@@ -22,7 +22,7 @@ class TokenForm(forms.Form):
     )
 
 
-class AccessLogFilter(forms.Form):
+class AccessLogFilter(PeriodForm):
     person = forms.CharField(label=_("人员（用户名）"), max_length=150, required=False)
     application = forms.CharField(
         label=_("申请（编号或国家课题编号）"), max_length=40, required=False
@@ -32,13 +32,6 @@ class AccessLogFilter(forms.Form):
     )
     since = forms.DateField(label=_("起始日期"), required=False, widget=DateInput())
     until = forms.DateField(label=_("截止日期"), required=False, widget=DateInput())
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        since, until = data.get("since"), data.get("until")
-        if since and until and since > until:
-            self.add_error("until", _("截止日期不能早于起始日期。"))
-        return data
 
     def filter(self, events: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
         """The events that match the valid filters (all of them when none is given)."""

@@ -6,6 +6,7 @@ app_name = "approvals"
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("queue/export/", views.queue_export, name="queue-export"),
     path("applications/<id:pk>/formal-check/", views.formal_check, name="formal-check"),
     path("applications/<id:pk>/experts/", views.assign_experts, name="assign-experts"),
     path("applications/<id:pk>/expert-pool/", views.expert_pool_page, name="expert-pool"),

@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -45,7 +46,15 @@ from .forms import (
     ResolutionsForm,
     ScoreForm,
 )
-from .lists import MEETING_EXPORT, MeetingFilter, MeetingTable
+from .lists import (
+    MEETING_EXPORT,
+    MeetingFilter,
+    MeetingTable,
+    QueueFilter,
+    for_queue_export,
+    queue_export_columns,
+    queue_table_for,
+)
 from .models import ExpertAssignment, ExpertDraw, Meeting
 from .panels import expert_gate, review_panels
 from .selectors import current_assignments, eligible_experts
@@ -462,29 +471,60 @@ def build_agenda(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 # --- queues ---------------------------------------------------------------------------------
 
 
+def _queue_reader(user: Actor) -> None:
+    if not access.may_use_queue(user):
+        raise PermissionDenied
+
+
+def _queue_filter(request: AuthenticatedRequest, tasks: Any) -> QueueFilter:
+    return QueueFilter(request.GET or None, queryset=tasks, user=request.user)
+
+
 @login_required
 def queue(request: AuthenticatedRequest) -> HttpResponse:
-    if not access.may_use_queue(request.user):
-        raise PermissionDenied
-    query = request.GET
-    summary = selectors.queue_summary(
-        request.user,
-        after=query.get("after") or None,
-        before=query.get("before") or None,
-        last=bool(query.get("last")),
+    """A reviewer's open tasks: searched, filtered, sorted, one keyset page at a time, with
+    the counts over the whole queue."""
+    _queue_reader(request.user)
+    user, now = request.user, timezone.now()
+    tasks = selectors.queue_tasks(user)
+    listing = list_page(
+        request,
+        _queue_filter(request, tasks),
+        queue_table_for(user),
+        export_url=reverse("approvals:queue-export"),
     )
-    page = summary.page
+    counts = selectors.queue_counts(user, tasks, now)
+    summary = selectors.QueueSummary(
+        tasks=selectors.with_deadlines(user, listing.page.items, now),
+        page=listing.page,
+        **counts,
+    )
     return render(
         request,
         "approvals/queue.html",
         {
+            **listing.context(),
             "summary": summary,
-            "profile": access.profile_of(request.user),
+            "profile": access.profile_of(user),
             "more": pages.queue_fragments(request),
-            "page": page,
-            "first_link": "",
-            "previous_link": page.link(query, page.previous_cursor, "before") if page else "",
-            "next_link": page.link(query, page.next_cursor, "after") if page else "",
-            "last_link": page.link(query, None, "last") if page else "",
         },
+    )
+
+
+@login_required
+@require_GET
+def queue_export(request: AuthenticatedRequest) -> HttpResponseBase:
+    """The reviewer's queue with its filters and order, as CSV or Excel."""
+    _queue_reader(request.user)
+    tasks = for_queue_export(request.user, selectors.queue_tasks(request.user))
+    return export_response(
+        request,
+        name="queue",
+        label=_("我的待办"),
+        fmt=request.GET.get("format", "csv"),
+        columns=queue_export_columns(request.user, timezone.now()),
+        rows=ordered_for_export(
+            _queue_filter(request, tasks), queue_table_for(request.user), request.GET
+        ),
+        filters=export_query(request.GET),
     )

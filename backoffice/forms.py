@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from workflows.credit_code import validate_credit_code
+from workflows.filters import PeriodForm
 from workflows.models import District, FundingCall, OrganisationKind
 
 from .models import ChangeAction, ConfigChange
@@ -19,7 +20,7 @@ def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-class ConfigLogFilter(forms.Form):
+class ConfigLogFilter(PeriodForm):
     person = forms.CharField(label=_("操作人（用户名）"), max_length=150, required=False)
     subject = forms.CharField(label=_("对象（名称或编号）"), max_length=100, required=False)
     action = forms.ChoiceField(
@@ -31,13 +32,6 @@ class ConfigLogFilter(forms.Form):
     until = forms.DateField(
         label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        since, until = data.get("since"), data.get("until")
-        if since and until and since > until:
-            self.add_error("until", _("截止日期不能早于起始日期。"))
-        return data
 
     def filter(self, changes: QuerySet[ConfigChange]) -> QuerySet[ConfigChange]:
         data = self.cleaned_data

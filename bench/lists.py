@@ -12,7 +12,9 @@ the demo's special projects, 200 organisations, the districts, both forms of sup
 of creation dates and these statuses: waiting at each tier with its open flow task, approved,
 rejected, draft. Each has its audit trail (the moves that brought it to its status, then
 people-side entries up to twelve per request on PostgreSQL, 1,080,000 at 100,000; five on
-SQLite; hashes are not chained: nothing here verifies them) and two access-log entries.
+SQLite; hashes are not chained: nothing here verifies them), two access-log entries, and its
+decision documents (the acceptance once past the lead department, the approval once approved:
+some 110,000 at 100,000 requests; no files, nothing here downloads them).
 
 Each page is fetched through Django's test client (median of RUNS after a warm-up) and its
 queries are counted; the query count must not grow with the data. The export is timed once
@@ -234,6 +236,7 @@ def grow(count: int, entries_per_request: int) -> None:
                 )
             ReviewFlow.task_class._default_manager.bulk_create(tasks, batch_size=1000)
             _write_entries(connection, rows, entries_per_request)
+            _write_documents(rows)
             AccessEvent.objects.bulk_create(
                 [
                     AccessEvent(
@@ -335,6 +338,36 @@ def _write_entries(connection, applications, per_request: int) -> None:
             )
 
 
+def _write_documents(applications) -> None:
+    """The acceptance of every request past the lead department and the approval of every
+    approved one, numbered after the request, dated at the audit entry that issued them."""
+    from documents.models import Document, DocumentKind, DocumentStatus
+    from workflows.models import AuditEntry
+
+    kinds = {"accept_for_review": DocumentKind.ACCEPTANCE, "approve": DocumentKind.APPROVAL}
+    marks = {DocumentKind.ACCEPTANCE: "受", DocumentKind.APPROVAL: ""}
+    issuing = AuditEntry.objects.filter(
+        application_id__in=[a.pk for a in applications], transition__in=kinds
+    ).values_list("pk", "application_id", "transition", "at")
+    Document.objects.bulk_create(
+        [
+            Document(
+                number=f"京科配{marks[kinds[transition]]}〔2026〕{application_id}号",
+                kind=kinds[transition],
+                year=2026,
+                serial=application_id,
+                issued_on=at.date(),
+                application_id=application_id,
+                audit_entry_id=entry_id,
+                status=DocumentStatus.READY,
+                created_at=at,
+            )
+            for entry_id, application_id, transition, at in issuing
+        ],
+        batch_size=2000,
+    )
+
+
 # --- the measurements -----------------------------------------------------------------------
 
 
@@ -358,10 +391,21 @@ def pages() -> list[tuple[str, str, str]]:
         ("group_chair", "queue, last page", "/review/queue/?last=1"),
         ("secretary", "queue", "/review/queue/"),
         ("secretary", "queue, last page", "/review/queue/?last=1"),
+        (officer, f"queue, search {SEARCH_WORD}", f"/review/queue/?q={SEARCH_WORD}"),
+        (officer, "queue, overdue, last page", "/review/queue/?overdue=on&last=1"),
+        ("group_chair", "queue, by district, last page", "/review/queue/?district=haidian&last=1"),
+        ("secretary", f"queue, search {SEARCH_WORD}", f"/review/queue/?q={SEARCH_WORD}"),
         ("secretary", "meetings", "/review/meetings/"),
         ("secretary", "meetings, last page", "/review/meetings/?last=1"),
         ("auditor", "audit trail", "/audit/"),
         ("auditor", "audit trail, last page", "/audit/?last=1"),
+        ("auditor", "documents", "/documents/"),
+        ("auditor", "documents, last page", "/documents/?last=1"),
+        ("auditor", f"documents, search {SEARCH_WORD}", f"/documents/?q={SEARCH_WORD}"),
+        (officer, "documents", "/documents/"),
+        (officer, "documents, last page", "/documents/?last=1"),
+        ("applicant_enterprise", "documents", "/documents/"),
+        ("applicant_enterprise", "documents, last page", "/documents/?last=1"),
         ("auditor", "access log", "/accounts/access-log/"),
         ("auditor", "access log, last page", "/accounts/access-log/?last=1"),
         ("admin", "dashboard", "/dashboard/"),

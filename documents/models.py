@@ -125,6 +125,11 @@ class Document(models.Model):
         verbose_name = _("决定文书")
         verbose_name_plural = _("决定文书")
         ordering = ["-created_at", "-id"]
+        # The list's pages: originals, keyset on the creation time or the number, then the id.
+        indexes = [
+            models.Index(fields=["translation_of", "created_at", "id"], name="document_list_idx"),
+            models.Index(fields=["translation_of", "number", "id"], name="document_number_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["number", "language"], name="one_document_per_number_and_language"

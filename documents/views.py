@@ -1,24 +1,29 @@
-"""Downloading a decision document, and the public page that verifies one."""
+"""The list of decision documents, downloading one, and the public page that verifies one."""
 
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from workflows import access
 from workflows.actors import Viewer
+from workflows.exports import export_response
+from workflows.listing import export_query, list_page, ordered_for_export
 from workflows.signals import object_read
 
 from . import throttle
 from .letterhead import issuer
+from .lists import DOCUMENT_EXPORT, DocumentFilter, DocumentTable, listed_documents
 from .models import Document, DocumentStatus
 from .verification import Verification, verify_content, verify_number
 
@@ -30,6 +35,38 @@ def documents_visible_to(user: Viewer) -> QuerySet[Document]:
     """Issued documents the user may download, as the access policy says (the minutes name
     every applicant on the agenda, so only the meetings' readers get them)."""
     return access.visible_documents(user, Document.objects.filter(status=DocumentStatus.READY))
+
+
+def _documents_filter(request: HttpRequest) -> DocumentFilter:
+    if not access.may_list_documents(request.user):
+        raise PermissionDenied
+    return DocumentFilter(request.GET or None, queryset=listed_documents(request.user))
+
+
+@login_required
+@require_GET
+def document_list(request: HttpRequest) -> HttpResponse:
+    """The decision documents of the requests the user may read (and the meetings' minutes
+    for the meetings' readers): searched, filtered, sorted, one keyset page at a time."""
+    listing = list_page(
+        request, _documents_filter(request), DocumentTable, export_url=reverse("documents-export")
+    )
+    return render(request, "documents/documents.html", listing.context())
+
+
+@login_required
+@require_GET
+def documents_export(request: HttpRequest) -> HttpResponseBase:
+    """The list of documents with its filters and order, as CSV or Excel."""
+    return export_response(
+        request,
+        name="documents",
+        label=str(_("决定文书")),
+        fmt=request.GET.get("format", "csv"),
+        columns=DOCUMENT_EXPORT,
+        rows=ordered_for_export(_documents_filter(request), DocumentTable, request.GET),
+        filters=export_query(request.GET),
+    )
 
 
 @login_required

@@ -203,6 +203,9 @@ MATRIX: dict[str, Row] = {
     "set_language": Row(lambda w: {}, everyone(OK), everyone(OK), lambda w: {"language": "en"}),
     "document-verify": Row(lambda w: {}, everyone(OK), everyone(OK)),
     "document-download": Row(lambda w: {"pk": w.document.pk}, request_page(OK), request_page(OK)),
+    # The list of documents: everybody signed in, each seeing only what they may read.
+    "documents": Row(lambda w: {}, signed_in(OK), signed_in(METHOD)),
+    "documents-export": Row(lambda w: {}, signed_in(OK), signed_in(METHOD)),
     # Signing in with a second factor (off in the tests' settings), and the access log.
     "second-factor": Row(lambda w: {}, signed_in(OK), signed_in(OK)),
     "second-factor-setup": Row(lambda w: {}, signed_in(OK), signed_in(OK)),
@@ -243,6 +246,7 @@ MATRIX: dict[str, Row] = {
     ),
     # The reviewers' queue.
     "approvals:queue": Row(lambda w: {}, REVIEWERS, REVIEWERS),
+    "approvals:queue-export": Row(lambda w: {}, REVIEWERS, signed_in(METHOD)),
     # Tier 1 at the wrong time (the request is with the group): the officer is refused by the
     # status, everybody else never reaches the decision.
     "approvals:formal-check": Row(

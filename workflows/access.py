@@ -281,6 +281,12 @@ def may_read_meetings(user: Viewer | None) -> bool:
     return role_of(user) in (Role.MEETING_SECRETARY, *STAFF_READERS)
 
 
+def may_list_documents(user: Viewer | None) -> bool:
+    """The list of decision documents: everybody with a role in the programme, each seeing
+    the documents of the requests they may read (``visible_documents``)."""
+    return role_of(user) is not None
+
+
 def may_read_audit_trail(user: Viewer | None) -> bool:
     return reads_everything(user)
 

@@ -38,17 +38,18 @@ if TYPE_CHECKING:
 DATE = {"type": "date"}
 
 
-def search_q(words: str) -> Q:
+def search_q(words: str, prefix: str = "") -> Q:
     """Every word of ``words`` in the title, the organisation's name, the national task code
-    or the national approval number."""
+    or the national approval number (of the application ``prefix`` leads to, from another
+    model: ``"process__funding_application__"`` from a flow task)."""
     match = Q()
     for word in words.split()[:5]:
         organisations = Organisation.objects.filter(name__icontains=word).values("pk")
         match &= (
-            Q(title__icontains=word)
-            | Q(national_task_code__icontains=word)
-            | Q(national_approval_number__icontains=word)
-            | Q(organisation_id__in=organisations)
+            Q(**{f"{prefix}title__icontains": word})
+            | Q(**{f"{prefix}national_task_code__icontains": word})
+            | Q(**{f"{prefix}national_approval_number__icontains": word})
+            | Q(**{f"{prefix}organisation_id__in": organisations})
         )
     return match
 
@@ -65,8 +66,24 @@ def overdue_q(now: datetime.datetime | None = None) -> Q:
     return Q(Exists(_open_tasks().filter(late_tasks_q(now or timezone.now()))))
 
 
+class PeriodForm(forms.Form):
+    """A list's filter form whose period (``since`` to ``until``) must not end before it
+    starts."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("截止日期不能早于起始日期。"))
+        return data
+
+
 class ApplicationFilter(django_filters.FilterSet):  # type: ignore[misc]
-    """The filters of the list of applications (the home page)."""
+    """The filters of the list of applications (the home page). A list of other rows that
+    each belong to one application (the reviewers' queue of flow tasks) reuses them with
+    ``application_path``, the path from its rows to their application."""
+
+    application_path = ""
 
     q = django_filters.CharFilter(label=_("搜索"), method="search")
     status = django_filters.ChoiceFilter(label=_("状态"), choices=Status.choices)
@@ -99,22 +116,36 @@ class ApplicationFilter(django_filters.FilterSet):  # type: ignore[misc]
     class Meta:
         model = FundingApplication
         fields = ["q", "status", "tier", "call", "special_project", "department", "district"]
+        form = PeriodForm
 
     def __init__(self, *args: Any, user: Viewer | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        if self.application_path:
+            for each in self.filters.values():
+                if each.method is None:
+                    each.field_name = self.on_application(each.field_name)
 
-    def search(self, rows: QuerySet[FundingApplication], name: str, value: str) -> Any:
-        return rows.filter(search_q(value)) if value.strip() else rows
+    def on_application(self, lookup: str) -> str:
+        """``lookup`` (a field of the application) as seen from the rows filtered."""
+        return f"{self.application_path}__{lookup}" if self.application_path else lookup
 
-    def at_tier(self, rows: QuerySet[FundingApplication], name: str, value: str) -> Any:
-        return rows.filter(status__in=[s for s, t in STATUS_TIER.items() if t == value])
+    def search(self, rows: QuerySet[Any], name: str, value: str) -> Any:
+        if not value.strip():
+            return rows
+        prefix = f"{self.application_path}__" if self.application_path else ""
+        return rows.filter(search_q(value, prefix))
 
-    def created_since(self, rows: QuerySet[FundingApplication], name: str, value: Any) -> Any:
-        return rows.filter(created_at__gte=start_of(value))
+    def at_tier(self, rows: QuerySet[Any], name: str, value: str) -> Any:
+        statuses = [s for s, t in STATUS_TIER.items() if t == value]
+        return rows.filter(**{self.on_application("status__in"): statuses})
 
-    def created_until(self, rows: QuerySet[FundingApplication], name: str, value: Any) -> Any:
-        return rows.filter(created_at__lt=start_of(value + datetime.timedelta(days=1)))
+    def created_since(self, rows: QuerySet[Any], name: str, value: Any) -> Any:
+        return rows.filter(**{self.on_application("created_at__gte"): start_of(value)})
+
+    def created_until(self, rows: QuerySet[Any], name: str, value: Any) -> Any:
+        end = start_of(value + datetime.timedelta(days=1))
+        return rows.filter(**{self.on_application("created_at__lt"): end})
 
     def only_overdue(self, rows: QuerySet[FundingApplication], name: str, value: Any) -> Any:
         return rows.filter(overdue_q()) if value else rows
@@ -158,6 +189,7 @@ class AuditFilter(django_filters.FilterSet):  # type: ignore[misc]
     class Meta:
         model = AuditEntry
         fields = ["application", "transition", "actor_role", "tier", "actor_name"]
+        form = PeriodForm
 
     def of_application(self, rows: QuerySet[AuditEntry], name: str, value: str) -> Any:
         value = value.strip()

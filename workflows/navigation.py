@@ -55,6 +55,7 @@ ENTRIES = (
         access.may_use_award_queue,
         ("awards:",),
     ),
+    Entry("documents", Label("文书", "Documents"), access.may_list_documents, ("documents",)),
     Entry("dashboard", Label("统计", "Dashboard"), access.may_read_statistics, ("dashboard",)),
     Entry("audit-trail", Label("审计", "Audit"), access.may_read_audit_trail, ("audit-",)),
     Entry("access-log", Label("访问记录", "Access log"), access.may_read_audit_trail),

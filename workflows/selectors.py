@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from . import access
 from . import permissions as rights
 from .deadlines import due_at, late_tasks_q
 from .flows import CLAIMABLE_TASKS, OPEN_TASK_STATES, ReviewFlow
-from .keyset import InvalidCursor, Keyset, KeysetPage, keyset_page
+from .keyset import KeysetPage
 from .models import AuditEntry, FundingApplication
 from .review_path import Role, Tier
 
@@ -150,22 +149,9 @@ class QueueSummary:
     page: KeysetPage[Any] | None = None
 
 
-QUEUE_ORDER = Keyset("created")
-
-
-def queue_summary(
-    user: Actor,
-    *,
-    now: datetime.datetime | None = None,
-    after: str | None = None,
-    before: str | None = None,
-    last: bool = False,
-) -> QueueSummary:
-    """The user's queue, oldest first, one page at a time (keyset: the last page costs what
-    the first does), with its counts: new (nobody holds it yet), held by the user, and overdue
-    (older than the call's time limit for that tier), counted in the database. The chair's
-    includes the scoring tasks waiting to be given to another expert. A fixed number of
-    queries, however long the queue."""
+def queue_tasks(user: Actor) -> QuerySet[Task]:
+    """Every task of the user's queue (``queue_for``); the chair's includes the scoring tasks
+    waiting to be given to another expert."""
     profile = rights.profile_of(user)
     tasks = queue_for(user)
     if profile is not None and profile.role == Role.GROUP_MEMBER:
@@ -175,33 +161,27 @@ def queue_summary(
         tasks = tasks | ReviewFlow.task_class._default_manager.filter(
             flow_task=ReviewFlow.score, owner__isnull=True, status__in=OPEN_TASK_STATES
         )
-    now = now or timezone.now()
-    counts = tasks.order_by().aggregate(
+    return tasks.select_related("process__funding_application__call")
+
+
+def queue_counts(user: Actor, tasks: QuerySet[Task], now: datetime.datetime) -> dict[str, int]:
+    """Over the whole queue, in one query: new (nobody holds it yet), held by the user, and
+    overdue (older than the call's time limit for that tier)."""
+    return tasks.order_by().aggregate(
         new=Count("pk", filter=Q(owner__isnull=True)),
         mine=Count("pk", filter=Q(owner=user)),
         overdue=Count("pk", filter=late_tasks_q(now)),
     )
-    try:
-        page = keyset_page(
-            tasks.select_related("process__funding_application__call"),
-            QUEUE_ORDER,
-            after=after,
-            before=before,
-            last=last,
-        )
-    except InvalidCursor:
-        page = keyset_page(tasks.select_related("process__funding_application__call"), QUEUE_ORDER)
-    listed = mark_visible(user, page.items)
+
+
+def with_deadlines(user: Actor, tasks: list[Any], now: datetime.datetime) -> list[Any]:
+    """The tasks of one page, each with ``shows_application`` (``mark_visible``), ``due`` and
+    ``is_overdue``."""
+    listed = mark_visible(user, tasks)
     for task in listed:
         task.due = due_at(task, task.process.funding_application.call)
         task.is_overdue = task.due is not None and task.due < now
-    return QueueSummary(
-        tasks=listed,
-        new=counts["new"],
-        mine=counts["mine"],
-        overdue=counts["overdue"],
-        page=page,
-    )
+    return listed
 
 
 # Fields a resubmission may change, shown to reviewers as a field-by-field difference.
