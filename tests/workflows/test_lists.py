@@ -269,21 +269,23 @@ def test_an_export_longer_than_one_piece_holds_every_row_once_in_order(monkeypat
     bulk_awaiting("lead_review", 5)
     listed = FundingApplication.objects.order_by("-created_at", "-id")
 
-    response = _client(make_user("auditor")).get(reverse("applications-export"), {"format": "csv"})
+    response = signed_in(make_user("auditor")).get(
+        reverse("applications-export"), {"format": "csv"}
+    )
 
-    assert [r["国家课题(任务)编号"] for r in _csv(response)] == [
+    assert [r["国家课题(任务)编号"] for r in csv_rows(response)] == [
         a.national_task_code for a in listed
     ]
 
 
 def test_an_export_in_english_has_the_statuses_in_english_and_the_times_in_beijing_time():
     application = FundingApplicationFactory()
-    client = _client(make_user("auditor"))
+    client = signed_in(make_user("auditor"))
     client.cookies["django_language"] = "en"
 
     response = client.get(reverse("applications-export"), {"format": "csv"})
 
-    (row,) = _csv(response)
+    (row,) = csv_rows(response)
     created = timezone.localtime(application.created_at)
     assert (row["Status"], row["Created"]) == ("Draft", f"{created:%Y-%m-%d %H:%M:%S}")
 
