@@ -565,3 +565,52 @@ def test_every_url_answers_every_role_as_the_matrix_says(django_capture_on_commi
         if (got := answer(world, name, method, role)) != expected
     ]
     assert not wrong, "\n".join(wrong)
+
+
+# --- the back office --------------------------------------------------------------------------
+# Django's admin site is the back office (``backoffice.site``): every list of the programme's own
+# (its pages derive from ``backoffice.admin_base.ReadableAdmin``) is read by the auditors and the
+# administrators and refused to everyone else; an anonymous visitor is sent to its sign-in page.
+
+
+def back_office_lists() -> list[str]:
+    from django.contrib import admin
+
+    from backoffice.admin_base import ReadableAdmin
+
+    return [
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"
+        for model, page in admin.site._registry.items()
+        if isinstance(page, ReadableAdmin)
+    ]
+
+
+def test_the_back_office_has_lists_of_the_programmes_own():
+    assert len(back_office_lists()) >= 10
+
+
+def back_office_answer(world: World, url: str, role: str) -> str:
+    client = Client(raise_request_exception=False)
+    with transaction.atomic():
+        user = world.users[role]
+        if user is not None:
+            client.force_login(user)
+        response = client.get(url)
+        transaction.set_rollback(True)
+    if response.status_code == 302 and response["Location"].startswith(reverse("admin:login")):
+        return LOGIN
+    return outcome(response)
+
+
+def test_every_back_office_list_answers_every_role_as_the_access_policy_says(
+    django_capture_on_commit_callbacks,
+):
+    world = build_world(django_capture_on_commit_callbacks)
+    expected = everyone(DENIED, anonymous=LOGIN, auditor=OK, administrator=OK)
+    wrong = [
+        f"GET {name} as {role}: got {got}, expected {expected[role]}"
+        for name in back_office_lists()
+        for role in ROLES
+        if (got := back_office_answer(world, reverse(name), role)) != expected[role]
+    ]
+    assert not wrong, "\n".join(wrong)
