@@ -418,6 +418,7 @@ def bulk_awaiting(task: str, count: int, *, call=None, special_project=None, org
     from django.contrib.contenttypes.models import ContentType
 
     from workflows.flows import ReviewFlow
+    from workflows.review_path import furthest_tier_after
 
     call = call or FundingCallFactory()
     special_project = special_project or SpecialProjectFactory()
@@ -444,6 +445,7 @@ def bulk_awaiting(task: str, count: int, *, call=None, special_project=None, org
                 period_start=now.date(),
                 period_end=now.date() + datetime.timedelta(days=1000),
                 status=STATUS_AT_TASK[task],
+                furthest_tier=furthest_tier_after("", STATUS_AT_TASK[task]),
                 review_process=process,
                 created_by=applicant,
                 submitted_at=now,
