@@ -20,7 +20,7 @@ from django.db import connection, models
 
 from .audit import EDITABLE_STATUSES, STATE_FIELDS
 from .audit_scan import Last, copy_lines, copy_text
-from .models import FundingApplication
+from .models import NOT_CONTENT, FundingApplication
 
 Token = Callable[[bytes], bytes]
 _NULL = b"\\N"
@@ -85,13 +85,10 @@ def _kind(field: models.Field[Any, Any]) -> Token | None:
     return None
 
 
-_SKIP = frozenset({"id", "created_at", "review_process_id"})
-
-
 def _layout() -> tuple[list[str], list[str], list[tuple[bytes, Token]]] | None:
     """The columns read, their field names, and each one's JSON key and rule."""
     fields = sorted(
-        (f for f in FundingApplication._meta.concrete_fields if f.attname not in _SKIP),
+        (f for f in FundingApplication._meta.concrete_fields if f.attname not in NOT_CONTENT),
         key=lambda f: f.attname,
     )
     tokens = []
