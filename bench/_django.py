@@ -32,6 +32,7 @@ def setup(database: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the dashboard keeps its figures there
     from demo.data import ensure_demo_data
 
     ensure_demo_data()
