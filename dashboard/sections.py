@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from workflows import access
-from workflows.models import FundingApplication
+from workflows.models import AuditEntry, FundingApplication
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -174,7 +173,7 @@ def _tables(shown: list[Provider], scope: Scope) -> dict[str, list[Table]]:
     seconds = getattr(settings, "DASHBOARD_CACHE_SECONDS", 0)
     if not seconds or scope.cache_key is None:
         return {p.key: p.build(scope) for p in shown}
-    version = cache.get_or_set(VERSION_KEY, time.time_ns, None)
+    version = figures_version()
     keys = {p.key: f"dashboard:{version}:{p.key}:{get_language()}:{scope.cache_key}" for p in shown}
     kept = cache.get_many(list(keys.values()))
     tables = {p.key: cast("list[Table]", kept[keys[p.key]]) for p in shown if keys[p.key] in kept}
@@ -194,22 +193,27 @@ def find_table(scope: Scope, section_key: str, table_key: str) -> Table | None:
 
 # --- keeping the figures fresh -------------------------------------------------------------------
 
-# The version of the figures, part of every kept figure's key: a new one (a clock reading, so
-# that a version lost from the cache is never reused) once a decision or a step commits.
-VERSION_KEY = "dashboard:version"
+# The version of the figures, part of every kept figure's key: the sequence number of the last
+# audit entry. Every decision and step appends one in its own transaction, so a committed change
+# gives a new version and a rolled-back one none, and a decision writes nothing for the
+# dashboard: the reader asks for the version (one look-up on the entries' primary key).
+
+
+def figures_version() -> int:
+    """The version of the figures now: the last audit entry's sequence number (0: none)."""
+    last = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
+    return int(last or 0)
 
 
 def figures_changed() -> None:
-    """A decision or a step on a request committed: the kept figures are no longer read, and
-    with a worker the dashboard's first page of each audience is computed again at once."""
-    if not getattr(settings, "DASHBOARD_CACHE_SECONDS", 0):
-        return  # nothing is kept
-    version = time.time_ns()
-    cache.set(VERSION_KEY, version, None)
-    if not settings.CELERY_TASK_ALWAYS_EAGER:  # in process, it would delay the decision
-        from .tasks import warm_figures_task
+    """A decision or a step on a request committed: with a worker, the dashboard's first page
+    of each audience is computed again at once for the new version (embedded, the first reader
+    computes it)."""
+    if not getattr(settings, "DASHBOARD_CACHE_SECONDS", 0) or settings.CELERY_TASK_ALWAYS_EAGER:
+        return  # nothing is kept, or no worker: in process it would delay the decision
+    from .tasks import warm_figures_task
 
-        warm_figures_task.delay(version)
+    warm_figures_task.delay()
 
 
 def audience_of(user: Viewer) -> str:
@@ -222,15 +226,13 @@ def audience_of(user: Viewer) -> str:
     return f"{role}:{profile.department_id}:{profile.organisation_id}" if profile else str(role)
 
 
-def warm_figures(version: int) -> int:
-    """Compute the unfiltered dashboard of each audience for the figures' ``version`` (unless
-    a later change has come since: its own warming follows), in each language; returns how
-    many audiences were computed."""
+def warm_figures() -> int:
+    """Compute the unfiltered dashboard of each audience for the figures' version now, in each
+    language (figures already kept for it are only read); returns how many audiences were
+    computed."""
     from django.contrib.auth import get_user_model
     from django.utils import translation
 
-    if cache.get(VERSION_KEY) != version:
-        return 0
     readers: dict[str, Any] = {}
     users = get_user_model().objects.filter(is_active=True).select_related("profile")
     for user in users.order_by("pk").iterator(chunk_size=500):

@@ -6,5 +6,5 @@ from .sections import warm_figures
 
 
 @shared_task(name="dashboard.warm_figures")  # type: ignore[untyped-decorator]  # celery is untyped
-def warm_figures_task(version: int) -> int:
-    return warm_figures(version)
+def warm_figures_task() -> int:
+    return warm_figures()
