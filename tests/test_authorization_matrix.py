@@ -538,17 +538,23 @@ def outcome(response: Any) -> str:
     return str(code)
 
 
-def answer(world: World, name: str, method: str, role: str) -> str:
-    row = MATRIX[name]
-    url = reverse(name, kwargs=row.kwargs(world))
+def response_as(world: World, role: str, url: str, data: dict[str, Any] | None = None) -> Any:
+    """The response to a GET (or, with ``data``, a POST) of ``url`` as ``role``, in a savepoint
+    rolled back afterwards."""
     client = Client(raise_request_exception=False)
     with transaction.atomic():
         user = world.users[role]
         if user is not None:
             client.force_login(user)
-        response = client.get(url) if method == "GET" else client.post(url, row.data(world))
+        response = client.get(url) if data is None else client.post(url, data)
         transaction.set_rollback(True)
-    return outcome(response)
+    return response
+
+
+def answer(world: World, name: str, method: str, role: str) -> str:
+    row = MATRIX[name]
+    url = reverse(name, kwargs=row.kwargs(world))
+    return outcome(response_as(world, role, url, None if method == "GET" else row.data(world)))
 
 
 def test_every_url_has_a_row_in_the_matrix():
@@ -590,13 +596,7 @@ def test_the_back_office_has_lists_of_the_programmes_own():
 
 
 def back_office_answer(world: World, url: str, role: str) -> str:
-    client = Client(raise_request_exception=False)
-    with transaction.atomic():
-        user = world.users[role]
-        if user is not None:
-            client.force_login(user)
-        response = client.get(url)
-        transaction.set_rollback(True)
+    response = response_as(world, role, url)
     if response.status_code == 302 and response["Location"].startswith(reverse("admin:login")):
         return LOGIN
     return outcome(response)
