@@ -218,3 +218,36 @@ def test_an_applicant_of_another_organisation_does_not_see_the_request(client):
     response = client.get(reverse("application-detail", args=[application.pk]))
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "role", ["lead_officer", "group_chair", "meeting_secretary", "applicant", "group_member"]
+)
+def test_the_policy_read_through_a_flow_task_shows_the_same_requests_as_the_list(role):
+    from workflows.flows import ReviewFlow
+
+    for state in ("lead_review", "at_group_review", "meeting_review", "approved"):
+        options = {"at_group_review": True} if state == "at_group_review" else {"state": state}
+        application = FundingApplicationFactory(**options)
+    people = application.people
+    user = {
+        "lead_officer": people.lead_officer,
+        "group_chair": people.group_chair,
+        "meeting_secretary": people.secretary,
+        "applicant": people.applicant,
+        "group_member": people.experts[0],
+    }[role]
+    tasks = ReviewFlow.task_class._default_manager.all()
+
+    through_tasks = set(
+        tasks.filter(access.visible_q(user, "process__funding_application")).values_list(
+            "process__funding_application", flat=True
+        )
+    )
+    listed = set(
+        access.applications_for(user)
+        .filter(review_process__isnull=False)
+        .values_list("pk", flat=True)
+    )
+
+    assert through_tasks == listed
