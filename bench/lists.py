@@ -6,15 +6,18 @@ of every request; and a search on a Chinese word — at 10,000 requests and at t
     .venv/bin/python bench/lists.py postgres --build-only   # build the data and stop
     .venv/bin/python bench/lists.py postgres --reuse    # measure the data built last time
     BENCH_LIST_SIZE=50000 .venv/bin/python bench/lists.py sqlite
+    BENCH_PAGES=queue,dashboard .venv/bin/python bench/lists.py postgres --reuse   # only these
 
 The requests are written with bulk inserts (no services: minutes instead of hours), spread over
 the demo's special projects, 200 organisations, the districts, both forms of support, a year
 of creation dates and these statuses: waiting at each tier with its open flow task, approved,
-rejected, draft. Each has its audit trail (the moves that brought it to its status, then
-people-side entries up to twelve per request on PostgreSQL, 1,080,000 at 100,000; five on
-SQLite; hashes are not chained: nothing here verifies them), two access-log entries, and its
-decision documents (the acceptance once past the lead department, the approval once approved:
-some 110,000 at 100,000 requests; no files, nothing here downloads them).
+rejected, draft; each past its draft has the finished flow tasks of its path (some 310,000 at
+100,000 requests, beside 60,000 open ones). Each has its audit trail (the moves that brought
+it to its status, then people-side entries up to twelve per request on PostgreSQL, 1,080,000
+at 100,000; five on SQLite; hashes are not chained: nothing here verifies them), two
+access-log entries, and its decision documents (the acceptance once past the lead department,
+the approval once approved: some 110,000 at 100,000 requests; no files, nothing here downloads
+them).
 
 Each page is fetched through Django's test client (median of RUNS after a warm-up) and its
 queries are counted; the query count must not grow with the data. The export is timed once
@@ -69,6 +72,16 @@ PATH["meeting_review"] = [
 ]
 PATH["approved"] = [*PATH["meeting_review"], ("approve", "meeting_review", "approved", "meeting")]
 PATH["rejected"] = [*PATH["group_review"], ("reject", "group_review", "rejected", "group")]
+# The flow tasks a request's path has finished (a queue reads only the open ones, among all).
+REVIEWED = ["lead_review", "assign_experts", "score", "score", "score", "group_decision"]
+FINISHED = {
+    "draft": [],
+    "submitted": [],
+    "group_review": ["lead_review"],
+    "meeting_review": REVIEWED,
+    "approved": [*REVIEWED, "meeting_review"],
+    "rejected": REVIEWED,
+}
 
 
 def run(database: str, reuse: bool, build_only: bool = False) -> None:
@@ -212,14 +225,34 @@ def grow(count: int, entries_per_request: int) -> None:
                         else None,
                     )
                 )
-            waiting = [a for a in rows if task_of[a.status]]
+            reviewed = [a for a in rows if a.status != "draft"]
             processes = ReviewFlow.process_class._default_manager.bulk_create(
-                [ReviewFlow.process_class(flow_class=ReviewFlow, status="NEW") for _ in waiting]
+                [
+                    ReviewFlow.process_class(
+                        flow_class=ReviewFlow, status="NEW" if task_of[a.status] else "DONE"
+                    )
+                    for a in reviewed
+                ]
             )
-            for application, process in zip(waiting, processes, strict=True):
+            for application, process in zip(reviewed, processes, strict=True):
                 application.review_process = process
             FundingApplication.objects.bulk_create(rows, batch_size=1000)
             tasks = []
+            for application in reviewed:
+                for position, name in enumerate(FINISHED[application.status], 1):
+                    node = getattr(ReviewFlow, name)
+                    done = application.created_at + datetime.timedelta(days=2 * position)
+                    tasks.append(
+                        ReviewFlow.task_class(
+                            process=application.review_process,
+                            flow_task=node,
+                            flow_task_type=node.task_type,
+                            status="DONE",
+                            created=done - datetime.timedelta(days=1),
+                            finished=done,
+                        )
+                    )
+            waiting = [a for a in rows if task_of[a.status]]
             for application in waiting:
                 node = getattr(ReviewFlow, task_of[application.status])
                 tasks.append(
@@ -440,7 +473,10 @@ def measure(database: str, size: int) -> None:
 
     users = {u.username: u for u in get_user_model().objects.all()}
     clients: dict[str, Client] = {}
+    only = [w for w in os.environ.get("BENCH_PAGES", "").split(",") if w]
     for role, label, path in pages():
+        if only and not any(w in label for w in only):
+            continue
         client = clients.get(role)
         if client is None:
             client = clients[role] = Client()
@@ -467,7 +503,10 @@ def measure(database: str, size: int) -> None:
             f" this process's CPU {statistics.median(cpu) * 1000:.0f} ms),"
             f" {queries.count} queries"
         )
-    export(database, size, clients["auditor"])
+    if not only or "export" in only:
+        client = Client()
+        client.force_login(users["auditor"])
+        export(database, size, client)
     print(f"[{database} {size:,}] {_load()}")
 
 

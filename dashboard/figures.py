@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +30,14 @@ from workflows import access
 from workflows.deadlines import LIMIT_FOR_TASK, late_tasks_q
 from workflows.districts import district_labels
 from workflows.flows import OPEN_TASK_STATES, ReviewFlow
-from workflows.models import AuditEntry, FundingApplication, FundingCall, FundingForm
+from workflows.models import (
+    AuditEntry,
+    Department,
+    FundingApplication,
+    FundingCall,
+    FundingForm,
+    SpecialProject,
+)
 from workflows.review_path import AWARDED, STATUS_TIER, Status, Tier
 
 from .sections import Provider, Scope, Table, register
@@ -239,53 +246,76 @@ def _days(value: float) -> Decimal:
 # --- money ------------------------------------------------------------------------------------
 
 GROUPINGS = (
-    ("by_special_project", _("按重大专项"), "special_project__name"),
-    ("by_department", _("按牵头部门"), "special_project__lead_department__name"),
-    ("by_district", _("按落地区"), "landing_district"),
+    ("by_special_project", _("按重大专项"), "special_project_id"),
+    ("by_department", _("按牵头部门"), "special_project__lead_department_id"),
+    ("by_district", _("按落地区"), "landing_district_id"),
     ("by_form", _("按支持方式"), "funding_form"),
 )
+# What the requests are grouped by in the one pass (the department follows from the project).
+GROUPED_BY = ("special_project_id", "landing_district_id", "funding_form")
 
 
-def _latest_recommendation() -> Subquery:
-    return Subquery(
-        GroupRecommendation.objects.filter(
-            application_id=OuterRef("pk"), decision=GroupRecommendation.Decision.RECOMMEND
-        )
-        .order_by("-created_at", "-id")
-        .values("recommended_amount")[:1]
+def _latest_recommendations(scope: Scope) -> QuerySet[GroupRecommendation]:
+    """Each visible request's latest recommendation to fund (none later than it)."""
+    later = GroupRecommendation.objects.filter(
+        application_id=OuterRef("application_id"),
+        decision=GroupRecommendation.Decision.RECOMMEND,
+    ).filter(
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
     )
+    return GroupRecommendation.objects.filter(
+        decision=GroupRecommendation.Decision.RECOMMEND,
+        application__in=scope.applications.exclude(status=Status.DRAFT),
+    ).exclude(Exists(later))
 
 
 def money_tables(scope: Scope) -> list[Table]:
     """Requested (every request past its draft), recommended by the review group (its latest
     recommendation), approved by the joint meeting; by special project, lead department,
-    district and form of support. One pass over the requests, grouped by all four at once
-    (a few hundred groups), added up here for each table."""
-    columns = [column for _key, _title, column in GROUPINGS]
+    district and form of support. One pass over the requests grouped by project, district
+    and form at once (a few hundred groups) and one over their latest recommendations,
+    grouped the same way; added up here for each table, names looked up once."""
     grouped = (
         scope.applications.exclude(status=Status.DRAFT)
-        .annotate(recommended=_latest_recommendation())
         .order_by()
-        .values(*columns)
+        .values(*GROUPED_BY)
         .annotate(
             n=Count("pk"),
             asked=Coalesce(Sum("requested_amount"), ZERO),
-            advised=Coalesce(Sum("recommended"), ZERO),
             granted=Coalesce(Sum("approved_amount", filter=Q(status__in=AWARDED)), ZERO),
         )
     )
+    advised = {
+        tuple(row[f"application__{c}"] for c in GROUPED_BY): row["advised"]
+        for row in _latest_recommendations(scope)
+        .order_by()
+        .values(*(f"application__{c}" for c in GROUPED_BY))
+        .annotate(advised=Coalesce(Sum("recommended_amount"), ZERO))
+    }
+    projects = {
+        pk: (name, department)
+        for pk, name, department in SpecialProject.objects.values_list(
+            "pk", "name", "lead_department_id"
+        ).order_by()
+    }
+    columns = [column for _key, _title, column in GROUPINGS]
     totals: dict[str, dict[Any, list[Any]]] = {column: {} for column in columns}
     for group in grouped:
+        grouped_by = tuple(group[c] for c in GROUPED_BY)
+        department = projects[grouped_by[0]][1] if grouped_by[0] in projects else None
+        values = {**group, "special_project__lead_department_id": department}
+        figures = (group["n"], group["asked"], advised.get(grouped_by, ZERO), group["granted"])
         for column in columns:
-            sums = totals[column].setdefault(group[column], [0, ZERO, ZERO, ZERO])
-            for i, figure in enumerate(("n", "asked", "advised", "granted")):
-                sums[i] += group[figure]
+            sums = totals[column].setdefault(values[column], [0, ZERO, ZERO, ZERO])
+            for i, figure in enumerate(figures):
+                sums[i] += figure
+    names = _group_names({pk: name for pk, (name, _department) in projects.items()})
     tables = []
-    districts = district_labels()  # once, not per row
     for key, title, column in GROUPINGS:
+        named = [(names[column](value), sums) for value, sums in totals[column].items()]
         rows: list[tuple[Any, ...]] = [
-            (_name(column, value, districts), *sums)
-            for value, sums in sorted(totals[column].items(), key=lambda kv: str(kv[0]))
+            (name, *sums) for name, sums in sorted(named, key=lambda kv: str(kv[0]))
         ]
         tables.append(
             Table(
@@ -306,12 +336,16 @@ def money_tables(scope: Scope) -> list[Table]:
     return tables
 
 
-def _name(column: str, value: Any, districts: dict[str, str]) -> str:
-    if column == "landing_district":
-        return districts.get(value, str(value))
-    if column == "funding_form":
-        return _label(FundingForm, value)
-    return str(value)
+def _group_names(projects: dict[int, str]) -> dict[str, Any]:
+    """How each grouping's value is named on the page (each list read once, not per row)."""
+    departments = dict(Department.objects.values_list("pk", "name").order_by())
+    districts = district_labels()
+    return {
+        "special_project_id": lambda pk: projects.get(pk, str(pk)),
+        "special_project__lead_department_id": lambda pk: departments.get(pk, str(pk)),
+        "landing_district_id": lambda code: districts.get(code, str(code)),
+        "funding_form": lambda value: _label(FundingForm, value),
+    }
 
 
 def pool_tables(scope: Scope) -> list[Table]:
