@@ -493,7 +493,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
         queue_table_for(user),
         export_url=reverse("approvals:queue-export"),
     )
-    counts = selectors.queue_counts(user, tasks, now)
+    counts = selectors.queue_counts(user, now)
     summary = selectors.QueueSummary(
         tasks=selectors.with_deadlines(user, listing.page.items, now),
         page=listing.page,

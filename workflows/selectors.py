@@ -152,26 +152,44 @@ class QueueSummary:
 def queue_tasks(user: Actor) -> QuerySet[Task]:
     """Every task of the user's queue (``queue_for``); the chair's includes the scoring tasks
     waiting to be given to another expert."""
+    first, *others = _queue_parts(user)
+    tasks = first
+    for other in others:
+        tasks = tasks | other
+    return tasks.select_related("process__funding_application__call")
+
+
+def _queue_parts(user: Actor) -> list[QuerySet[Task]]:
+    """The user's queue as separate sets of tasks that share none: the tasks of the user's
+    tier, and for the chair also the scoring tasks an expert with a conflict left, which wait
+    for the chair to give them to another expert."""
     profile = rights.profile_of(user)
     tasks = queue_for(user)
     if profile is not None and profile.role == Role.GROUP_MEMBER:
         # A scoring task left by an expert with a conflict waits for the chair, not for them.
-        tasks = tasks.filter(owner=user)
-    elif profile is not None and profile.role == Role.GROUP_CHAIR:
-        tasks = tasks | ReviewFlow.task_class._default_manager.filter(
+        return [tasks.filter(owner=user)]
+    if profile is not None and profile.role == Role.GROUP_CHAIR:
+        left = ReviewFlow.task_class._default_manager.filter(
             flow_task=ReviewFlow.score, owner__isnull=True, status__in=OPEN_TASK_STATES
         )
-    return tasks.select_related("process__funding_application__call")
+        return [tasks, left]
+    return [tasks]
 
 
-def queue_counts(user: Actor, tasks: QuerySet[Task], now: datetime.datetime) -> dict[str, int]:
-    """Over the whole queue, in one query: new (nobody holds it yet), held by the user, and
-    overdue (older than the call's time limit for that tier)."""
-    return tasks.order_by().aggregate(
-        new=Count("pk", filter=Q(owner__isnull=True)),
-        mine=Count("pk", filter=Q(owner=user)),
-        overdue=Count("pk", filter=late_tasks_q(now)),
-    )
+def queue_counts(user: Actor, now: datetime.datetime) -> dict[str, int]:
+    """Over the whole queue: new (nobody holds it yet), held by the user, and overdue (older
+    than the call's time limit for that tier); one query per part of the queue, so that each
+    joins only what it needs."""
+    counts = {"new": 0, "mine": 0, "overdue": 0}
+    for part in _queue_parts(user):
+        found = part.order_by().aggregate(
+            new=Count("pk", filter=Q(owner__isnull=True)),
+            mine=Count("pk", filter=Q(owner=user)),
+            overdue=Count("pk", filter=late_tasks_q(now)),
+        )
+        for key in counts:
+            counts[key] += found[key]
+    return counts
 
 
 def with_deadlines(user: Actor, tasks: list[Any], now: datetime.datetime) -> list[Any]:
