@@ -219,6 +219,14 @@ class WorkItem:
     shows_application: bool = True
 
 
+def _newest_first(applications: QuerySet[FundingApplication]) -> list[FundingApplication]:
+    """The (few) requests in a stage, newest first, sorted here: ordered in the query, SQLite
+    walks every request in the list's order to find them instead of looking up the stage."""
+    found = list(applications.order_by())
+    found.sort(key=lambda a: (a.created_at, a.pk), reverse=True)
+    return found
+
+
 def work_for(user: Actor) -> list[WorkItem]:
     """What the outcome stages wait for from the user, among the requests the access policy
     lets them see (an expert's acceptance panels before declaring: organisation only). A few
@@ -229,19 +237,25 @@ def work_for(user: Actor) -> list[WorkItem]:
     visible = access.applications_for(user).select_related("organisation")
     items: list[WorkItem] = []
     if role == Role.LEAD_OFFICER:
-        waiting = visible.filter(outcome_reports__state=OutcomeReport.State.SUBMITTED).distinct()
-        items += [WorkItem(_("确认进展报告"), a, "outcomes:reports") for a in waiting]
-        for application in visible.filter(status=Status.ACCEPTANCE_REVIEW):
+        submitted = OutcomeReport.objects.filter(state=OutcomeReport.State.SUBMITTED)
+        waiting = visible.filter(pk__in=submitted.values("application_id"))
+        items += [
+            WorkItem(_("确认进展报告"), a, "outcomes:reports") for a in _newest_first(waiting)
+        ]
+        for application in _newest_first(visible.filter(status=Status.ACCEPTANCE_REVIEW)):
             items.append(WorkItem(_("组织验收或作出验收结论"), application, "outcomes:acceptance"))
-        for application in visible.filter(status=Status.COMPLETED):
+        for application in _newest_first(visible.filter(status=Status.COMPLETED)):
             items.append(WorkItem(_("验收通过，待结项"), application, "outcomes:acceptance"))
-        for application in visible.filter(
-            status=Status.RECOVERY, recovery_order__amount__isnull=False
+        for application in _newest_first(
+            visible.filter(status=Status.RECOVERY, recovery_order__amount__isnull=False)
         ):
             items.append(WorkItem(_("登记追回款或结项"), application, "outcomes:recovery"))
     elif role == Role.MEETING_SECRETARY:
-        for application in visible.filter(
-            Q(status=Status.FAILED) | Q(status=Status.RECOVERY, recovery_order__amount__isnull=True)
+        for application in _newest_first(
+            visible.filter(
+                Q(status=Status.FAILED)
+                | Q(status=Status.RECOVERY, recovery_order__amount__isnull=True)
+            )
         ):
             items.append(WorkItem(_("确定追回金额"), application, "outcomes:recovery"))
     elif role == Role.GROUP_MEMBER:
