@@ -110,7 +110,7 @@ def _arrived_this_week(scope: Scope) -> dict[str, int]:
     tier_of = {s: t for s, t in TIER_OF.items() if s != Status.SUBMITTED}
     rows = (
         AuditEntry.objects.filter(
-            application__in=scope.applications,
+            scope.through("application"),
             at__gte=scope.now - WEEK,
             target__in=list(tier_of),
         )
@@ -128,8 +128,8 @@ def _arrived_this_week(scope: Scope) -> dict[str, int]:
 def _overdue_tasks_per_tier(scope: Scope) -> dict[str, int]:
     """Open tasks past their tier's time limit (the call's), per tier."""
     tasks = ReviewFlow.task_class._default_manager.filter(
+        scope.through("process__funding_application"),
         status__in=OPEN_TASK_STATES,
-        process__funding_application__in=scope.applications,
     )
     late = late_tasks_q(scope.now)
     counts: dict[str, int] = defaultdict(int)

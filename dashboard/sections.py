@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -125,6 +125,19 @@ class Scope:
     # Whose figures these are and with which filters (None: not cached): the same for every
     # user who sees the same requests, so a lead department's officers share theirs.
     cache_key: str | None = None
+
+    def through(self, prefix: str) -> Q:
+        """``applications`` as a condition on a model that reaches its request through
+        ``prefix`` (the access policy's, and the dashboard's filters): a figure over flow
+        tasks or audit entries tests the joined request instead of listing the requests."""
+        narrowed = {
+            "call_id": self.call_id,
+            "call__year": self.year,
+            "special_project_id": self.special_project_id,
+        }
+        return access.visible_q(self.user, prefix) & Q(
+            **{f"{prefix}__{lookup}": value for lookup, value in narrowed.items() if value}
+        )
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,25 @@ def test_a_task_past_its_time_limit_counts_as_overdue_at_its_tier():
     assert by_tier["牵头部门"][3] == 1
 
 
+def test_the_overdue_and_arrived_figures_follow_the_call_filter_and_the_viewers_department():
+    counted = FundingApplicationFactory(state="submitted")
+    FundingApplicationFactory(state="submitted")  # another call, another lead department
+    FundingApplicationFactory(state="submitted", call=counted.call)  # the same call, another
+    officer = make_user("lead_officer", department=counted.special_project.lead_department)
+    later = timezone.now() + datetime.timedelta(days=counted.call.lead_days + 1)
+    scope = Scope(
+        user=officer,
+        applications=access.applications_for(officer).filter(call=counted.call),
+        call_id=counted.call_id,
+        now=later,
+    )
+
+    tables = figures.pipeline_tables(scope)
+
+    by_tier = {row[0]: row for row in next(t for t in tables if t.key == "by_tier").rows}
+    assert by_tier["牵头部门"][3] == 1
+
+
 def test_a_dashboard_table_exports_to_csv_with_its_figures_and_is_logged():
     FundingApplicationFactory(state="lead_review")
     auditor = make_user("auditor")
