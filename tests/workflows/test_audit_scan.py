@@ -1,6 +1,9 @@
 """The verifier reads entries and rows as the database gives them (on PostgreSQL, COPY text):
 any text the writer kept verifies, and text changed to look like the writer's bytes does not."""
 
+import datetime
+from unittest import mock
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -132,3 +135,52 @@ def test_a_row_changed_behind_the_services_is_a_suspect_when_read_as_text():
     FundingApplication.objects.filter(pk=changed.pk).update(title="改过的标题")
 
     assert audit_rows.suspects(_last_entries()) == [changed.pk]
+
+
+DECISION_TIMES = {
+    "a whole second": datetime.datetime(2026, 3, 2, 8, 30, 0, tzinfo=datetime.UTC),
+    "a fraction ending in zeros": datetime.datetime(2026, 3, 2, 8, 30, 0, 120000, datetime.UTC),
+    "a fraction of six digits": datetime.datetime(2026, 3, 2, 8, 30, 0, 654321, datetime.UTC),
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("at", DECISION_TIMES.values(), ids=DECISION_TIMES.keys())
+def test_a_row_decided_at_any_time_matches_its_entry_without_a_second_look(at):
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        decided = FundingApplicationFactory(state="approved")
+    assert FundingApplication.objects.get(pk=decided.pk).decided_at == at
+
+    assert audit_rows.suspects(_last_entries()) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_decision_time_moved_by_a_microsecond_behind_the_services_is_a_suspect():
+    moved = FundingApplicationFactory(state="approved")
+    FundingApplication.objects.filter(pk=moved.pk).update(
+        decided_at=moved.decided_at + datetime.timedelta(microseconds=1)
+    )
+
+    assert audit_rows.suspects(_last_entries()) == [moved.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_an_approved_amount_raised_behind_the_services_is_a_suspect():
+    raised = FundingApplicationFactory(state="approved")
+    FundingApplication.objects.filter(pk=raised.pk).update(
+        approved_amount=raised.approved_amount + 1
+    )
+
+    assert audit_rows.suspects(_last_entries()) == [raised.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_returned_request_whose_decision_fields_changed_is_a_suspect():
+    returned = FundingApplicationFactory(state="returned_by_lead")
+    FundingApplication.objects.filter(pk=returned.pk).update(returned_from_tier="meeting")
+
+    assert audit_rows.suspects(_last_entries()) == [returned.pk]
