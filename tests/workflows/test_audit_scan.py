@@ -184,3 +184,12 @@ def test_a_returned_request_whose_decision_fields_changed_is_a_suspect():
     FundingApplication.objects.filter(pk=returned.pk).update(returned_from_tier="meeting")
 
     assert audit_rows.suspects(_last_entries()) == [returned.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("title", TRICKY.values(), ids=TRICKY.keys())
+def test_a_row_whose_text_needs_escaping_matches_its_entry_without_a_second_look(title):
+    FundingApplicationFactory(state="approved", title=title, summary=title)
+
+    assert audit_rows.suspects(_last_entries()) == []
