@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.factories import FundingApplicationFactory
+from tests.factories import FundingApplicationFactory, UserFactory
 from workflows import audit_rows
 from workflows.audit import record_event, verify_chain
 from workflows.audit_scan import copy_text
@@ -85,6 +85,31 @@ def test_details_changed_in_the_database_are_reported():
         cursor.execute(
             "UPDATE workflows_auditentry SET details = %s WHERE seq = %s",
             ['{"amount": "9.50"}', entry.seq],
+        )
+
+    assert verify_chain().first_bad_seq == entry.seq
+
+
+@pytest.mark.django_db
+def test_an_entry_whose_actor_was_changed_in_the_database_is_reported():
+    application = FundingApplicationFactory(state="group_review")
+    entry = record_event(application, actor=UserFactory(), name="remind", tier="group")
+    with behind_the_applications_back() as cursor:
+        cursor.execute(
+            "UPDATE workflows_auditentry SET actor_id = %s WHERE seq = %s",
+            [UserFactory().pk, entry.seq],
+        )
+
+    assert verify_chain().first_bad_seq == entry.seq
+
+
+@pytest.mark.django_db
+def test_an_entry_whose_actor_was_erased_in_the_database_is_reported():
+    application = FundingApplicationFactory(state="group_review")
+    entry = record_event(application, actor=UserFactory(), name="remind", tier="group")
+    with behind_the_applications_back() as cursor:
+        cursor.execute(
+            "UPDATE workflows_auditentry SET actor_id = NULL WHERE seq = %s", [entry.seq]
         )
 
     assert verify_chain().first_bad_seq == entry.seq
