@@ -45,7 +45,6 @@ def chain_bytes(
 # no control character): the verifier fills it straight from the database's text, and uses
 # ``chain_bytes`` for any other entry. ``details`` goes in already quoted.
 PLAIN_TEMPLATE = b'[2,%b,%b,"%b","%b","%b",%b,"%b","%b","%b",%b,"%b",%b,"%b","%b","%b"]'
-PLAIN_QUOTES = PLAIN_TEMPLATE.count(b'"')
 
 
 def quoted_details(canonical: str) -> bytes:

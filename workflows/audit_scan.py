@@ -26,17 +26,18 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
-from .audit_encoding import PLAIN_QUOTES, PLAIN_TEMPLATE, chain_bytes, quoted_details
+from .audit_encoding import PLAIN_TEMPLATE, chain_bytes, quoted_details
 from .audit_merkle import LEAF, Frontier, frontier_of, subtree_root
 
 CHUNK = 1 << 15  # leaves per chunk (a complete subtree of the whole tree)
 GENESIS = "0" * 64
 
-# In the order of ``chain_bytes``' arguments, then what the verifier needs besides.
+# (the actor and ``details`` last: what comes before them is the text that must hold no quote
+# and no backslash for an entry to be hashed from its line)
 _COLUMNS = (
-    "application_id, app_seq, transition, source, target, actor_id, actor_name, actor_role,"
-    " tier, {at_us}, reason, content_digest, state_digest, prev_hash, hash_version, seq,"
-    " {details}, entry_hash"
+    "application_id, app_seq, transition, source, target, actor_name, actor_role, tier,"
+    " {at_us}, reason, content_digest, state_digest, prev_hash, hash_version, seq, entry_hash,"
+    " actor_id, {details}"
 )
 _AT_US = {
     "postgresql": "(EXTRACT(EPOCH FROM at) * 1000000)::bigint",
@@ -167,9 +168,9 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
     """The hot loop over ``COPY`` text lines."""
     bad: list[tuple[int, int, str]] = []
     firsts: dict[bytes, tuple[int, bytes, bytes]] = {}
-    lasts: dict[bytes, tuple[int, bytes, bytes, bytes, bytes, bytes]] = {}
-    leaves: list[bytes] = []
-    leaf = leaves.append
+    lasts: dict[bytes, tuple[int, bytes, bytes]] = {}  # position, hash, line
+    hashes: list[bytes] = []
+    keep = hashes.append
     legacy_last = b"0"
     details_of = _Details(copy_text)
     known = details_of.known
@@ -181,19 +182,22 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
         if size < 0:
             break
         line = bytes(view[:-1])
-        (application, app_seq, transition, source, target, actor, actor_name, actor_role, tier,
-         at_us, reason, content, state, prev, version, seq, details,
-         digest) = line.split(b"\t")  # fmt: skip
+        (application, app_seq, transition, source, target, actor_name, actor_role, tier, at_us,
+         reason, content, state, prev, version, seq, digest, actor,
+         details) = line.split(b"\t")  # fmt: skip
         position = int(app_seq)
         if version == v2:
-            quoted, quotes, backslashes = known.get(details) or details_of(details)
             data = template % (
                 application, app_seq, transition, source, target,
                 b"null" if actor == null else actor, actor_name, actor_role, tier, at_us,
-                reason, quoted, content, state, prev,
+                reason, known.get(details) or details_of(details), content, state, prev,
             )  # fmt: skip
-            if data.count(b'"') != quotes or data.count(b"\\") != backslashes:
-                data = _exact(line)  # a field that needs escaping
+            # Every field but the actor (a number) and ``details`` (quoted above) is copied
+            # as it stands: it must need no escaping, so hold no quote and no backslash (COPY
+            # writes a control character as a backslash sequence).
+            plain = len(line) - len(actor) - len(details) - 1
+            if line.find(b'"', 0, plain) >= 0 or line.find(b"\\", 0, plain) >= 0:
+                data = _exact(line)
             raw = sha256(data).digest()
             if hexlify(raw) != digest:
                 exact = _exact(line)
@@ -210,21 +214,25 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
             bad.append((int(seq), int(application), "out of order"))
         elif version == v2 and prev != before[1]:
             bad.append((int(seq), int(application), "unlinked"))
-        lasts[application] = (position, digest, seq, content, state, target)
-        leaf(sha256(LEAF + raw).digest())
+        lasts[application] = (position, digest, line)
+        keep(raw)
         rows += 1
         if rows == PROGRESS_EVERY:
             report(rows)
             rows = 0
     _end_copy(pgconn)
     report(rows)
+    leaves = [sha256(LEAF + raw).digest() for raw in hashes]
     stretch = _finish(Stretch(start=job.start, bad=bad, legacy_last=int(legacy_last)), leaves, job)
     stretch.firsts = {int(a): (p, h.decode(), int(s)) for a, (p, h, s) in firsts.items()}
-    stretch.lasts = {
-        int(a): (p, h.decode(), int(s), c.decode(), st.decode(), t.decode())
-        for a, (p, h, s, c, st, t) in lasts.items()
-    }
+    stretch.lasts = {int(a): _last(p, h, line) for a, (p, h, line) in lasts.items()}
     return stretch
+
+
+def _last(position: int, digest: bytes, line: bytes) -> Last:
+    fields = line.split(b"\t")
+    content, state, seq, target = fields[10], fields[11], fields[14], fields[4]
+    return position, digest.decode(), int(seq), content.decode(), state.decode(), target.decode()
 
 
 def scan_tuples(cursor: Any, job: Job, report: Callable[[int], None]) -> Stretch:
@@ -235,8 +243,8 @@ def scan_tuples(cursor: Any, job: Job, report: Callable[[int], None]) -> Stretch
     canonical: dict[Any, str] = {}  # ``details`` as stored → its canonical text
     rows = 0
     for row in cursor:
-        (application, app_seq, transition, source, target, actor, actor_name, actor_role, tier,
-         at_us, reason, content, state, prev, version, seq, details, digest) = row  # fmt: skip
+        (application, app_seq, transition, source, target, actor_name, actor_role, tier, at_us,
+         reason, content, state, prev, version, seq, digest, actor, details) = row  # fmt: skip
         if version != 1:
             try:
                 data = chain_bytes(
@@ -278,23 +286,22 @@ def _remember(known: dict[Any, str], details: Any) -> str:
 
 
 class _Details:
-    """``details`` as the database gives it → its quoted canonical text, with the number of
-    quotes and backslashes the plain array then holds. Remembered: most entries share a few."""
+    """``details`` as the database gives it → its canonical text, quoted as it stands in the
+    array. Remembered: most entries share a few."""
 
     def __init__(self, decode: Callable[[Any], Any]) -> None:
         self.decode = decode
-        self.known: dict[Any, tuple[bytes, int, int]] = {}
+        self.known: dict[Any, bytes] = {}
 
-    def __call__(self, value: bytes) -> tuple[bytes, int, int]:
+    def __call__(self, value: bytes) -> bytes:
         found = self.known.get(value)
         if found is None:
             if len(self.known) > 4096:
                 self.known.clear()
             try:
-                quoted = quoted_details(self.canonical(self.decode(value)))
+                found = quoted_details(self.canonical(self.decode(value)))
             except ValueError:
-                quoted = b'""'  # not JSON: the entry cannot match; the exact path says so
-            found = (quoted, PLAIN_QUOTES + quoted.count(b'"'), quoted.count(b"\\"))
+                found = b'""'  # not JSON: the entry cannot match; the exact path says so
             self.known[value] = found
         return found
 
@@ -308,8 +315,8 @@ def _exact(line: bytes) -> bytes:
     """The writer's bytes for a ``COPY`` line's entry, every field decoded; b"" when a field
     cannot be what the writer wrote."""
     fields = [copy_text(f) for f in line.split(b"\t")]
-    (application, app_seq, transition, source, target, actor, actor_name, actor_role, tier,
-     at_us, reason, content, state, prev, _, _, details, _) = fields  # fmt: skip
+    (application, app_seq, transition, source, target, actor_name, actor_role, tier, at_us,
+     reason, content, state, prev, _, _, _, actor, details) = fields  # fmt: skip
     try:
         return chain_bytes(
             int(application or ""), int(app_seq or ""), transition, source, target,  # type: ignore[arg-type]

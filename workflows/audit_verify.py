@@ -87,8 +87,8 @@ def verify(
             if not head.signed_by(public_key):
                 findings.add(None, f"checkpoint {head.size} ({head.source}) has a bad signature")
     phases = _Phases()
-    stretches = _scan_all(heads, workers, progress, chunk)
-    phases.done("entries")
+    stretches, rows = _scan_all(heads, workers, progress, chunk)
+    phases.done("entries" if rows is None else "entries and rows")
     count = sum(s.count for s in stretches)
     last_entries = _join_chains(stretches, findings)
     phases.done("chains joined")
@@ -96,7 +96,7 @@ def verify(
     phases.done("old chain")
     _check_tree(stretches, heads, count, findings, chunk)
     phases.done("tree")
-    _check_rows(last_entries, findings)
+    _check_rows(last_entries, rows, findings)
     phases.done("rows")
     result = _result(findings, count, len(heads), time.perf_counter() - started)
     return replace(result, phases=tuple(phases.seconds))
@@ -160,18 +160,22 @@ def _on_disk(database: dict[str, Any]) -> bool:
     return bool(path) and path != ":memory:" and "mode=memory" not in path
 
 
-def _split(cursor: Any, parts: int, chunk: int) -> tuple[list[tuple[int, int]], int]:
-    """Where ``parts`` stretches of about equal length begin, as (``seq``, leaf index): each
-    leaf index a multiple of ``chunk``, so that every stretch is made of whole chunks. Also
-    the span of ``seq``, the log's length as far as the progress shown needs it."""
+def _split(
+    cursor: Any, parts: int, chunk: int, *, head_start: int = 0
+) -> tuple[list[tuple[int, int]], int]:
+    """Where ``parts`` stretches of about equal work begin, as (``seq``, leaf index): each
+    leaf index a multiple of ``chunk``, so that every stretch is made of whole chunks. The
+    first stretch is shorter by ``head_start`` entries' worth of other work its process does.
+    Also the span of ``seq``, the log's length as far as the progress shown needs it."""
     cursor.execute("SELECT MIN(seq), MAX(seq) FROM workflows_auditentry")
     low, high = cursor.fetchone()
     if low is None:
         return [], 0
     span = int(high) - int(low) + 1
+    work = span + head_start
     starts = [(int(low), 0)]
     for part in range(1, parts):
-        leaf = round(span * part / parts / chunk) * chunk
+        leaf = round((work * part / parts - head_start) / chunk) * chunk
         if leaf <= starts[-1][1]:
             continue
         cursor.execute(
@@ -213,9 +217,15 @@ class _Counter:
             self.progress(done, max(self.total, done))
 
 
+# What reading one application's row costs, in entries: the process that reads the rows
+# while the others still read entries reads that many fewer entries.
+ROW_COST = 2
+
+
 def _scan_all(
     heads: list[SignedHead], workers: int | None, progress: Progress | None, chunk: int
-) -> list[audit_scan.Stretch]:
+) -> tuple[list[audit_scan.Stretch], list[audit_rows.Row] | None]:
+    """The stretches, and the applications' rows when they were read meanwhile."""
     if chunk & (chunk - 1):
         raise ValueError("a stretch of the log is a whole number of chunks, a power of two long")
     database = _database()
@@ -228,7 +238,8 @@ def _scan_all(
         with connection.cursor() as cursor:
             starts, span = _split(cursor, workers, chunk)
         counter = _Counter(progress, span)
-        return [_scan_here(job, counter) for job in _jobs(starts, heads, chunk, database=database)]
+        jobs = _jobs(starts, heads, chunk, database=database)
+        return [_scan_here(job, counter) for job in jobs], None
     if database["vendor"] == "postgresql":
         import psycopg
 
@@ -237,7 +248,8 @@ def _scan_all(
             held.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             (snapshot,) = held.execute("SELECT pg_export_snapshot()").fetchone() or ("",)
             with held.cursor() as cursor:
-                starts, span = _split(cursor, workers, chunk)
+                head_start = _rows_cost(cursor) if workers > 1 else 0
+                starts, span = _split(cursor, workers, chunk, head_start=head_start)
             jobs = _jobs(starts, heads, chunk, database=database, snapshot=snapshot)
             return _run(jobs, _Counter(progress, span))
     with connection.cursor() as cursor:
@@ -245,15 +257,25 @@ def _scan_all(
     return _run(_jobs(starts, heads, chunk, database=database), _Counter(progress, span))
 
 
-def _run(jobs: list[audit_scan.Job], counter: _Counter) -> list[audit_scan.Stretch]:
-    """The first stretch in this process, each other one in a worker process of its own."""
+def _rows_cost(cursor: Any) -> int:
+    table = FundingApplication._meta.db_table
+    cursor.execute(f'SELECT COUNT(*) FROM "{table}"')  # noqa: S608 (the model's table)
+    return int(cursor.fetchone()[0]) * ROW_COST
+
+
+def _run(
+    jobs: list[audit_scan.Job], counter: _Counter
+) -> tuple[list[audit_scan.Stretch], list[audit_rows.Row] | None]:
+    """The first stretch in this process, each other one in a worker process of its own;
+    meanwhile, once its own stretch is done, this process reads the applications' rows."""
     if len(jobs) <= 1:
-        return [audit_scan.scan(job, counter.add) for job in jobs]
+        return [audit_scan.scan(job, counter.add) for job in jobs], None
     context = multiprocessing.get_context("spawn")
     counter.shared = context.Value("q", 0)
     with context.Pool(len(jobs) - 1, audit_scan.start_worker, (counter.shared,)) as pool:
         pending = pool.map_async(audit_scan.scan, jobs[1:])
         first = audit_scan.scan(jobs[0], counter.add)
+        rows = audit_rows.read_rows()
         while not pending.ready():
             pending.wait(0.25)
             counter.show()
@@ -261,7 +283,7 @@ def _run(jobs: list[audit_scan.Job], counter: _Counter) -> list[audit_scan.Stret
         pool.close()
         pool.join()
     counter.show()
-    return stretches
+    return stretches, rows
 
 
 def _scan_here(job: audit_scan.Job, counter: _Counter) -> audit_scan.Stretch:
@@ -384,9 +406,13 @@ def _check_tree(
 # --- rows against history -------------------------------------------------------------------
 
 
-def _check_rows(last_entries: dict[int, audit_scan.Last], findings: _Findings) -> None:
+def _check_rows(
+    last_entries: dict[int, audit_scan.Last],
+    rows: list[audit_rows.Row] | None,
+    findings: _Findings,
+) -> None:
     names = [f.attname for f in FundingApplication._meta.concrete_fields]
-    suspects = audit_rows.suspects(last_entries)
+    suspects = audit_rows.suspects(last_entries, rows)
     if suspects is None:  # every row through the ORM
         suspects = [
             values["id"]

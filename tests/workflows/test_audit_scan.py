@@ -1,11 +1,14 @@
 """The verifier reads entries and rows as the database gives them (on PostgreSQL, COPY text):
 any text the writer kept verifies, and text changed to look like the writer's bytes does not."""
 
+import datetime
+from unittest import mock
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.factories import FundingApplicationFactory
+from tests.factories import FundingApplicationFactory, UserFactory
 from workflows import audit_rows
 from workflows.audit import record_event, verify_chain
 from workflows.audit_scan import copy_text
@@ -87,6 +90,31 @@ def test_details_changed_in_the_database_are_reported():
     assert verify_chain().first_bad_seq == entry.seq
 
 
+@pytest.mark.django_db
+def test_an_entry_whose_actor_was_changed_in_the_database_is_reported():
+    application = FundingApplicationFactory(state="group_review")
+    entry = record_event(application, actor=UserFactory(), name="remind", tier="group")
+    with behind_the_applications_back() as cursor:
+        cursor.execute(
+            "UPDATE workflows_auditentry SET actor_id = %s WHERE seq = %s",
+            [UserFactory().pk, entry.seq],
+        )
+
+    assert verify_chain().first_bad_seq == entry.seq
+
+
+@pytest.mark.django_db
+def test_an_entry_whose_actor_was_erased_in_the_database_is_reported():
+    application = FundingApplicationFactory(state="group_review")
+    entry = record_event(application, actor=UserFactory(), name="remind", tier="group")
+    with behind_the_applications_back() as cursor:
+        cursor.execute(
+            "UPDATE workflows_auditentry SET actor_id = NULL WHERE seq = %s", [entry.seq]
+        )
+
+    assert verify_chain().first_bad_seq == entry.seq
+
+
 def _copy_escaped(text: str) -> bytes:
     """A text field as PostgreSQL's COPY writes it (text format)."""
     escapes = {"\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -132,3 +160,61 @@ def test_a_row_changed_behind_the_services_is_a_suspect_when_read_as_text():
     FundingApplication.objects.filter(pk=changed.pk).update(title="改过的标题")
 
     assert audit_rows.suspects(_last_entries()) == [changed.pk]
+
+
+DECISION_TIMES = {
+    "a whole second": datetime.datetime(2026, 3, 2, 8, 30, 0, tzinfo=datetime.UTC),
+    "a fraction ending in zeros": datetime.datetime(2026, 3, 2, 8, 30, 0, 120000, datetime.UTC),
+    "a fraction of six digits": datetime.datetime(2026, 3, 2, 8, 30, 0, 654321, datetime.UTC),
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("at", DECISION_TIMES.values(), ids=DECISION_TIMES.keys())
+def test_a_row_decided_at_any_time_matches_its_entry_without_a_second_look(at):
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        decided = FundingApplicationFactory(state="approved")
+    assert FundingApplication.objects.get(pk=decided.pk).decided_at == at
+
+    assert audit_rows.suspects(_last_entries()) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_decision_time_moved_by_a_microsecond_behind_the_services_is_a_suspect():
+    moved = FundingApplicationFactory(state="approved")
+    FundingApplication.objects.filter(pk=moved.pk).update(
+        decided_at=moved.decided_at + datetime.timedelta(microseconds=1)
+    )
+
+    assert audit_rows.suspects(_last_entries()) == [moved.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_an_approved_amount_raised_behind_the_services_is_a_suspect():
+    raised = FundingApplicationFactory(state="approved")
+    FundingApplication.objects.filter(pk=raised.pk).update(
+        approved_amount=raised.approved_amount + 1
+    )
+
+    assert audit_rows.suspects(_last_entries()) == [raised.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_returned_request_whose_decision_fields_changed_is_a_suspect():
+    returned = FundingApplicationFactory(state="returned_by_lead")
+    FundingApplication.objects.filter(pk=returned.pk).update(returned_from_tier="meeting")
+
+    assert audit_rows.suspects(_last_entries()) == [returned.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("title", TRICKY.values(), ids=TRICKY.keys())
+def test_a_row_whose_text_needs_escaping_matches_its_entry_without_a_second_look(title):
+    FundingApplicationFactory(state="approved", title=title, summary=title)
+
+    assert audit_rows.suspects(_last_entries()) == []
