@@ -33,8 +33,17 @@ AWAITING_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)
 __all__ = ["create_meeting", "update_meeting"]  # scheduling lives in meeting_schedule
 
 
-def _locked_meeting(meetings: QuerySet[Meeting], meeting_id: int) -> Meeting:
-    meeting = meetings.select_for_update().filter(pk=meeting_id).first()
+def _locked_meeting(
+    meetings: QuerySet[Meeting], meeting_id: int, *, with_call: bool = False
+) -> Meeting:
+    """The meeting, its row locked; ``with_call``: its call's row too, in the same statement
+    (FOR NO KEY UPDATE on PostgreSQL, so that new requests of the call are not held up)."""
+    locking = (
+        meetings.select_related("call").select_for_update(of=("self", "call"), no_key=True)
+        if with_call
+        else meetings.select_for_update()
+    )
+    meeting = locking.filter(pk=meeting_id).first()
     if meeting is None:
         raise NotFound(_("会议不存在。"))
     return meeting
@@ -200,7 +209,9 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
     in the same transaction."""
     _secretary(actor)
     with transaction.atomic():
-        meeting = _locked_meeting(Meeting.objects.select_related("call"), meeting_id)
+        # The call's row too: its meetings resolve one at a time, so the remaining budget and
+        # the pool are read after any other meeting of the call has committed.
+        meeting = _locked_meeting(Meeting.objects.all(), meeting_id, with_call=True)
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("该会议的决议已经记录。"))
         if timezone.localdate() < meeting.held_on:
@@ -224,6 +235,7 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
         _check_budget(meeting.call, [r for r in resolutions if r.decision == "approve"])
         pool_draw = plan_pool_draw(
             call=meeting.call,
+            call_locked=True,
             approvals=[
                 (items[r.application_id], r.amount) for r in resolutions if r.decision == "approve"
             ],

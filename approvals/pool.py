@@ -79,11 +79,12 @@ def form_split(
 
 
 def plan_pool_draw(
-    *, call: FundingCall, approvals: list[tuple[AgendaItem, Any]]
+    *, call: FundingCall, approvals: list[tuple[AgendaItem, Any]], call_locked: bool = False
 ) -> PoolDraw | None:
     """Before a meeting's resolutions are recorded: draw its approvals (agenda item, amount) on
     the call's pool in the fixed order (score descending, then submission time). None when no
-    version is in force. Locks the call's pool until the transaction ends. Refuses
+    version is in force. Locks the call's pool until the transaction ends (the call's row,
+    unless the caller holds it already: ``call_locked``, then the balances). Refuses
     (InvalidInput) an oversubscribed pool, naming each department short and by how much.
     Amounts that are missing or not positive are left to the approval itself to refuse."""
     in_force = policy_in_force_for_call(call)
@@ -91,11 +92,12 @@ def plan_pool_draw(
         return None
     # FOR NO KEY UPDATE on PostgreSQL: the call's meetings draw one at a time, while new
     # requests and meetings of the call (rows that refer to it) are not held up.
-    list(
-        FundingCall.objects.select_for_update(no_key=True)
-        .filter(pk=call.pk)
-        .values_list("pk", flat=True)
-    )
+    if not call_locked:
+        list(
+            FundingCall.objects.select_for_update(no_key=True)
+            .filter(pk=call.pk)
+            .values_list("pk", flat=True)
+        )
     balances = {
         b.department_code: b
         for b in PoolBalance.objects.select_for_update().filter(call=call, policy=in_force.record)

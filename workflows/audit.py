@@ -16,12 +16,16 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import signals
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
+from django_fsm import ConcurrentTransition
 
 from .access import profile_of
 from .audit_encoding import chain_bytes
@@ -172,12 +176,21 @@ def record_transition(
     tier: str = "",
     reason: str = "",
     details: dict[str, Any] | None = None,
+    saving: Sequence[str] = (),
 ) -> AuditEntry:
     """Append one entry for a state change. Must run inside the transaction that made it, with
-    the application's row locked (as every decision holds it)."""
+    the application's row locked (as every decision holds it).
+
+    ``saving`` names the application's fields the change set, written with the entry: on
+    PostgreSQL in the entry's own statement (the row's UPDATE as a data-modifying WITH), on
+    SQLite just before it. Raises ConcurrentTransition, writing nothing, when the row's status
+    is no longer ``source``."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("record_transition must run inside the transition's transaction")
+    with_row = bool(saving) and connection.vendor == "postgresql"
+    if saving and not with_row:
+        application.save(update_fields=list(saving))
     profile = profile_of(actor)
     details_text = canonical_json(details or {}).decode()
     entry = AuditEntry(
@@ -200,7 +213,14 @@ def record_transition(
         state = chain_state(application)
         entry.app_seq, entry.prev_hash = state.app_seq + 1, state.head or GENESIS
         entry.entry_hash = entry_hash(entry)
-        if _insert(connection, entry, after=state.head):
+        if with_row:
+            with_row = False  # the row is written by this statement, whatever the chain says
+            inserted = _save_and_insert(
+                connection, application, saving, entry, source=source, after=state.head
+            )
+        else:
+            inserted = _insert(connection, entry, after=state.head)
+        if inserted:
             state.advance(entry)
             return entry
         # Another object of this application appended under the same lock: read it again.
@@ -255,6 +275,74 @@ def _insert(connection: Any, entry: AuditEntry, *, after: str | None) -> bool:
     if row is None:
         return False
     entry.pk, entry.seq = row
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return True
+
+
+# The application's UPDATE (``{update}``, as Django compiles it) and the entry's INSERT in one
+# statement; the entry only if the row was written and the chain still ends where the append
+# expects. Returns whether the row was written, and the entry's id and seq (NULL if not added).
+_SAVE_AND_INSERT_POSTGRES = (
+    "WITH moved AS ({update} RETURNING 1), appended AS ("  # noqa: S608
+    f'INSERT INTO "{_TABLE}" (seq, {_COLUMN_LIST}) '
+    f"SELECT nextval('workflows_auditentry_seq'), {_PLACEHOLDERS} "
+    f"FROM (SELECT pg_advisory_xact_lock_shared({APPEND_LOCK})) AS appending "
+    f"WHERE EXISTS (SELECT 1 FROM moved) AND {_LAST_HASH} IS NOT DISTINCT FROM %s "
+    "RETURNING id, seq) "
+    "SELECT EXISTS (SELECT 1 FROM moved), appended.id, appended.seq "
+    "FROM (SELECT 1) AS one LEFT JOIN appended ON TRUE"
+)
+
+
+def _save_and_insert(
+    connection: Any,
+    application: FundingApplication,
+    saving: Sequence[str],
+    entry: AuditEntry,
+    *,
+    source: str,
+    after: str | None,
+) -> bool:
+    """PostgreSQL: write ``saving`` of the application (as ``save(update_fields=saving)``
+    would, its status still ``source``) and insert ``entry`` in one statement; False when the
+    row was written but the chain had moved (the entry is left to ``_insert``)."""
+    model = type(application)
+    names = frozenset(saving)
+    signals.pre_save.send(
+        sender=model, instance=application, raw=False, using=connection.alias, update_fields=names
+    )
+    fields = [model._meta.get_field(name) for name in saving]
+    query = (
+        model._base_manager.using(connection.alias)
+        .filter(pk=application.pk, status=source)
+        .query.chain(UpdateQuery)
+    )
+    query.add_update_fields([(f, None, f.pre_save(application, False)) for f in fields])
+    update_sql, update_params = query.get_compiler(connection=connection).as_sql()
+    values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SAVE_AND_INSERT_POSTGRES.format(update=update_sql),
+            [*update_params, *values, entry.application_id, after],
+        )
+        written, pk, seq = cursor.fetchone()
+    if not written:
+        raise ConcurrentTransition("Cannot save object! The state has been changed.")
+    application._state.adding = False
+    application._state.db = connection.alias
+    application._update_initial_state()
+    signals.post_save.send(
+        sender=model,
+        instance=application,
+        created=False,
+        update_fields=names,
+        raw=False,
+        using=connection.alias,
+    )
+    if pk is None:
+        return False
+    entry.pk, entry.seq = pk, seq
     entry._state.adding = False
     entry._state.db = connection.alias
     return True

@@ -149,20 +149,18 @@ def perform(
         if then is not None:
             then(application)
         try:
-            application.save(
-                update_fields=["status", *MOVE_FIELDS, *TOUCHED_FIELDS[transition], *also_saves]
+            _record(
+                application,
+                actor,
+                transition=transition,
+                source=source,
+                tier=tier,
+                reason=reason,
+                details=details,
+                saving=("status", *MOVE_FIELDS, *TOUCHED_FIELDS[transition], *also_saves),
             )
         except ConcurrentTransition as exc:
             raise TransitionConflict() from exc
-        _record(
-            application,
-            actor,
-            transition=transition,
-            source=source,
-            tier=tier,
-            reason=reason,
-            details=details,
-        )
     return application
 
 
@@ -198,8 +196,10 @@ def _record(
     tier: Tier | None,
     reason: str,
     details: dict[str, Any] | None,
+    saving: tuple[str, ...],
 ) -> None:
-    """The audit entry of the step, and its announcements (now, and after commit)."""
+    """The row's fields ``saving`` and the audit entry of the step (one statement on
+    PostgreSQL), and its announcements (now, and after commit)."""
     entry = record_transition(
         application,
         actor=actor,
@@ -208,6 +208,7 @@ def _record(
         tier=tier or "",
         reason=(reason or "").strip(),
         details=details,
+        saving=saving,
     )
     transition_recorded.send(
         sender=FundingApplication,
