@@ -20,7 +20,7 @@ from workflows.errors import InvalidInput, NotAllowed, NotFound, TransitionConfl
 from workflows.models import FundingApplication, FundingCall, Status
 from workflows.money import parse_money
 from workflows.review_path import AWARDED, Tier
-from workflows.transitions import locked_application, perform, refusals_recorded
+from workflows.transitions import locked_applications, perform, refusals_recorded
 
 from .meeting_schedule import create_meeting, update_meeting
 from .meeting_schedule import secretary as _secretary
@@ -233,17 +233,27 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
             )
         resolutions = [_with_amount(r) for r in resolutions]
         _check_budget(meeting.call, [r for r in resolutions if r.decision == "approve"])
+        # Every request on the agenda locked in one statement, with what the pool's draw reads
+        # of it (its organisation's district, its special project).
+        applications = locked_applications(list(items), "organisation__district")
         pool_draw = plan_pool_draw(
             call=meeting.call,
             call_locked=True,
             approvals=[
                 (items[r.application_id], r.amount) for r in resolutions if r.decision == "approve"
             ],
+            applications=applications,
         )
         for position, resolution in enumerate(
             sorted(resolutions, key=lambda r: items[r.application_id].position), 1
         ):
-            _resolve_one(items[resolution.application_id], resolution, actor, position)
+            _resolve_one(
+                items[resolution.application_id],
+                resolution,
+                actor,
+                position,
+                applications[resolution.application_id],
+            )
         AgendaItem.objects.bulk_update(
             list(items.values()), ["resolution", "approved_amount", "reason"]
         )
@@ -277,7 +287,13 @@ def _check_budget(call: FundingCall, approvals: list[Resolution]) -> None:
         )
 
 
-def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Actor, position: int) -> None:
+def _resolve_one(
+    item: AgendaItem,
+    resolution: Resolution,
+    actor: Actor,
+    position: int,
+    application: FundingApplication,
+) -> None:
     label = _("第%(n)d项") % {"n": position}
     try:
         transition, call = _resolution_step(item, resolution)
@@ -293,7 +309,7 @@ def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Actor, positio
             call=call,
             claim=True,
             # One batch: a refused item ends the whole transaction, so no savepoint per item.
-            locked=locked_application(resolution.application_id),
+            locked=application,
         )
     except (InvalidInput, NotAllowed, TransitionConflict) as exc:
         colon = pgettext("before a value", "：")
