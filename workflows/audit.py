@@ -167,6 +167,18 @@ def chain_state(application: FundingApplication) -> ChainState:
     return state
 
 
+def keep_chain_read_with_row(application: FundingApplication, chain: str) -> None:
+    """Keep on ``application`` its chain (a JSON array of [app_seq, entry_hash, actor_id,
+    transition, tier], in any order), read under its row lock with the row, for
+    ``chain_state``."""
+    rows = sorted(json.loads(chain), key=lambda row: row[0], reverse=True)
+    state = application.__dict__[_CHAIN] = ChainState()
+    if rows:
+        state.app_seq, state.head = int(rows[0][0]), str(rows[0][1])
+    for _seq, _hash, actor_id, name, tier in rows:
+        state.involved.setdefault(actor_id, set()).add((name, tier))
+
+
 def record_transition(
     application: FundingApplication,
     *,
