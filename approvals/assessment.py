@@ -147,7 +147,12 @@ def facts_for(application: FundingApplication) -> ApplicationFacts:
     whose code is not of the form ZX01.
     """
     try:
-        return _facts(fact_row(application), call_special_project_codes(application.call_id))
+        codes = (
+            application.call.special_project_codes()
+            if FundingApplication._meta.get_field("call").is_cached(application)
+            else call_special_project_codes(application.call_id)
+        )
+        return _facts(fact_row(application), codes)
     except InvalidFactsError as exc:
         raise _invalid_facts(exc, str(application)) from exc
     except (TypeError, AttributeError, ObjectDoesNotExist) as exc:

@@ -119,7 +119,13 @@ def plan_pool_draw(
         if applications is not None
         else fact_rows(FundingApplication.objects.filter(pk__in=wanted))
     )
-    facts, problems = facts_for_rows(rows, call_special_project_codes(call.pk))
+    codes = (
+        # The call as read with the requests' locked rows (all of this call: its agenda).
+        next(iter(applications.values())).call.special_project_codes()
+        if applications
+        else call_special_project_codes(call.pk)
+    )
+    facts, problems = facts_for_rows(rows, codes)
     if problems:
         pk, problem = next(iter(problems.items()))
         raise InvalidInput(

@@ -19,7 +19,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.db.models import signals
@@ -32,6 +32,7 @@ from .audit_encoding import chain_bytes
 from .models import AuditEntry, FundingApplication, Status
 
 if TYPE_CHECKING:
+    from django.db.models import Field
     from django_stubs_ext import StrOrPromise
 
     from .audit_verify import Verification
@@ -324,11 +325,12 @@ def _save_and_insert(
     signals.pre_save.send(
         sender=model, instance=application, raw=False, using=connection.alias, update_fields=names
     )
-    fields = [model._meta.get_field(name) for name in saving]
-    query = (
+    fields = [cast("Field[Any, Any]", model._meta.get_field(name)) for name in saving]
+    query = cast(
+        UpdateQuery,
         model._base_manager.using(connection.alias)
         .filter(pk=application.pk, status=source)
-        .query.chain(UpdateQuery)
+        .query.chain(UpdateQuery),
     )
     query.add_update_fields([(f, None, f.pre_save(application, False)) for f in fields])
     update_sql, update_params = query.get_compiler(connection=connection).as_sql()

@@ -18,13 +18,12 @@ this module; the import contract in ``pyproject.toml`` (``make lint``) keeps it 
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import transaction
 from django.db.models import F, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
@@ -34,9 +33,11 @@ from . import permissions as rights
 from .audit import record_refusal, record_transition
 from .errors import NotAllowed, NotFound, TransitionConflict
 from .flow_tasks import complete_task, decision_task
-from .models import MOVE_FIELDS, AuditEntry, FundingApplication, Status
+from .models import MOVE_FIELDS, AuditEntry, FundingApplication, FundingCall, SpecialProject, Status
+from .models.reference import COVERED_CODES
 from .review_path import STEP, TOUCHED_FIELDS, Step, Tier
 from .signals import application_transitioned, transition_recorded
+from .statements import Prepared, compiled, prepared
 
 if TYPE_CHECKING:
     from .actors import Actor
@@ -75,19 +76,13 @@ def locked_application(application_id: int, *related: str) -> FundingApplication
     other transactions that only insert rows referring to it (their foreign-key check) do not.
     The application's audit chain comes in the same statement, read once the lock is granted
     (``audit.chain_state`` then asks nothing)."""
-    connection = transaction.get_connection()
-    key = (connection.alias, related)
-    prepared = _PREPARED.setdefault(connection, {}).get(key)
-    if prepared is None:
-        prepared = _PREPARED[connection][key] = _compiled(
-            _locking(*related).filter(pk=_ANY_PK), connection
-        )
-    compiler, sql, params = prepared
-    if params != [_ANY_PK]:  # not the query's only parameter: compiled afresh each time
-        compiler, sql, params = _compiled(_locking(*related).filter(pk=application_id), connection)
-    else:
-        params = [application_id]
-    found = _locked_rows(compiler, sql, params)
+    statement = prepared(
+        ("locked application", related),
+        lambda pk: _locking(related).filter(pk=pk),
+        application_id,
+        wrap=_with_chain,
+    )
+    found = _locked(statement, application_id)
     if not found:
         raise NotFound(_("申请不存在。"))
     return found[0]
@@ -98,68 +93,56 @@ def locked_applications(ids: list[int], *related: str) -> dict[int, FundingAppli
     statement and in id order (as every batch takes them, so two batches never wait for each
     other in a circle); with what ``locked_application`` reads of each, and the ``related``.
     NotFound if one is missing."""
-    connection = transaction.get_connection()
-    compiler, sql, params = _compiled(
-        _locking(*related).filter(pk__in=ids).order_by("pk"), connection
-    )
-    found = {a.pk: a for a in _locked_rows(compiler, sql, params)}
+    statement = compiled(_locking(related).filter(pk__in=ids).order_by("pk"), wrap=_with_chain)
+    found = {a.pk: a for a in _locked(statement, ids)}
     if len(found) != len(set(ids)):
         raise NotFound(_("申请不存在。"))
     return found
 
 
-# The locking statement, compiled once per connection and ``related``: Django compiles a query
-# that selects related rows anew each time, the costliest part of a decision's client time.
-_PREPARED: weakref.WeakKeyDictionary[Any, dict[tuple[str, tuple[str, ...]], Any]] = (
-    weakref.WeakKeyDictionary()
-)
-_ANY_PK = -7_000_001  # stands for the application's id while the statement is compiled
-# The locking SELECT (``{locked}``) and, in the same statement, the chain of each row locked,
-# read once the lock is granted. On PostgreSQL a subquery would see the chain as it was when the
-# statement began, before it waited for the lock; a VOLATILE function evaluated above the lock
-# takes its own snapshot (migration ``workflows.0020``). SQLite's writers take the database one
-# at a time from BEGIN IMMEDIATE, so a subquery sees every commit.
-_WITH_CHAIN = {
-    "postgresql": "SELECT locked.*, workflows_chain_after_lock(locked.locked_pk) "
-    "FROM ({locked}) AS locked",
-    "sqlite": "SELECT locked.*, (SELECT json_group_array(json_array(e.app_seq, e.entry_hash, "  # noqa: S608
-    f'e.actor_id, e.transition, e.tier)) FROM "{AuditEntry._meta.db_table}" AS e '
-    "WHERE e.application_id = locked.locked_pk) FROM ({locked}) AS locked",
-}
-
-
-def _locking(*related: str) -> QuerySet[FundingApplication]:
-    return (
+def _locking(related: tuple[str, ...]) -> QuerySet[FundingApplication]:
+    return cast(
+        "QuerySet[FundingApplication]",
         FundingApplication.objects.select_for_update(of=("self",), no_key=True)
         .select_related("special_project", "call", *related)
-        .annotate(locked_pk=F("pk"))  # a name the statement around it can refer to
+        # Names the statement around it can refer to.
+        .annotate(locked_pk=F("pk"), locked_call=F("call_id")),
     )
 
 
-def _compiled(rows: QuerySet[FundingApplication], connection: Any) -> tuple[Any, str, list[Any]]:
-    compiler = rows.query.get_compiler(using=connection.alias)
-    sql, params = compiler.as_sql()
-    return compiler, _WITH_CHAIN[connection.vendor].replace("{locked}", sql), list(params)
+def _with_chain(sql: str, vendor: str) -> str:
+    """The locking SELECT and, in the same statement, the chain of each row it locked, read
+    once the lock is granted. On PostgreSQL a subquery would see the chain as it was when the
+    statement began, before it waited for the lock; a VOLATILE function evaluated above the
+    lock takes its own snapshot (migration ``workflows.0020``). SQLite's writers take the
+    database one at a time from BEGIN IMMEDIATE, so a subquery sees every commit."""
+    if vendor == "postgresql":
+        chain = "workflows_chain_after_lock(locked.locked_pk)"
+    else:
+        chain = (
+            "(SELECT json_group_array(json_array(e.app_seq, e.entry_hash, e.actor_id, "  # noqa: S608
+            f'e.transition, e.tier)) FROM "{AuditEntry._meta.db_table}" AS e '
+            "WHERE e.application_id = locked.locked_pk)"
+        )
+    # And the codes of the special projects its call covers (the policy's facts name them).
+    covers = FundingCall._meta.get_field("special_projects")
+    codes = (
+        f"(SELECT {'string_agg' if vendor == 'postgresql' else 'group_concat'}(p.code, ',') "  # noqa: S608
+        f'FROM "{SpecialProject._meta.db_table}" AS p JOIN "{covers.m2m_db_table()}" AS c '
+        f'ON c."{covers.m2m_reverse_name()}" = p.id '
+        f'WHERE c."{covers.m2m_column_name()}" = locked.locked_call)'
+    )
+    return f"SELECT locked.*, {chain}, {codes} FROM ({sql}) AS locked"  # noqa: S608
 
 
-def _locked_rows(compiler: Any, sql: str, params: list[Any]) -> list[FundingApplication]:
-    """The applications of the locking statement, as Django's ModelIterable builds them from
-    its compiler (the model's columns, then each related row's), each with its chain."""
-    with compiler.connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    select, klass_info = compiler.select, compiler.klass_info
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    populators = get_related_populators(klass_info, select, compiler.using)
+def _locked(statement: Prepared, value: Any) -> list[FundingApplication]:
+    if not transaction.get_connection().in_atomic_block:
+        raise TransactionManagementError("the row lock is held by a transaction only")
     found = []
-    for row, (*_columns, chain) in zip(
-        compiler.results_iter([[row[:-1] for row in rows]]), rows, strict=True
-    ):
-        application = FundingApplication.from_db(compiler.using, init_list, row[start:end])
-        for populator in populators:
-            populator.populate(row, application)
+    for row, (chain, codes) in statement.rows(value):
+        application = cast(FundingApplication, row)
         audit.keep_chain_read_with_row(application, chain)
+        application.call.__dict__[COVERED_CODES] = tuple(sorted(codes.split(","))) if codes else ()
         found.append(application)
     return found
 
