@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Model, QuerySet
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -162,6 +162,7 @@ def perform(
     claim: bool = False,
     waits_for_task: bool = True,
     locked: FundingApplication | None = None,
+    records: tuple[Model, ...] = (),
 ) -> FundingApplication:
     """Take the step ``transition`` at ``tier`` (None for the applicant's own steps).
 
@@ -173,7 +174,8 @@ def perform(
     the steps that no decision task waits for (submission, receipt, withdrawal). ``locked`` is
     the application as the caller already locked it (``locked_application``) in the
     transaction it holds open: the lock is not taken again and no savepoint is opened, since
-    any error here ends the caller's transaction too.
+    any error here ends the caller's transaction too. ``records`` are the tier's own new rows
+    of the decision (a formal check, a group recommendation), written with it.
 
     The application's row is written once, after the flow's task and ``then``, and the audit
     entry is appended last."""
@@ -224,6 +226,7 @@ def perform(
                 reason=reason,
                 details=details,
                 saving=("status", *MOVE_FIELDS, *TOUCHED_FIELDS[transition], *also_saves),
+                records=records,
             )
         except ConcurrentTransition as exc:
             raise TransitionConflict() from exc
@@ -263,6 +266,7 @@ def _record(
     reason: str,
     details: dict[str, Any] | None,
     saving: tuple[str, ...],
+    records: tuple[Model, ...],
 ) -> None:
     """The row's fields ``saving`` and the audit entry of the step (one statement on
     PostgreSQL), and its announcements (now, and after commit)."""
@@ -275,6 +279,7 @@ def _record(
         reason=(reason or "").strip(),
         details=details,
         saving=saving,
+        records=records,
     )
     transition_recorded.send(
         sender=FundingApplication,
