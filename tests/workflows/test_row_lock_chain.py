@@ -1,7 +1,8 @@
-"""The application's chain comes with its row lock, in the locking statement: it must be the
-chain as it stands once the lock is granted, not as it stood when the statement began waiting
-for a decision that held the lock (PostgreSQL reads other tables of a statement as of its
-start; ``workflows.0020``)."""
+"""A decision reads its application's audit chain in the statement that takes the row lock:
+it must be the chain as it stands once the lock is granted, not as it stood when the statement
+began waiting for another transaction that held the lock (PostgreSQL reads other tables of a
+statement as of its start; ``workflows.0020``). Else the separation of duties would miss what
+that other transaction recorded."""
 
 import threading
 
@@ -9,8 +10,10 @@ import pytest
 from django.db import connection, transaction
 
 from tests.factories import FundingApplicationFactory
-from workflows.audit import chain_state, record_event
-from workflows.transitions import locked_application
+from workflows import assignments
+from workflows.audit import record_event
+from workflows.errors import NotAllowed
+from workflows.models import FundingApplication
 
 
 def _wait_until_a_backend_waits_for_a_lock() -> None:
@@ -23,32 +26,34 @@ def _wait_until_a_backend_waits_for_a_lock() -> None:
             )
             if cursor.fetchone()[0]:
                 return
-    raise AssertionError("the second decision never waited for the row lock")
+    raise AssertionError("the claim never waited for the row lock")
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_decision_that_waited_for_the_row_lock_sees_the_entry_appended_meanwhile():
-    application = FundingApplicationFactory(state="lead_review")
-    officer = application.people.lead_officer
-    before = chain_state(application).app_seq
-    holding, seen = threading.Event(), []
+def test_a_claim_that_waited_for_the_row_lock_is_refused_for_what_was_recorded_meanwhile():
+    application = FundingApplicationFactory(state="group_review")
+    chair = application.people.group_chair
+    holding, outcome = threading.Event(), []
 
-    def second_decision() -> None:
+    def claim() -> None:
         try:
             holding.wait()
-            with transaction.atomic():
-                seen.append(chain_state(locked_application(application.pk)).app_seq)
+            assignments.claim_task(application_id=application.pk, actor=chair)
+            outcome.append("claimed")
+        except NotAllowed:
+            outcome.append("refused")
         finally:
             connection.close()
 
-    waiter = threading.Thread(target=second_decision)
-    waiter.start()
+    claimant = threading.Thread(target=claim)
+    claimant.start()
     with transaction.atomic():
-        locked = locked_application(application.pk)
-        record_event(locked, actor=officer, name="remind", tier="lead")
+        locked = FundingApplication.objects.select_for_update().get(pk=application.pk)
+        # The chair acts at the lead tier meanwhile: nobody acts at two tiers of one request.
+        record_event(locked, actor=chair, name="receive", tier="lead")
         holding.set()
         _wait_until_a_backend_waits_for_a_lock()
-    waiter.join()
+    claimant.join()
 
-    assert seen == [before + 1]
+    assert outcome == ["refused"]
