@@ -419,17 +419,6 @@ def record_group_recommendation(
             call = {"reason": reason}
         else:
             call = {"reason": reason, "at": timezone.now()}
-        recommendation = GroupRecommendation(
-            application=application,
-            revision=application.revision,
-            chair=actor,
-            decision=decision,
-            weighted_score=summary.weighted_score or Decimal(0),
-            score_spread=summary.spread or Decimal(0),
-            recommended_amount=amount if decision == "recommend" else None,
-            assessment=assessment,
-            reason=reason,
-        )
         perform(
             transition,
             application_id=application_id,
@@ -439,7 +428,17 @@ def record_group_recommendation(
             details={"recommended_amount": amount} if decision == "recommend" else {},
             call=call,
             locked=application,
-            records=(recommendation,),
+        )
+        recommendation = GroupRecommendation.objects.create(
+            application=application,
+            revision=application.revision,
+            chair=actor,
+            decision=decision,
+            weighted_score=summary.weighted_score or Decimal(0),
+            score_spread=summary.spread or Decimal(0),
+            recommended_amount=amount if decision == "recommend" else None,
+            assessment=assessment,
+            reason=reason,
         )
         if under_policy is not None:
             mark_policy_used(under_policy.record)
