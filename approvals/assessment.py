@@ -115,6 +115,31 @@ _OWN_COLUMNS = (
 )
 
 
+def fact_row(application: FundingApplication) -> dict[str, Any]:
+    """The fact columns of one application already read (as ``fact_rows`` reads them), with
+    its organisation, district and special project; whether the national approval is attached
+    is asked only when no approval number is recorded."""
+    number = application.national_approval_number or ""
+    attached = bool(
+        not number.strip()
+        and application.pk
+        and application.attachments.filter(kind=AttachmentKind.NATIONAL_APPROVAL).exists()
+    )
+    return {
+        "pk": application.pk,
+        "call_id": application.call_id,
+        "national_task_code": application.national_task_code,
+        "submitted_at": application.submitted_at,
+        "organisation__kind": application.organisation.kind,
+        "organisation__district": application.organisation.district_id,
+        "organisation__district__counted_as": application.organisation.district.counted_as,
+        "special_project__code": application.special_project.code,
+        "national_approval_number": number,
+        "approval_attached": attached,
+        **{column: getattr(application, column) for column in _OWN_COLUMNS},
+    }
+
+
 def facts_for(application: FundingApplication) -> ApplicationFacts:
     """What the policy knows about one application (saved or not).
 
@@ -122,22 +147,12 @@ def facts_for(application: FundingApplication) -> ApplicationFacts:
     whose code is not of the form ZX01.
     """
     try:
-        number = application.national_approval_number or ""
-        attached = bool(
-            not number.strip()
-            and application.pk
-            and application.attachments.filter(kind=AttachmentKind.NATIONAL_APPROVAL).exists()
+        codes = (
+            application.call.special_project_codes()
+            if FundingApplication._meta.get_field("call").is_cached(application)
+            else call_special_project_codes(application.call_id)
         )
-        row = {
-            "organisation__kind": application.organisation.kind,
-            "organisation__district": application.organisation.district_id,
-            "organisation__district__counted_as": application.organisation.district.counted_as,
-            "special_project__code": application.special_project.code,
-            "national_approval_number": number,
-            "approval_attached": attached,
-            **{column: getattr(application, column) for column in _OWN_COLUMNS},
-        }
-        return _facts(row, call_special_project_codes(application.call_id))
+        return _facts(fact_row(application), codes)
     except InvalidFactsError as exc:
         raise _invalid_facts(exc, str(application)) from exc
     except (TypeError, AttributeError, ObjectDoesNotExist) as exc:

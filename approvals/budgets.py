@@ -11,12 +11,13 @@ keeps what the meetings reserved, against the new budget.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Func, Sum, TextField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +28,7 @@ from workflows.money import MAX_AMOUNT
 
 from .models import DepartmentBudget, MatchingPolicyVersion, PoolBalance
 from .policy import PolicyVersion
-from .policy.money import format_money
+from .policy.money import CENT, format_money
 
 if TYPE_CHECKING:
     from workflows.actors import Actor
@@ -36,6 +37,39 @@ if TYPE_CHECKING:
 def yearly_budgets(year: int) -> dict[str, Decimal]:
     """Each department's budget set for ``year``, by the pool's department code."""
     return dict(DepartmentBudget.objects.filter(year=year).values_list("department_code", "amount"))
+
+
+class YearlyBudgets(Func):
+    """The budgets set for a year as one column of a query on another table (the versions of
+    the policy in force): a JSON array of [department code, amount as text], read by
+    ``budgets_read_with``. Saves the budgets' own query where a decision reads the policy."""
+
+    output_field = TextField()
+    contains_aggregate = False
+
+    def __init__(self, year: int) -> None:
+        super().__init__(Value(year))
+
+    def as_sql(  # type: ignore[override]  # none of Func's templating is used
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        year_sql, params = compiler.compile(self.source_expressions[0])
+        table = DepartmentBudget._meta.db_table
+        if connection.vendor == "postgresql":
+            pairs = "coalesce(json_agg(json_build_array(b.department_code, b.amount::text)), '[]')"
+            return f'(SELECT {pairs}::text FROM "{table}" AS b WHERE b.year = {year_sql})', params  # noqa: S608
+        pairs = "json_group_array(json_array(b.department_code, CAST(b.amount AS TEXT)))"
+        return f'(SELECT {pairs} FROM "{table}" AS b WHERE b.year = {year_sql})', params  # noqa: S608
+
+
+def budgets_read_with(column: str) -> dict[str, Decimal]:
+    """The budgets of a ``YearlyBudgets`` column, by department code, to the fen."""
+    return {code: Decimal(amount).quantize(CENT) for code, amount in json.loads(column)}
+
+
+def with_budgets(policy: PolicyVersion, budgets: dict[str, Decimal]) -> PolicyVersion:
+    """The policy with ``budgets`` (by department code) in place of its own where set."""
+    return _with_budgets(policy, budgets)
 
 
 def with_yearly_budgets(policy: PolicyVersion, year: int) -> PolicyVersion:

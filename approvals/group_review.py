@@ -339,34 +339,38 @@ class GroupSummary:
 
 def group_summary(application: FundingApplication, *, revision: int | None = None) -> GroupSummary:
     """The experts' scores on one revision: the weighted mean, its spread (highest minus lowest
-    expert), each criterion's mean and comments. Two queries."""
+    expert), each criterion's mean and comments. One query: the scores with their expert."""
     revision = revision or application.revision
-    assignments = list(
-        ExpertAssignment.objects.filter(
-            application=application, revision=revision, state=ExpertAssignment.State.SCORED
+    scores = list(
+        CriterionScore.objects.filter(
+            assignment__application=application,
+            assignment__revision=revision,
+            assignment__state=ExpertAssignment.State.SCORED,
         )
-        .select_related("expert")
-        .prefetch_related("scores")
+        .select_related("assignment__expert")
+        .order_by("assignment_id", "id")
     )
-    if not assignments:
+    if not scores:
         return GroupSummary(0, None, None)
-    by_expert = [(a.expert, _weighted(list(a.scores.all()))) for a in assignments]
+    by_assignment: dict[int, list[CriterionScore]] = {}
+    for s in scores:
+        by_assignment.setdefault(s.assignment_id, []).append(s)
+    by_expert = [(rows[0].assignment.expert, _weighted(rows)) for rows in by_assignment.values()]
     totals = [w for _, w in by_expert]
     criteria: dict[str, CriterionSummary] = {}
     values: dict[str, list[int]] = {}
-    for a in assignments:
-        for s in a.scores.all():
-            summary = criteria.setdefault(
-                s.criterion_code,
-                CriterionSummary(s.criterion_code, s.criterion_name, s.weight, Decimal(0), []),
-            )
-            summary.comments.append(s.comment)
-            values.setdefault(s.criterion_code, []).append(s.value)
+    for s in scores:
+        summary = criteria.setdefault(
+            s.criterion_code,
+            CriterionSummary(s.criterion_code, s.criterion_name, s.weight, Decimal(0), []),
+        )
+        summary.comments.append(s.comment)
+        values.setdefault(s.criterion_code, []).append(s.value)
     for code, summary in criteria.items():
         summary.mean = Decimal(statistics.fmean(values[code])).quantize(TWO_PLACES)
     mean = cast(Decimal, sum(totals) / len(totals)).quantize(TWO_PLACES, ROUND_HALF_UP)
     return GroupSummary(
-        len(assignments), mean, max(totals) - min(totals), by_expert, list(criteria.values())
+        len(by_assignment), mean, max(totals) - min(totals), by_expert, list(criteria.values())
     )
 
 

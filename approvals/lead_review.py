@@ -55,6 +55,13 @@ def record_formal_check(
             call = {"reason": text}
         elif transition == "reject":
             call = {"reason": text, "at": timezone.now()}
+        check = FormalCheck(
+            application=application,
+            revision=application.revision,
+            officer=actor,
+            items=items,
+            decision=decision,
+        )
         perform(
             transition,
             application_id=application_id,
@@ -64,13 +71,7 @@ def record_formal_check(
             details=details,
             call=call,
             locked=application,
-        )
-        FormalCheck.objects.create(
-            application=application,
-            revision=application.revision,
-            officer=actor,
-            items=items,
-            decision=decision,
+            records=(check,),
         )
     return application
 

@@ -20,7 +20,7 @@ from workflows.errors import InvalidInput, NotAllowed, NotFound, TransitionConfl
 from workflows.models import FundingApplication, FundingCall, Status
 from workflows.money import parse_money
 from workflows.review_path import AWARDED, Tier
-from workflows.transitions import locked_application, perform, refusals_recorded
+from workflows.transitions import locked_applications, perform, refusals_recorded
 
 from .meeting_schedule import create_meeting, update_meeting
 from .meeting_schedule import secretary as _secretary
@@ -33,8 +33,17 @@ AWAITING_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)
 __all__ = ["create_meeting", "update_meeting"]  # scheduling lives in meeting_schedule
 
 
-def _locked_meeting(meetings: QuerySet[Meeting], meeting_id: int) -> Meeting:
-    meeting = meetings.select_for_update().filter(pk=meeting_id).first()
+def _locked_meeting(
+    meetings: QuerySet[Meeting], meeting_id: int, *, with_call: bool = False
+) -> Meeting:
+    """The meeting, its row locked; ``with_call``: its call's row too, in the same statement
+    (FOR NO KEY UPDATE on PostgreSQL, so that new requests of the call are not held up)."""
+    locking = (
+        meetings.select_related("call").select_for_update(of=("self", "call"), no_key=True)
+        if with_call
+        else meetings.select_for_update()
+    )
+    meeting = locking.filter(pk=meeting_id).first()
     if meeting is None:
         raise NotFound(_("会议不存在。"))
     return meeting
@@ -200,7 +209,9 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
     in the same transaction."""
     _secretary(actor)
     with transaction.atomic():
-        meeting = _locked_meeting(Meeting.objects.select_related("call"), meeting_id)
+        # The call's row too: its meetings resolve one at a time, so the remaining budget and
+        # the pool are read after any other meeting of the call has committed.
+        meeting = _locked_meeting(Meeting.objects.all(), meeting_id, with_call=True)
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("该会议的决议已经记录。"))
         if timezone.localdate() < meeting.held_on:
@@ -222,16 +233,27 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
             )
         resolutions = [_with_amount(r) for r in resolutions]
         _check_budget(meeting.call, [r for r in resolutions if r.decision == "approve"])
+        # Every request on the agenda locked in one statement, with what the pool's draw reads
+        # of it (its organisation's district, its special project).
+        applications = locked_applications(list(items), "organisation__district")
         pool_draw = plan_pool_draw(
             call=meeting.call,
+            call_locked=True,
             approvals=[
                 (items[r.application_id], r.amount) for r in resolutions if r.decision == "approve"
             ],
+            applications=applications,
         )
         for position, resolution in enumerate(
             sorted(resolutions, key=lambda r: items[r.application_id].position), 1
         ):
-            _resolve_one(items[resolution.application_id], resolution, actor, position)
+            _resolve_one(
+                items[resolution.application_id],
+                resolution,
+                actor,
+                position,
+                applications[resolution.application_id],
+            )
         AgendaItem.objects.bulk_update(
             list(items.values()), ["resolution", "approved_amount", "reason"]
         )
@@ -265,7 +287,13 @@ def _check_budget(call: FundingCall, approvals: list[Resolution]) -> None:
         )
 
 
-def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Actor, position: int) -> None:
+def _resolve_one(
+    item: AgendaItem,
+    resolution: Resolution,
+    actor: Actor,
+    position: int,
+    application: FundingApplication,
+) -> None:
     label = _("第%(n)d项") % {"n": position}
     try:
         transition, call = _resolution_step(item, resolution)
@@ -281,7 +309,7 @@ def _resolve_one(item: AgendaItem, resolution: Resolution, actor: Actor, positio
             call=call,
             claim=True,
             # One batch: a refused item ends the whole transaction, so no savepoint per item.
-            locked=locked_application(resolution.application_id),
+            locked=application,
         )
     except (InvalidInput, NotAllowed, TransitionConflict) as exc:
         colon = pgettext("before a value", "：")

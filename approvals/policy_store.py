@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +27,7 @@ from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.models import FundingCall
 from workflows.review_path import Role
 
-from .budgets import with_yearly_budgets
+from .budgets import YearlyBudgets, budgets_read_with, with_budgets
 from .models import MatchingPolicyVersion
 from .policy import (
     PolicyValidationError,
@@ -66,7 +67,10 @@ class PolicyInForce:
 
 def policy_in_force_on(day: datetime.date) -> PolicyInForce | None:
     """The active version in force on `day`, or None."""
-    records = list(MatchingPolicyVersion.objects.in_force_on(day))
+    return _in_force(list(MatchingPolicyVersion.objects.in_force_on(day)), day)
+
+
+def _in_force(records: list[MatchingPolicyVersion], day: datetime.date) -> PolicyInForce | None:
     if not records:
         return None
     compiled = {r.content_hash: r for r in records}
@@ -84,10 +88,18 @@ def policy_day_for_call(call: FundingCall) -> datetime.date:
 def policy_in_force_for_call(call: FundingCall) -> PolicyInForce | None:
     """The version that governs a call's applications: the one in force when it opened, with
     the departments' budgets set for the call's year (``budgets.with_yearly_budgets``)."""
-    in_force = policy_in_force_on(policy_day_for_call(call))
+    day = policy_day_for_call(call)
+    # The year's budgets in the versions' own query.
+    records = list(
+        MatchingPolicyVersion.objects.in_force_on(day).annotate(
+            year_budgets=YearlyBudgets(call.year)
+        )
+    )
+    in_force = _in_force(records, day)
     if in_force is None:
         return None
-    return PolicyInForce(in_force.record, with_yearly_budgets(in_force.policy, call.year))
+    budgets = budgets_read_with(cast(str, getattr(in_force.record, "year_budgets", "[]")))
+    return PolicyInForce(in_force.record, with_budgets(in_force.policy, budgets))
 
 
 def _ensure_administrator(actor: Actor | None) -> None:

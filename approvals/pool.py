@@ -22,6 +22,7 @@ from workflows.models import FundingApplication, FundingCall
 from .assessment import (
     _english,
     call_special_project_codes,
+    fact_row,
     fact_rows,
     facts_for_rows,
 )
@@ -79,23 +80,31 @@ def form_split(
 
 
 def plan_pool_draw(
-    *, call: FundingCall, approvals: list[tuple[AgendaItem, Any]]
+    *,
+    call: FundingCall,
+    approvals: list[tuple[AgendaItem, Any]],
+    call_locked: bool = False,
+    applications: Mapping[int, FundingApplication] | None = None,
 ) -> PoolDraw | None:
     """Before a meeting's resolutions are recorded: draw its approvals (agenda item, amount) on
     the call's pool in the fixed order (score descending, then submission time). None when no
-    version is in force. Locks the call's pool until the transaction ends. Refuses
+    version is in force. Locks the call's pool until the transaction ends (the call's row,
+    unless the caller holds it already: ``call_locked``, then the balances). Refuses
     (InvalidInput) an oversubscribed pool, naming each department short and by how much.
-    Amounts that are missing or not positive are left to the approval itself to refuse."""
+    Amounts that are missing or not positive are left to the approval itself to refuse.
+    ``applications``: the approved requests as the caller already read them (locked), with
+    their organisation's district and special project; otherwise they are read here."""
     in_force = policy_in_force_for_call(call)
     if in_force is None:
         return None
     # FOR NO KEY UPDATE on PostgreSQL: the call's meetings draw one at a time, while new
     # requests and meetings of the call (rows that refer to it) are not held up.
-    list(
-        FundingCall.objects.select_for_update(no_key=True)
-        .filter(pk=call.pk)
-        .values_list("pk", flat=True)
-    )
+    if not call_locked:
+        list(
+            FundingCall.objects.select_for_update(no_key=True)
+            .filter(pk=call.pk)
+            .values_list("pk", flat=True)
+        )
     balances = {
         b.department_code: b
         for b in PoolBalance.objects.select_for_update().filter(call=call, policy=in_force.record)
@@ -105,8 +114,18 @@ def plan_pool_draw(
     wanted: dict[int, tuple[AgendaItem, Decimal]] = {
         pk: (item, amount) for pk, (item, amount) in requested.items() if amount is not None
     }
-    rows = fact_rows(FundingApplication.objects.filter(pk__in=wanted))
-    facts, problems = facts_for_rows(rows, call_special_project_codes(call.pk))
+    rows = (
+        [fact_row(applications[pk]) for pk in sorted(wanted)]
+        if applications is not None
+        else fact_rows(FundingApplication.objects.filter(pk__in=wanted))
+    )
+    codes = (
+        # The call as read with the requests' locked rows (all of this call: its agenda).
+        next(iter(applications.values())).call.special_project_codes()
+        if applications
+        else call_special_project_codes(call.pk)
+    )
+    facts, problems = facts_for_rows(rows, codes)
     if problems:
         pk, problem = next(iter(problems.items()))
         raise InvalidInput(

@@ -162,5 +162,5 @@ class Path:
             actor=self.secretary,
             # Every run's approval is drawn on the demo call's budget and its policy's pool:
             # small enough for all of them together.
-            amount=Decimal("1000000"),
+            amount=Decimal("100000"),
         )

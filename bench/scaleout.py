@@ -1,7 +1,7 @@
 """Full transitions on PostgreSQL by 1, 2 and 4 OS processes on different applications.
 
     .venv/bin/python bench/scaleout.py
-    BENCH_SCALEOUT_PATHS=20 BENCH_SCALEOUT_TRIALS=3 .venv/bin/python bench/scaleout.py
+    BENCH_SCALEOUT_PATHS=30 BENCH_SCALEOUT_TRIALS=3 .venv/bin/python bench/scaleout.py
 
 Each process takes its own applications from draft to approval through the service layer (5
 transitions and the people's steps between them, audit entries and flow tasks, no PDF, no
@@ -31,7 +31,9 @@ from pathlib import Path as FilePath
 
 sys.path.insert(0, str(FilePath(__file__).resolve().parent))
 
-PATHS = int(os.environ.get("BENCH_SCALEOUT_PATHS", "12"))
+# 30 paths a process (about 500 service calls) keep the ratios steady to a few per cent on a
+# quiet machine; the whole run takes about three minutes.
+PATHS = int(os.environ.get("BENCH_SCALEOUT_PATHS", "30"))
 TRIALS = int(os.environ.get("BENCH_SCALEOUT_TRIALS", "3"))
 SAMPLE_MS = float(os.environ.get("BENCH_SCALEOUT_SAMPLE_MS", "2"))
 PROCESSES = (1, 2, 4)
@@ -205,9 +207,16 @@ def main() -> None:
         f"per process, {TRIALS} trials; load average {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} cores"
     )
+    ratios: dict[int, list[float]] = {n: [] for n in PROCESSES}
     for number in range(1, TRIALS + 1):
-        figures = {n: trial(url, n, f"t{number}n{n}") for n in PROCESSES}
+        # Every other trial in the reverse order, so that a machine growing busier or quieter
+        # during the run favours neither end.
+        order = PROCESSES if number % 2 else tuple(reversed(PROCESSES))
+        ran = {n: trial(url, n, f"t{number}n{n}") for n in order}
+        figures = {n: ran[n] for n in PROCESSES}
         one = figures[1]["rate"]
+        for n, f in figures.items():
+            ratios[n].append(f["rate"] / one)
         print(
             f"[postgres] trial {number}: "
             + "; ".join(
@@ -229,6 +238,15 @@ def main() -> None:
                 + f"; wall time (CPU included) of the row lock median {f['row_lock_ms']:.2f} ms,"
                 f" of the audit append median {f['append_ms']:.2f} ms"
             )
+    print(
+        f"[postgres] over {TRIALS} trials, median ratio to one process: "
+        + "; ".join(
+            f"{n} processes {statistics.median(r):.2f}x (range {min(r):.2f}-{max(r):.2f})"
+            for n, r in ratios.items()
+            if n > 1
+        )
+        + f" (load average now {os.getloadavg()[0]:.1f})"
+    )
 
 
 if __name__ == "__main__":

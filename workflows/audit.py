@@ -16,18 +16,23 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
+from django.db.models import signals
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
+from django_fsm import ConcurrentTransition
 
 from .access import profile_of
 from .audit_encoding import chain_bytes
 from .models import AuditEntry, FundingApplication, Status
 
 if TYPE_CHECKING:
+    from django.db.models import Field, Model
     from django_stubs_ext import StrOrPromise
 
     from .audit_verify import Verification
@@ -163,6 +168,18 @@ def chain_state(application: FundingApplication) -> ChainState:
     return state
 
 
+def keep_chain_read_with_row(application: FundingApplication, chain: str) -> None:
+    """Keep on ``application`` its chain (a JSON array of [app_seq, entry_hash, actor_id,
+    transition, tier], in any order), read under its row lock with the row, for
+    ``chain_state``."""
+    rows = sorted(json.loads(chain), key=lambda row: row[0], reverse=True)
+    state = application.__dict__[_CHAIN] = ChainState()
+    if rows:
+        state.app_seq, state.head = int(rows[0][0]), str(rows[0][1])
+    for _seq, _hash, actor_id, name, tier in rows:
+        state.involved.setdefault(actor_id, set()).add((name, tier))
+
+
 def record_transition(
     application: FundingApplication,
     *,
@@ -172,12 +189,26 @@ def record_transition(
     tier: str = "",
     reason: str = "",
     details: dict[str, Any] | None = None,
+    saving: Sequence[str] = (),
+    records: Sequence[Model] = (),
 ) -> AuditEntry:
     """Append one entry for a state change. Must run inside the transaction that made it, with
-    the application's row locked (as every decision holds it)."""
+    the application's row locked (as every decision holds it).
+
+    ``saving`` names the application's fields the change set, written with the entry: on
+    PostgreSQL in the entry's own statement (the row's UPDATE as a data-modifying WITH), on
+    SQLite just before it. ``records`` are new rows of the decision's own (a formal check, a
+    group recommendation), inserted with them. Raises ConcurrentTransition when the row's
+    status is no longer ``source`` (what the statement wrote ends with the transaction)."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("record_transition must run inside the transition's transaction")
+    with_row = bool(saving) and connection.vendor == "postgresql"
+    if saving and not with_row:
+        application.save(update_fields=list(saving))
+    if not with_row:
+        for record in records:
+            record.save(force_insert=True)
     profile = profile_of(actor)
     details_text = canonical_json(details or {}).decode()
     entry = AuditEntry(
@@ -200,7 +231,14 @@ def record_transition(
         state = chain_state(application)
         entry.app_seq, entry.prev_hash = state.app_seq + 1, state.head or GENESIS
         entry.entry_hash = entry_hash(entry)
-        if _insert(connection, entry, after=state.head):
+        if with_row:
+            with_row = False  # the row is written by this statement, whatever the chain says
+            inserted = _save_and_insert(
+                connection, application, saving, records, entry, source=source, after=state.head
+            )
+        else:
+            inserted = _insert(connection, entry, after=state.head)
+        if inserted:
             state.advance(entry)
             return entry
         # Another object of this application appended under the same lock: read it again.
@@ -258,6 +296,117 @@ def _insert(connection: Any, entry: AuditEntry, *, after: str | None) -> bool:
     entry._state.adding = False
     entry._state.db = connection.alias
     return True
+
+
+# The application's UPDATE (``{update}``, as Django compiles it) and the entry's INSERT in one
+# statement; the entry only if the row was written and the chain still ends where the append
+# expects. Returns whether the row was written, and the entry's id and seq (NULL if not added).
+_SAVE_AND_INSERT_POSTGRES = (
+    "WITH moved AS ({update} RETURNING 1), {records}appended AS ("  # noqa: S608
+    f'INSERT INTO "{_TABLE}" (seq, {_COLUMN_LIST}) '
+    f"SELECT nextval('workflows_auditentry_seq'), {_PLACEHOLDERS} "
+    f"FROM (SELECT pg_advisory_xact_lock_shared({APPEND_LOCK})) AS appending "
+    f"WHERE EXISTS (SELECT 1 FROM moved) AND {_LAST_HASH} IS NOT DISTINCT FROM %s "
+    "RETURNING id, seq) "
+    "SELECT EXISTS (SELECT 1 FROM moved), appended.id, appended.seq{record_ids} "
+    "FROM (SELECT 1) AS one LEFT JOIN appended ON TRUE"
+)
+
+
+def _save_and_insert(
+    connection: Any,
+    application: FundingApplication,
+    saving: Sequence[str],
+    records: Sequence[Model],
+    entry: AuditEntry,
+    *,
+    source: str,
+    after: str | None,
+) -> bool:
+    """PostgreSQL: write ``saving`` of the application (as ``save(update_fields=saving)``
+    would, its status still ``source``), insert the ``records`` (as ``save`` would) and
+    ``entry``, in one statement; False when the row and the records were written but the
+    chain had moved (the entry is left to ``_insert``)."""
+    model = type(application)
+    names = frozenset(saving)
+    signals.pre_save.send(
+        sender=model, instance=application, raw=False, using=connection.alias, update_fields=names
+    )
+    fields = [cast("Field[Any, Any]", model._meta.get_field(name)) for name in saving]
+    query = cast(
+        UpdateQuery,
+        model._base_manager.using(connection.alias)
+        .filter(pk=application.pk, status=source)
+        .query.chain(UpdateQuery),
+    )
+    query.add_update_fields([(f, None, f.pre_save(application, False)) for f in fields])
+    update_sql, update_params = query.get_compiler(connection=connection).as_sql()
+    inserts = [_insert_of(record, connection) for record in records]
+    values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _FIELDS]
+    sql = _SAVE_AND_INSERT_POSTGRES.format(
+        update=update_sql,
+        records="".join(f"record{n} AS ({sql}), " for n, (sql, _) in enumerate(inserts)),
+        record_ids="".join(f", (SELECT id FROM record{n})" for n in range(len(inserts))),  # noqa: S608
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                *update_params,
+                *(p for _, params in inserts for p in params),
+                *values,
+                entry.application_id,
+                after,
+            ],
+        )
+        written, pk, seq, *record_pks = cursor.fetchone()
+    if not written:
+        raise ConcurrentTransition("Cannot save object! The state has been changed.")
+    for record, record_pk in zip(records, record_pks, strict=True):
+        record.pk = record_pk
+        record._state.adding = False
+        record._state.db = connection.alias
+        signals.post_save.send(
+            sender=type(record),
+            instance=record,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=connection.alias,
+        )
+    application._state.adding = False
+    application._state.db = connection.alias
+    application._update_initial_state()
+    signals.post_save.send(
+        sender=model,
+        instance=application,
+        created=False,
+        update_fields=names,
+        raw=False,
+        using=connection.alias,
+    )
+    if pk is None:
+        return False
+    entry.pk, entry.seq = pk, seq
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return True
+
+
+def _insert_of(record: Model, connection: Any) -> tuple[str, list[Any]]:
+    """The INSERT that ``record.save()`` would send (its fields' pre_save applied, the new id
+    returned), for ``_save_and_insert``."""
+    meta = record._meta
+    signals.pre_save.send(
+        sender=type(record), instance=record, raw=False, using=connection.alias, update_fields=None
+    )
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    query = InsertQuery(type(record))
+    query.insert_values(fields, [record], raw=False)
+    compiler = query.get_compiler(using=connection.alias)
+    compiler.returning_fields = [meta.pk]
+    ((sql, params),) = compiler.as_sql()
+    return sql, list(params)
 
 
 def verify_chain(**options: Any) -> Verification:

@@ -34,13 +34,21 @@ def complete_task(task: Task, actor: Actor, application: FundingApplication) -> 
     activation = task.flow_task.activation_class(task)
     activation.start(None)
     activation.execute()
+    task.process.__dict__.pop("open_elsewhere", None)  # true of this decision only
 
 
 def decision_task(application: FundingApplication) -> Task | None:
     """The open task whose completion is the decision the current status waits for."""
     name = DECISION_TASK.get(application.status)
-    found = open_tasks(application, name) if name else []
-    return found[0] if found else None
+    if name is None:
+        return None
+    # Every open task, read once: if the decision ends the review, its end asks whether any
+    # other task is still open (``flows.ReviewEndActivation``).
+    found = open_tasks(application)
+    task = next((t for t in found if t.flow_task.name == name), None)
+    if task is not None:
+        task.process.open_elsewhere = [t.pk for t in found if t is not task]
+    return task
 
 
 def actor_task(

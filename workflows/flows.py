@@ -81,19 +81,40 @@ class ReviewEndActivation(EndActivation):  # type: ignore[misc]  # viewflow is u
     """The end of a review, reached from a decision under the application's row lock: finishes
     the process once no other task is open, without a savepoint of its own (an error ends
     the decision's transaction; viewflow's savepoint only serves errors it keeps on the
-    task)."""
+    task). The end's task is written once, finished (viewflow inserts it, then updates it),
+    and the decision that reaches it says which other tasks it found open
+    (``Process.open_elsewhere``, read under the same lock), so they are not asked for again."""
+
+    @classmethod
+    def create(
+        cls, flow_task: Any, prev_activation: Any, token: Any, data: Any = None, seed: Any = None
+    ) -> "ReviewEndActivation":
+        task = flow_task.flow_class.task_class(
+            process=prev_activation.process, flow_task=flow_task, token=token
+        )
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        activation.previous_task = prev_activation.task
+        return activation
+
+    # Unsaved until it completes: an activation of an unsaved task is itself.
+    __hash__ = object.__hash__
 
     @EndActivation.status.super()  # type: ignore[untyped-decorator]  # viewflow is untyped
     def activate(self) -> None:
         with transaction.atomic(savepoint=False):
             self.task.started = now()
             task_started.send(sender=self.flow_class, process=self.process, task=self.task)
-            finished = not (
-                self.flow_class.task_class._default_manager.filter(
-                    process=self.process, finished__isnull=True
+            elsewhere = self.process.__dict__.pop("open_elsewhere", None)
+            finished = (
+                not elsewhere
+                if elsewhere is not None
+                else not (
+                    self.flow_class.task_class._default_manager.filter(
+                        process=self.process, finished__isnull=True
+                    ).exists()
                 )
-                .exclude(pk=self.task.pk)
-                .exists()
             )
             if finished:
                 self.process.status = STATUS.DONE
@@ -102,6 +123,11 @@ class ReviewEndActivation(EndActivation):  # type: ignore[misc]  # viewflow is u
             task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
             if finished:
                 flow_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+
+    @EndActivation.status.super()  # type: ignore[untyped-decorator]  # viewflow is untyped
+    def complete(self) -> None:
+        super().complete.original()  # the task's one write, finished
+        self.task.previous.add(self.previous_task)
 
 
 class ReviewEnd(flow.End):  # type: ignore[misc]  # viewflow is untyped

@@ -17,6 +17,7 @@ from .flows import CLAIMABLE_TASKS, OPEN_TASK_STATES, ReviewFlow
 from .keyset import KeysetPage
 from .models import AuditEntry, FundingApplication
 from .review_path import Role, Tier
+from .statements import prepared
 
 if TYPE_CHECKING:
     from viewflow.workflow.models import Task
@@ -58,12 +59,21 @@ def open_tasks(application: FundingApplication, *names: str) -> list[Task]:
     """The application's open flow tasks (of the given node names), oldest first."""
     if not application.review_process_id:
         return []
-    tasks = ReviewFlow.task_class._default_manager.filter(
-        process_id=application.review_process_id, status__in=OPEN_TASK_STATES
-    )
-    if names:
-        tasks = tasks.filter(flow_task__in=[getattr(ReviewFlow, n) for n in names])
-    found = list(tasks.select_related("process").order_by("created", "id"))
+
+    def tasks(process_id: int) -> QuerySet[Task]:
+        found = ReviewFlow.task_class._default_manager.filter(
+            process_id=process_id, status__in=OPEN_TASK_STATES
+        )
+        if names:
+            found = found.filter(flow_task__in=[getattr(ReviewFlow, n) for n in names])
+        return cast("QuerySet[Task]", found.select_related("process").order_by("created", "id"))
+
+    found = [
+        cast("Task", task)
+        for task, _ in prepared(("open tasks", names), tasks, application.review_process_id).rows(
+            application.review_process_id
+        )
+    ]
     for task in found:  # viewflow's permission checks and routing read the application here
         task.process.funding_application = application
     return found

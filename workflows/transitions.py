@@ -22,18 +22,22 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import transaction
+from django.db.models import F, Model, QuerySet
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
-from . import access
+from . import access, audit
 from . import permissions as rights
 from .audit import record_refusal, record_transition
 from .errors import NotAllowed, NotFound, TransitionConflict
 from .flow_tasks import complete_task, decision_task
-from .models import MOVE_FIELDS, FundingApplication, Status
+from .models import MOVE_FIELDS, AuditEntry, FundingApplication, FundingCall, SpecialProject, Status
+from .models.reference import COVERED_CODES
 from .review_path import STEP, TOUCHED_FIELDS, Step, Tier
 from .signals import application_transitioned, transition_recorded
+from .statements import Prepared, compiled, prepared
 
 if TYPE_CHECKING:
     from .actors import Actor
@@ -69,16 +73,78 @@ def locked_application(application_id: int, *related: str) -> FundingApplication
     """The application, its row locked until the transaction ends; its special project, its
     call and the ``related`` a service reads (only the application's row is locked). The lock
     is PostgreSQL's FOR NO KEY UPDATE: decisions on the application wait for each other, while
-    other transactions that only insert rows referring to it (their foreign-key check) do not."""
-    try:
-        return cast(
-            FundingApplication,
-            FundingApplication.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("special_project", "call", *related)
-            .get(pk=application_id),
+    other transactions that only insert rows referring to it (their foreign-key check) do not.
+    The application's audit chain comes in the same statement, read once the lock is granted
+    (``audit.chain_state`` then asks nothing)."""
+    statement = prepared(
+        ("locked application", related),
+        lambda pk: _locking(related).filter(pk=pk),
+        application_id,
+        wrap=_with_chain,
+    )
+    found = _locked(statement, application_id)
+    if not found:
+        raise NotFound(_("申请不存在。"))
+    return found[0]
+
+
+def locked_applications(ids: list[int], *related: str) -> dict[int, FundingApplication]:
+    """Several applications by id, their rows locked until the transaction ends, in one
+    statement and in id order (as every batch takes them, so two batches never wait for each
+    other in a circle); with what ``locked_application`` reads of each, and the ``related``.
+    NotFound if one is missing."""
+    statement = compiled(_locking(related).filter(pk__in=ids).order_by("pk"), wrap=_with_chain)
+    found = {a.pk: a for a in _locked(statement, ids)}
+    if len(found) != len(set(ids)):
+        raise NotFound(_("申请不存在。"))
+    return found
+
+
+def _locking(related: tuple[str, ...]) -> QuerySet[FundingApplication]:
+    return cast(
+        "QuerySet[FundingApplication]",
+        FundingApplication.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("special_project", "call", *related)
+        # Names the statement around it can refer to.
+        .annotate(locked_pk=F("pk"), locked_call=F("call_id")),
+    )
+
+
+def _with_chain(sql: str, vendor: str) -> str:
+    """The locking SELECT and, in the same statement, the chain of each row it locked, read
+    once the lock is granted. On PostgreSQL a subquery would see the chain as it was when the
+    statement began, before it waited for the lock; a VOLATILE function evaluated above the
+    lock takes its own snapshot (migration ``workflows.0020``). SQLite's writers take the
+    database one at a time from BEGIN IMMEDIATE, so a subquery sees every commit."""
+    if vendor == "postgresql":
+        chain = "workflows_chain_after_lock(locked.locked_pk)"
+    else:
+        chain = (
+            "(SELECT json_group_array(json_array(e.app_seq, e.entry_hash, e.actor_id, "  # noqa: S608
+            f'e.transition, e.tier)) FROM "{AuditEntry._meta.db_table}" AS e '
+            "WHERE e.application_id = locked.locked_pk)"
         )
-    except FundingApplication.DoesNotExist as exc:
-        raise NotFound(_("申请不存在。")) from exc
+    # And the codes of the special projects its call covers (the policy's facts name them).
+    covers = FundingCall._meta.get_field("special_projects")
+    codes = (
+        f"(SELECT {'string_agg' if vendor == 'postgresql' else 'group_concat'}(p.code, ',') "  # noqa: S608
+        f'FROM "{SpecialProject._meta.db_table}" AS p JOIN "{covers.m2m_db_table()}" AS c '
+        f'ON c."{covers.m2m_reverse_name()}" = p.id '
+        f'WHERE c."{covers.m2m_column_name()}" = locked.locked_call)'
+    )
+    return f"SELECT locked.*, {chain}, {codes} FROM ({sql}) AS locked"  # noqa: S608
+
+
+def _locked(statement: Prepared, value: Any) -> list[FundingApplication]:
+    if not transaction.get_connection().in_atomic_block:
+        raise TransactionManagementError("the row lock is held by a transaction only")
+    found = []
+    for row, (chain, codes) in statement.rows(value):
+        application = cast(FundingApplication, row)
+        audit.keep_chain_read_with_row(application, chain)
+        application.call.__dict__[COVERED_CODES] = tuple(sorted(codes.split(","))) if codes else ()
+        found.append(application)
+    return found
 
 
 def perform(
@@ -96,6 +162,7 @@ def perform(
     claim: bool = False,
     waits_for_task: bool = True,
     locked: FundingApplication | None = None,
+    records: tuple[Model, ...] = (),
 ) -> FundingApplication:
     """Take the step ``transition`` at ``tier`` (None for the applicant's own steps).
 
@@ -107,7 +174,8 @@ def perform(
     the steps that no decision task waits for (submission, receipt, withdrawal). ``locked`` is
     the application as the caller already locked it (``locked_application``) in the
     transaction it holds open: the lock is not taken again and no savepoint is opened, since
-    any error here ends the caller's transaction too.
+    any error here ends the caller's transaction too. ``records`` are the tier's own new rows
+    of the decision (a formal check, a group recommendation), written with it.
 
     The application's row is written once, after the flow's task and ``then``, and the audit
     entry is appended last."""
@@ -149,20 +217,19 @@ def perform(
         if then is not None:
             then(application)
         try:
-            application.save(
-                update_fields=["status", *MOVE_FIELDS, *TOUCHED_FIELDS[transition], *also_saves]
+            _record(
+                application,
+                actor,
+                transition=transition,
+                source=source,
+                tier=tier,
+                reason=reason,
+                details=details,
+                saving=("status", *MOVE_FIELDS, *TOUCHED_FIELDS[transition], *also_saves),
+                records=records,
             )
         except ConcurrentTransition as exc:
             raise TransitionConflict() from exc
-        _record(
-            application,
-            actor,
-            transition=transition,
-            source=source,
-            tier=tier,
-            reason=reason,
-            details=details,
-        )
     return application
 
 
@@ -198,8 +265,11 @@ def _record(
     tier: Tier | None,
     reason: str,
     details: dict[str, Any] | None,
+    saving: tuple[str, ...],
+    records: tuple[Model, ...],
 ) -> None:
-    """The audit entry of the step, and its announcements (now, and after commit)."""
+    """The row's fields ``saving`` and the audit entry of the step (one statement on
+    PostgreSQL), and its announcements (now, and after commit)."""
     entry = record_transition(
         application,
         actor=actor,
@@ -208,6 +278,8 @@ def _record(
         tier=tier or "",
         reason=(reason or "").strip(),
         details=details,
+        saving=saving,
+        records=records,
     )
     transition_recorded.send(
         sender=FundingApplication,

@@ -149,6 +149,10 @@ class SpecialProject(models.Model):
         return self.name
 
 
+# Where a call keeps its special projects' codes once read (``special_project_codes``).
+COVERED_CODES = "_covered_codes"
+
+
 class FundingCall(models.Model):
     """A call for matching-fund requests: a year, a submission window and a budget."""
 
@@ -197,6 +201,16 @@ class FundingCall(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def special_project_codes(self) -> tuple[str, ...]:
+        """The codes of the special projects the call covers, in order: as they were read with
+        a request's locked row (``transitions.locked_application``), else in one query."""
+        codes: tuple[str, ...] | None = self.__dict__.get(COVERED_CODES)
+        if codes is None:
+            codes = self.__dict__[COVERED_CODES] = tuple(
+                self.special_projects.order_by("code").values_list("code", flat=True)
+            )
+        return codes
 
     def clean(self) -> None:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
