@@ -33,7 +33,7 @@ def drop_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0019_application_furthest_tier_and_times"),
+        ("workflows", "0020_chain_after_the_row_lock"),
         ("viewflow", "0015_task_scheduled"),
     ]
 
