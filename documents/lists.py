@@ -78,10 +78,14 @@ class DocumentFilter(django_filters.FilterSet):  # type: ignore[misc]
         its request (of a request on the agenda, for a meeting's minutes)."""
         on_agenda = Document.applications.through.objects
         for word in value.split()[:5]:
+            # The document's own request is tested on the joined row, so the list walks its
+            # order and stops at a page; the minutes' requests are few.
             requests = FundingApplication.objects.filter(search_q(word)).values("pk")
             minutes = on_agenda.filter(fundingapplication_id__in=requests).values("document_id")
             rows = rows.filter(
-                Q(number__icontains=word) | Q(application_id__in=requests) | Q(pk__in=minutes)
+                Q(number__icontains=word)
+                | search_q(word, prefix="application__")
+                | Q(meeting__isnull=False, pk__in=minutes)
             )
         return rows
 

@@ -126,9 +126,19 @@ class Document(models.Model):
         verbose_name_plural = _("决定文书")
         ordering = ["-created_at", "-id"]
         # The list's pages: originals, keyset on the creation time or the number, then the id.
+        # Partial (originals only): PostgreSQL reads an index in a list's order only where
+        # the order's columns lead it, and "translation_of IS NULL" fixes no column's value.
         indexes = [
-            models.Index(fields=["translation_of", "created_at", "id"], name="document_list_idx"),
-            models.Index(fields=["translation_of", "number", "id"], name="document_number_idx"),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(translation_of__isnull=True),
+                name="original_document_list_idx",
+            ),
+            models.Index(
+                fields=["number", "id"],
+                condition=models.Q(translation_of__isnull=True),
+                name="original_document_number_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -195,8 +195,11 @@ def may_declare(user: Viewer | None, application: FundingApplication) -> bool:
 
 def visible_documents(user: Viewer | None, documents: QuerySet[Any]) -> QuerySet[Any]:
     """The decision documents (a queryset of ``documents.Document``) the user may read: those
-    of applications they may see, and the meetings' minutes for whoever reads the meetings."""
-    visible = documents.filter(application__in=applications_for(user))
+    of applications they may see, and the meetings' minutes for whoever reads the meetings
+    (auditors and administrators: every document, with no condition to test per row)."""
+    if reads_everything(user):
+        return documents
+    visible = documents.filter(application__isnull=False).filter(visible_q(user, "application"))
     if may_read_meetings(user):
         visible = visible | documents.filter(application__isnull=True, meeting__isnull=False)
     return visible
