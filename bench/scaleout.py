@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 from pathlib import Path as FilePath
+from typing import Any
 
 sys.path.insert(0, str(FilePath(__file__).resolve().parent))
 
@@ -143,6 +144,22 @@ class LockWaitSampler:
         ]
 
 
+def _result_of(results: Any, children: list[Any]) -> Any:
+    """The next worker's figures; stops the benchmark with the exit codes when a worker died
+    without sending them (an error in a path: its traceback is printed above)."""
+    import queue
+
+    while True:
+        try:
+            return results.get(timeout=5)
+        except queue.Empty:
+            dead = [c.exitcode for c in children if c.exitcode not in (None, 0)]
+            if dead:
+                for child in children:
+                    child.kill()
+                raise SystemExit(f"a benchmark process died (exit codes {dead})") from None
+
+
 def trial(url: str, processes: int, label: str) -> dict[str, object]:
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes + 1)  # and this process, to start sampling with them
@@ -155,7 +172,7 @@ def trial(url: str, processes: int, label: str) -> dict[str, object]:
         child.start()
     barrier.wait()
     with LockWaitSampler(url, SAMPLE_MS / 1000) as sampler:
-        done = [results.get() for _ in children]
+        done = [_result_of(results, children) for _ in children]
     for child in children:
         child.join()
     transitions = sum(d[0] for d in done)
