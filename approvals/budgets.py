@@ -1,7 +1,7 @@
 """The funding departments' pooled budgets per year.
 
 The policy file states each department's budget; a yearly budget set in the back office
-(``DepartmentBudget``), when present for a call's year, replaces it. ``with_yearly_budgets`` is
+(``DepartmentBudget``), when present for a call's year, replaces it (``with_budgets``). It is
 applied wherever a policy meets a call (``policy_store.policy_in_force_for_call`` for the pool,
 the meeting's budget check and the dashboard; ``simulation.simulate`` for a draft), so every
 place reads the same budget. A change moves the pools already drawn on: each call's balance
@@ -67,15 +67,10 @@ def budgets_read_with(column: str) -> dict[str, Decimal]:
     return {code: Decimal(amount).quantize(CENT) for code, amount in json.loads(column)}
 
 
-def with_budgets(policy: PolicyVersion, budgets: dict[str, Decimal]) -> PolicyVersion:
-    """The policy with ``budgets`` (by department code) in place of its own where set."""
-    return _with_budgets(policy, budgets)
-
-
 def with_yearly_budgets(policy: PolicyVersion, year: int) -> PolicyVersion:
     """The policy with the pool's budgets of ``year`` where they are set (the same policy,
     unchanged, where none is)."""
-    return _with_budgets(policy, yearly_budgets(year))
+    return with_budgets(policy, yearly_budgets(year))
 
 
 def policies_of_calls(calls: list[FundingCall]) -> dict[int, PolicyVersion]:
@@ -99,11 +94,13 @@ def policies_of_calls(calls: list[FundingCall]) -> dict[int, PolicyVersion]:
         day = policy_day_for_call(call)
         policy = next((p for p in versions if p.is_effective_on(day)), None)
         if policy is not None:
-            governing[call.pk] = _with_budgets(policy, by_year[call.year])
+            governing[call.pk] = with_budgets(policy, by_year[call.year])
     return governing
 
 
-def _with_budgets(policy: PolicyVersion, budgets: dict[str, Decimal]) -> PolicyVersion:
+def with_budgets(policy: PolicyVersion, budgets: dict[str, Decimal]) -> PolicyVersion:
+    """The policy with ``budgets`` (by department code) in place of its own where set (the
+    same policy, unchanged, where none is)."""
     pool = policy.pool
     if not any(d.code in budgets for d in pool.departments):
         return policy

@@ -87,7 +87,8 @@ def policy_day_for_call(call: FundingCall) -> datetime.date:
 
 def policy_in_force_for_call(call: FundingCall) -> PolicyInForce | None:
     """The version that governs a call's applications: the one in force when it opened, with
-    the departments' budgets set for the call's year (``budgets.with_yearly_budgets``)."""
+    the departments' budgets set for the call's year (``budgets.YearlyBudgets``, read in the
+    versions' own query)."""
     day = policy_day_for_call(call)
     # The year's budgets in the versions' own query.
     records = list(
