@@ -41,12 +41,6 @@ def chain_bytes(
     ).encode()
 
 
-# The same array for fields already in bytes that need no escaping (no quote, no backslash,
-# no control character): the verifier fills it straight from the database's text, and uses
-# ``chain_bytes`` for any other entry. ``details`` goes in already quoted.
-PLAIN_TEMPLATE = b'[2,%b,%b,"%b","%b","%b",%b,"%b","%b","%b",%b,"%b",%b,"%b","%b","%b"]'
-
-
 def quoted_details(canonical: str) -> bytes:
     """``details``' canonical JSON text as it stands in the array."""
     return _quote(canonical).encode()

@@ -5,13 +5,13 @@ than build model instances. A stretch is a run of entries in ``seq`` order start
 index that is a multiple of the chunk size; the verifier gives each worker process one stretch,
 so that joining them costs one look-up per application and worker, whatever the log's length.
 
-On PostgreSQL the rows come as ``COPY`` text, one line each, and an entry whose fields need no
-escaping (nearly all) is hashed from the line's own bytes; any other entry, and any entry whose
-hash does not match that way, is decoded and encoded by ``audit_encoding.chain_bytes``, the
-writer's own rule, before it is called altered. The result carries what the parent needs to
-join stretches: each application's first and last entry in the stretch, the roots of the
-stretch's complete chunks, the frontiers the checkpoints ending inside it need, and the entries
-that do not match.
+On PostgreSQL the rows come as ``COPY`` text, one line each, holding the bytes the entry's hash
+covers as the database writes them from its columns (all but ``details``); an entry whose
+hash does not match that way (a field needed escaping) is read again, decoded and encoded by
+``audit_encoding.chain_bytes``, the writer's own rule, before it is called altered. The
+result carries what the parent needs to join stretches: each application's first and last
+entry in the stretch, the roots of the stretch's complete chunks, the frontiers the
+checkpoints ending inside it need, and the entries that do not match.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
-from .audit_encoding import PLAIN_TEMPLATE, chain_bytes, quoted_details
+from .audit_encoding import chain_bytes, quoted_details
 from .audit_merkle import LEAF, Frontier, frontier_of, subtree_root
 
 CHUNK = 1 << 15  # leaves per chunk (a complete subtree of the whole tree)
@@ -52,12 +52,13 @@ PROGRESS_EVERY = 1 << 14  # rows between two progress reports
 
 def select_sql(vendor: str, lo: int, hi: int | None) -> str:
     """The rows of one stretch, ``lo ≤ seq < hi`` (no upper bound when ``hi`` is None)."""
-    columns = _COLUMNS.format(at_us=_AT_US[vendor], details=_DETAILS[vendor])
     upper = "" if hi is None else f" AND seq < {int(hi)}"
-    return (
-        f"SELECT {columns} FROM workflows_auditentry "  # noqa: S608 (numbers only)
-        f"WHERE seq >= {int(lo)}{upper} ORDER BY seq"
-    )
+    return _select(vendor, f"seq >= {int(lo)}{upper}")
+
+
+def _select(vendor: str, where: str) -> str:
+    columns = _COLUMNS.format(at_us=_AT_US[vendor], details=_DETAILS[vendor])
+    return f"SELECT {columns} FROM workflows_auditentry WHERE {where} ORDER BY seq"  # noqa: S608 (numbers only)
 
 
 Last = tuple[int, str, int, str, str, str]  # app_seq, hash, seq, content, state, target
@@ -164,46 +165,65 @@ def _end_copy(pgconn: Any) -> None:
         raise RuntimeError(failed)
 
 
+# On PostgreSQL the database writes the bytes an entry's hash covers, up to its ``details``
+# (``head``) and after them (``tail``), from the columns as they stand; ``details`` come apart,
+# as their canonical text is this side's to write. (Written here as SQL text: nothing here
+# comes from the user.)
+_HEAD = (
+    "concat('[2,', application_id, ',', app_seq, ',\"', transition, '\",\"', source, '\",\"',"
+    " target, '\",', coalesce(actor_id::text, 'null'), ',\"', actor_name, '\",\"', actor_role,"
+    " '\",\"', tier, '\",', (EXTRACT(EPOCH FROM at) * 1000000)::bigint, ',\"', reason, '\",')"
+)
+_TAIL = "concat(',\"', content_digest, '\",\"', state_digest, '\",\"', prev_hash, '\"]')"
+
+
+def copy_sql(lo: int, hi: int | None) -> str:
+    """``COPY`` lines of one stretch (PostgreSQL): application, position, version, ``seq``,
+    hash, target, then the hashed bytes in three parts (before, as and after ``details``)."""
+    upper = "" if hi is None else f" AND seq < {int(hi)}"
+    return (
+        "SELECT application_id, app_seq, hash_version, seq, entry_hash, target, "  # noqa: S608
+        f"{_HEAD}, details::text, {_TAIL} FROM workflows_auditentry "
+        f"WHERE seq >= {int(lo)}{upper} ORDER BY seq"
+    )
+
+
 def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
-    """The hot loop over ``COPY`` text lines."""
+    """The hot loop over ``COPY`` text lines.
+
+    An entry is hashed from the database's text of its fields with only its ``details``
+    written here. Where a field needs escaping (a quote, a backslash, a control character)
+    that text is not the writer's, and its hash does not match: such an entry is read again
+    field by field after the stretch and hashed by the writer's own rule before it is called
+    altered. A match cannot be had from changed fields: the text holds no quote but the
+    array's own (the writer escapes every quote in a string, ``COPY`` none), so it splits
+    into the same fields as the writer's array, and ``COPY`` writes a field as JSON does or
+    with an escape JSON never writes.
+    """
     bad: list[tuple[int, int, str]] = []
+    again: list[bytes] = []  # entries to hash field by field
     firsts: dict[bytes, tuple[int, bytes, bytes]] = {}
-    lasts: dict[bytes, tuple[int, bytes, bytes]] = {}  # position, hash, line
+    lasts: dict[bytes, tuple[int, bytes, bytes, bytes]] = {}  # position, hash, seq, line
     hashes: list[bytes] = []
     keep = hashes.append
     legacy_last = b"0"
     details_of = _Details(copy_text)
     known = details_of.known
-    template, null, v2 = PLAIN_TEMPLATE, b"\\N", b"2"
+    v2 = b"2"
     rows = 0
-    get = _start_copy(pgconn, select_sql("postgresql", job.lo, job.hi))
+    get = _start_copy(pgconn, copy_sql(job.lo, job.hi))
     while True:  # the loop of ``copy_lines``, without a generator's cost per row
         size, view = get(0)
         if size < 0:
             break
         line = bytes(view[:-1])
-        (application, app_seq, transition, source, target, actor_name, actor_role, tier, at_us,
-         reason, content, state, prev, version, seq, digest, actor,
-         details) = line.split(b"\t")  # fmt: skip
+        application, app_seq, version, seq, digest, _, head, details, tail = line.split(b"\t")
         position = int(app_seq)
         if version == v2:
-            data = template % (
-                application, app_seq, transition, source, target,
-                b"null" if actor == null else actor, actor_name, actor_role, tier, at_us,
-                reason, known.get(details) or details_of(details), content, state, prev,
-            )  # fmt: skip
-            # Every field but the actor (a number) and ``details`` (quoted above) is copied
-            # as it stands: it must need no escaping, so hold no quote and no backslash (COPY
-            # writes a control character as a backslash sequence).
-            plain = len(line) - len(actor) - len(details) - 1
-            if line.find(b'"', 0, plain) >= 0 or line.find(b"\\", 0, plain) >= 0:
-                data = _exact(line)
-            raw = sha256(data).digest()
+            raw = sha256(head + (known.get(details) or details_of(details)) + tail).digest()
             if hexlify(raw) != digest:
-                exact = _exact(line)
-                raw = sha256(exact).digest() if exact != data else raw
-                if hexlify(raw) != digest:
-                    bad.append((int(seq), int(application), "altered"))
+                again.append(seq)
+            prev = tail[-66:-2]
         else:  # the old global chain, checked on its own
             raw = _unhex(digest)
             legacy_last = seq
@@ -214,7 +234,7 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
             bad.append((int(seq), int(application), "out of order"))
         elif version == v2 and prev != before[1]:
             bad.append((int(seq), int(application), "unlinked"))
-        lasts[application] = (position, digest, line)
+        lasts[application] = (position, digest, seq, line)
         keep(raw)
         rows += 1
         if rows == PROGRESS_EVERY:
@@ -222,17 +242,41 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
             rows = 0
     _end_copy(pgconn)
     report(rows)
+    exact = _fields_of(pgconn, again)
+    for seq in again:
+        fields = exact.get(seq)
+        if fields is None or hexlify(sha256(_exact(fields)).digest()) != fields[15]:
+            bad.append((int(seq), int(fields[0] if fields else 0), "altered"))
     leaves = [sha256(LEAF + raw).digest() for raw in hashes]
     stretch = _finish(Stretch(start=job.start, bad=bad, legacy_last=int(legacy_last)), leaves, job)
     stretch.firsts = {int(a): (p, h.decode(), int(s)) for a, (p, h, s) in firsts.items()}
-    stretch.lasts = {int(a): _last(p, h, line) for a, (p, h, line) in lasts.items()}
+    stretch.lasts = {
+        int(a): _last(p, h, int(s), exact.get(s), line) for a, (p, h, s, line) in lasts.items()
+    }
     return stretch
 
 
-def _last(position: int, digest: bytes, line: bytes) -> Last:
-    fields = line.split(b"\t")
-    content, state, seq, target = fields[10], fields[11], fields[14], fields[4]
-    return position, digest.decode(), int(seq), content.decode(), state.decode(), target.decode()
+def _fields_of(pgconn: Any, seqs: list[bytes]) -> dict[bytes, list[bytes]]:
+    """The ``COPY`` fields of the entries ``seqs``, in ``select_sql``'s order, by ``seq``."""
+    found: dict[bytes, list[bytes]] = {}
+    for start in range(0, len(seqs), 1000):
+        listed = ", ".join(str(int(seq)) for seq in seqs[start : start + 1000])
+        for line in copy_lines(pgconn, _select("postgresql", f"seq IN ({listed})")):
+            fields = line.split(b"\t")
+            found[fields[14]] = fields
+    return found
+
+
+def _last(position: int, digest: bytes, seq: int, fields: list[bytes] | None, line: bytes) -> Last:
+    """An application's last entry in the stretch, from its fields when they were read again,
+    else from its line (whose hash matched: its text splits as the writer's array)."""
+    if fields is not None:
+        content, state, target = (copy_text(fields[i]) or "" for i in (10, 11, 4))
+        return position, digest.decode(), seq, content, state, target
+    parts = line.split(b"\t")
+    tail = parts[-1].split(b'"')
+    target = copy_text(parts[5]) or ""
+    return position, digest.decode(), seq, tail[1].decode(), tail[3].decode(), target
 
 
 def scan_tuples(cursor: Any, job: Job, report: Callable[[int], None]) -> Stretch:
@@ -311,10 +355,10 @@ class _Details:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _exact(line: bytes) -> bytes:
-    """The writer's bytes for a ``COPY`` line's entry, every field decoded; b"" when a field
-    cannot be what the writer wrote."""
-    fields = [copy_text(f) for f in line.split(b"\t")]
+def _exact(line: list[bytes]) -> bytes:
+    """The writer's bytes for an entry's ``COPY`` fields (in ``select_sql``'s order), every
+    field decoded; b"" when a field cannot be what the writer wrote."""
+    fields = [copy_text(f) for f in line]
     (application, app_seq, transition, source, target, actor_name, actor_role, tier, at_us,
      reason, content, state, prev, _, _, _, actor, details) = fields  # fmt: skip
     try:
