@@ -3,7 +3,7 @@
     .venv/bin/python bench/audit.py                 # SQLite and, when reachable, PostgreSQL
     .venv/bin/python bench/audit.py postgres        # one database
     BENCH_AUDIT_ENTRIES=200000 .venv/bin/python bench/audit.py sqlite
-    BENCH_AUDIT_KEEP=1 .venv/bin/python bench/audit.py postgres   # reuse the log built last time
+    BENCH_AUDIT_KEEP=1 .venv/bin/python bench/audit.py postgres   # reuse the last log, or build it
 
 The log is written straight into the table (50,000 applications, 20 entries each, interleaved
 as decisions on many applications are), with the hashes ``record_transition`` would give them,
@@ -33,7 +33,7 @@ PER_APPLICATION = 20
 def run(database: str) -> None:
     import _django
 
-    keep = database == "postgres" and os.environ.get("BENCH_AUDIT_KEEP")
+    keep = database == "postgres" and os.environ.get("BENCH_AUDIT_KEEP") and _built()
     if keep:  # the database as the last run left it
         sys.path.insert(0, str(_django.ROOT))
         os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", _django.PG_URL)
@@ -112,6 +112,18 @@ def run(database: str) -> None:
             f"[{database}]   {phases}; CPU {cpu:.2f} s = "
             f"{result.count / cpu:,.0f} entries per CPU-second of the verifier's processes"
         )
+
+
+def _built() -> bool:
+    """Does the benchmark's PostgreSQL database exist with a log in it (else it is built)?"""
+    import _django
+    import psycopg
+
+    try:
+        with psycopg.connect(os.environ.get("BENCH_DATABASE_URL", _django.PG_URL)) as conn:
+            return conn.execute("SELECT count(*) FROM workflows_auditentry").fetchone()[0] > 0
+    except psycopg.Error:
+        return False
 
 
 def _load() -> str:
