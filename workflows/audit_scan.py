@@ -179,11 +179,11 @@ _TAIL = "concat(',\"', content_digest, '\",\"', state_digest, '\",\"', prev_hash
 
 def copy_sql(lo: int, hi: int | None) -> str:
     """``COPY`` lines of one stretch (PostgreSQL): application, position, version, ``seq``,
-    hash, target, then the hashed bytes in three parts (before, as and after ``details``)."""
+    hash, target, ``details``, then the hashed bytes before and after ``details``."""
     upper = "" if hi is None else f" AND seq < {int(hi)}"
     return (
         "SELECT application_id, app_seq, hash_version, seq, entry_hash, target, "  # noqa: S608
-        f"{_HEAD}, details::text, {_TAIL} FROM workflows_auditentry "
+        f"details::text, {_HEAD}, {_TAIL} FROM workflows_auditentry "
         f"WHERE seq >= {int(lo)}{upper} ORDER BY seq"
     )
 
@@ -217,7 +217,8 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
         if size < 0:
             break
         line = bytes(view[:-1])
-        application, app_seq, version, seq, digest, _, head, details, tail = line.split(b"\t")
+        # (the longest field last, where splitting stops without reading it)
+        application, app_seq, version, seq, digest, _, details, head, tail = line.split(b"\t", 8)
         position = int(app_seq)
         if version == v2:
             raw = sha256(head + (known.get(details) or details_of(details)) + tail).digest()
