@@ -240,21 +240,55 @@ def _scan_all(
         counter = _Counter(progress, span)
         jobs = _jobs(starts, heads, chunk, database=database)
         return [_scan_here(job, counter) for job in jobs], None
-    if database["vendor"] == "postgresql":
-        import psycopg
+    with _Workers(workers - 1, chunk) as spawned:
+        if database["vendor"] == "postgresql":
+            import psycopg
 
-        # Every stretch reads the same snapshot of the log, whatever is appended meanwhile.
-        with psycopg.connect(database["dsn"], autocommit=True) as held:
-            held.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            (snapshot,) = held.execute("SELECT pg_export_snapshot()").fetchone() or ("",)
-            with held.cursor() as cursor:
-                head_start = _rows_cost(cursor) if workers > 1 else 0
-                starts, span = _split(cursor, workers, chunk, head_start=head_start)
-            jobs = _jobs(starts, heads, chunk, database=database, snapshot=snapshot)
-            return _run(jobs, _Counter(progress, span))
+            # Every stretch reads the same snapshot of the log, whatever is appended meanwhile.
+            with psycopg.connect(database["dsn"], autocommit=True) as held:
+                held.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                (snapshot,) = held.execute("SELECT pg_export_snapshot()").fetchone() or ("",)
+                with held.cursor() as cursor:
+                    head_start = _rows_cost(cursor) if workers > 1 else 0
+                    starts, span = _split(cursor, workers, chunk, head_start=head_start)
+                jobs = _jobs(starts, heads, chunk, database=database, snapshot=snapshot)
+                return _run(jobs, _Counter(progress, span), spawned)
+        with connection.cursor() as cursor:
+            starts, span = _split(cursor, workers, chunk)
+        jobs = _jobs(starts, heads, chunk, database=database)
+        return _run(jobs, _Counter(progress, span), spawned)
+
+
+class _Workers:
+    """``count`` worker processes, started first so that they start up while this process
+    cuts the log into stretches (none for a log of one chunk or less)."""
+
+    def __init__(self, count: int, chunk: int) -> None:
+        self.count, self.chunk = count, chunk
+        self.pool: Any = None
+        self.shared: Any = None
+
+    def __enter__(self) -> _Workers:
+        if self.count > 0 and _log_span() > self.chunk:
+            context = multiprocessing.get_context("spawn")
+            self.shared = context.Value("q", 0)
+            self.pool = context.Pool(self.count, audit_scan.start_worker, (self.shared,))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            if exc[0] is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
+
+
+def _log_span() -> int:
     with connection.cursor() as cursor:
-        starts, span = _split(cursor, workers, chunk)
-    return _run(_jobs(starts, heads, chunk, database=database), _Counter(progress, span))
+        cursor.execute("SELECT MAX(seq) - MIN(seq) + 1 FROM workflows_auditentry")
+        (span,) = cursor.fetchone()
+    return int(span or 0)
 
 
 def _rows_cost(cursor: Any) -> int:
@@ -264,24 +298,20 @@ def _rows_cost(cursor: Any) -> int:
 
 
 def _run(
-    jobs: list[audit_scan.Job], counter: _Counter
+    jobs: list[audit_scan.Job], counter: _Counter, workers: _Workers
 ) -> tuple[list[audit_scan.Stretch], list[audit_rows.Row] | None]:
     """The first stretch in this process, each other one in a worker process of its own;
     meanwhile, once its own stretch is done, this process reads the applications' rows."""
-    if len(jobs) <= 1:
+    if len(jobs) <= 1 or workers.pool is None:
         return [audit_scan.scan(job, counter.add) for job in jobs], None
-    context = multiprocessing.get_context("spawn")
-    counter.shared = context.Value("q", 0)
-    with context.Pool(len(jobs) - 1, audit_scan.start_worker, (counter.shared,)) as pool:
-        pending = pool.map_async(audit_scan.scan, jobs[1:])
-        first = audit_scan.scan(jobs[0], counter.add)
-        rows = audit_rows.read_rows()
-        while not pending.ready():
-            pending.wait(0.25)
-            counter.show()
-        stretches = [first, *pending.get()]
-        pool.close()
-        pool.join()
+    counter.shared = workers.shared
+    pending = workers.pool.map_async(audit_scan.scan, jobs[1:], chunksize=1)
+    first = audit_scan.scan(jobs[0], counter.add)
+    rows = audit_rows.read_rows()
+    while not pending.ready():
+        pending.wait(0.25)
+        counter.show()
+    stretches = [first, *pending.get()]
     counter.show()
     return stretches, rows
 
