@@ -21,7 +21,7 @@ import re
 import sqlite3
 from binascii import Error as HexError
 from binascii import hexlify, unhexlify
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
@@ -126,7 +126,7 @@ def scan(job: Job, progress: Callable[[int], None] | None = None) -> Stretch:
             return stretch
     database = sqlite3.connect(job.database["path"])
     try:
-        return scan_tuples(database.execute(select_sql("sqlite", job.lo, job.hi)), job, report)
+        return scan_rows(database.execute, job, report)
     finally:
         database.close()
 
@@ -201,7 +201,7 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
     with an escape JSON never writes.
     """
     bad: list[tuple[int, int, str]] = []
-    again: list[bytes] = []  # entries to hash field by field
+    again: list[tuple[bytes, int]] = []  # entries to hash field by field: seq, leaf index
     firsts: dict[bytes, tuple[int, bytes, bytes]] = {}
     lasts: dict[bytes, tuple[int, bytes, bytes, bytes]] = {}  # position, hash, seq, line
     hashes: list[bytes] = []
@@ -223,7 +223,7 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
         if version == v2:
             raw = sha256(head + (known.get(details) or details_of(details)) + tail).digest()
             if hexlify(raw) != digest:
-                again.append(seq)
+                again.append((seq, len(hashes)))
             prev = tail[-66:-2]
         else:  # the old global chain, checked on its own
             raw = _unhex(digest)
@@ -243,10 +243,11 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
             rows = 0
     _end_copy(pgconn)
     report(rows)
-    exact = _fields_of(pgconn, again)
-    for seq in again:
+    exact = _fields_of(pgconn, [seq for seq, _ in again])
+    for seq, leaf in again:
         fields = exact.get(seq)
-        if fields is None or hexlify(sha256(_exact(fields)).digest()) != fields[15]:
+        hashes[leaf] = raw = sha256(_exact(fields) if fields else b"").digest()
+        if fields is None or hexlify(raw) != fields[15]:
             bad.append((int(seq), int(fields[0] if fields else 0), "altered"))
     leaves = [sha256(LEAF + raw).digest() for raw in hashes]
     stretch = _finish(Stretch(start=job.start, bad=bad, legacy_last=int(legacy_last)), leaves, job)
@@ -280,54 +281,122 @@ def _last(position: int, digest: bytes, seq: int, fields: list[bytes] | None, li
     return position, digest.decode(), seq, tail[1].decode(), tail[3].decode(), target
 
 
-def scan_tuples(cursor: Any, job: Job, report: Callable[[int], None]) -> Stretch:
-    """The loop over a DB-API cursor's rows (SQLite, or a transaction's own connection)."""
+# On SQLite as on PostgreSQL, the database writes the bytes an entry's hash covers, but for its
+# ``details``: here the text is the stored text itself, unescaped.
+_SQLITE_HEAD = (
+    "CAST('[2,' || application_id || ',' || app_seq || ',\"' || transition || '\",\"' || source"
+    " || '\",\"' || target || '\",' || coalesce(actor_id, 'null') || ',\"' || actor_name"
+    " || '\",\"' || actor_role || '\",\"' || tier || '\",' || (" + _AT_US["sqlite"] + ")"
+    " || ',\"' || reason || '\",' AS BLOB)"
+)
+_SQLITE_TAIL = (
+    "CAST(',\"' || content_digest || '\",\"' || state_digest || '\",\"' || prev_hash || '\"]'"
+    " AS BLOB)"
+)
+
+
+def sqlite_sql(lo: int, hi: int | None) -> str:
+    """The rows of one stretch (SQLite), in the order of ``copy_sql``'s fields."""
+    upper = "" if hi is None else f" AND seq < {int(hi)}"
+    return (
+        "SELECT application_id, app_seq, hash_version, seq, CAST(entry_hash AS BLOB), target,"  # noqa: S608
+        f" details, {_SQLITE_HEAD}, {_SQLITE_TAIL} FROM workflows_auditentry"
+        f" WHERE seq >= {int(lo)}{upper} ORDER BY seq"
+    )
+
+
+def scan_rows(
+    execute: Callable[[str], Iterable[Any]], job: Job, report: Callable[[int], None]
+) -> Stretch:
+    """The loop over SQLite's rows (``execute`` runs a query on a connection).
+
+    As on PostgreSQL, an entry is hashed from the database's text of its fields, with only its
+    ``details`` written here, and an entry whose hash does not match is read again field by
+    field and hashed by the writer's rule before it is called altered. So is every entry a
+    field of which holds a backslash: the text is the field's own, unescaped, and a backslash
+    could make a quote in a changed field look like the writer's escaped one.
+    """
     stretch = Stretch(start=job.start)
-    bad, firsts, lasts = stretch.bad, stretch.firsts, stretch.lasts
-    leaves: list[bytes] = []
-    canonical: dict[Any, str] = {}  # ``details`` as stored → its canonical text
+    bad = stretch.bad
+    again: list[tuple[int, int]] = []  # seq, leaf index
+    firsts: dict[int, tuple[int, bytes, int]] = {}
+    lasts: dict[int, tuple[int, bytes, int, str, bytes]] = {}  # position, hash, seq, target, tail
+    hashes: list[bytes] = []
+    keep = hashes.append
+    details_of = _Details(str)
+    known = details_of.known
     rows = 0
-    for row in cursor:
-        (application, app_seq, transition, source, target, actor_name, actor_role, tier, at_us,
-         reason, content, state, prev, version, seq, digest, actor, details) = row  # fmt: skip
+    for application, app_seq, version, seq, digest, target, details, head, tail in execute(
+        sqlite_sql(job.lo, job.hi)
+    ):
         if version != 1:
             try:
-                data = chain_bytes(
-                    application, app_seq, transition, source, target, actor, actor_name,
-                    actor_role, tier, at_us, reason,
-                    canonical.get(details) or _remember(canonical, details), content,
-                    state, prev,
-                )  # fmt: skip
-            except (TypeError, ValueError):
-                data = b""
-            raw = sha256(data).digest()
-            if raw.hex() != digest:
-                bad.append((seq, application, "altered"))
-        else:
-            raw = _unhex(str(digest).encode())
+                raw = sha256(head + (known.get(details) or details_of(details)) + tail).digest()
+                plain = b"\\" not in head and b"\\" not in tail
+            except TypeError:  # a NULL where the writer wrote text
+                raw, plain, tail = b"", False, b""
+            if not plain or hexlify(raw) != digest:
+                again.append((seq, len(hashes)))
+            prev = tail[-66:-2]
+        else:  # the old global chain, checked on its own
+            raw = _unhex(digest)
             stretch.legacy_last = seq
         before = lasts.get(application)
         if before is None:
-            firsts[application] = (app_seq, prev if version != 1 else "", seq)
+            firsts[application] = (app_seq, prev if version != 1 else b"", seq)
         elif app_seq != before[0] + 1:
             bad.append((seq, application, "out of order"))
         elif version != 1 and prev != before[1]:
             bad.append((seq, application, "unlinked"))
-        lasts[application] = (app_seq, digest, seq, content, state, target)
-        leaves.append(sha256(LEAF + raw).digest())
+        lasts[application] = (app_seq, digest, seq, target, tail)
+        keep(raw)
         rows += 1
         if rows == PROGRESS_EVERY:
             report(rows)
             rows = 0
     report(rows)
-    return _finish(stretch, leaves, job)
+    exact = _rows_of(execute, [seq for seq, _ in again])
+    for seq, leaf in again:
+        row = exact.get(seq)
+        hashes[leaf] = raw = sha256(_exact_row(row) if row else b"").digest()
+        if row is None or raw.hex() != row[15]:
+            bad.append((seq, row[0] if row else 0, "altered"))
+    leaves = [sha256(LEAF + raw).digest() for raw in hashes]
+    _finish(stretch, leaves, job)
+    stretch.firsts = {a: (p, h.decode(), s) for a, (p, h, s) in firsts.items()}
+    for application, (position, digest, seq, target, tail) in lasts.items():
+        row = exact.get(seq)
+        if row is not None:
+            content, state = row[10], row[11]
+        else:  # its hash matched: the tail splits as the writer's array
+            parts = tail.split(b'"') if tail else [b""] * 4
+            content, state = parts[1].decode(), parts[3].decode()
+        stretch.lasts[application] = (position, digest.decode(), seq, content, state, target)
+    return stretch
 
 
-def _remember(known: dict[Any, str], details: Any) -> str:
-    if len(known) > 4096:
-        known.clear()
-    known[details] = text = _Details.canonical(details)
-    return text
+def _rows_of(execute: Callable[[str], Iterable[Any]], seqs: list[int]) -> dict[int, Any]:
+    """The rows of the entries ``seqs``, in ``select_sql``'s order, by ``seq``."""
+    found: dict[int, Any] = {}
+    for start in range(0, len(seqs), 1000):
+        listed = ", ".join(str(int(seq)) for seq in seqs[start : start + 1000])
+        for row in execute(_select("sqlite", f"seq IN ({listed})")):
+            found[row[14]] = row
+    return found
+
+
+def _exact_row(row: Any) -> bytes:
+    """The writer's bytes for an entry's row (in ``select_sql``'s order); b"" when a field
+    cannot be what the writer wrote."""
+    (application, app_seq, transition, source, target, actor_name, actor_role, tier, at_us,
+     reason, content, state, prev, _, _, _, actor, details) = row  # fmt: skip
+    try:
+        return chain_bytes(
+            application, app_seq, transition, source, target, actor, actor_name, actor_role,
+            tier, at_us, reason, _Details.canonical(details), content, state, prev,
+        )  # fmt: skip
+    except (TypeError, ValueError):
+        return b""
 
 
 class _Details:

@@ -322,8 +322,7 @@ def _scan_here(job: audit_scan.Job, counter: _Counter) -> audit_scan.Stretch:
     raw = connection.connection
     if connection.vendor == "postgresql":
         return audit_scan.scan_copy(raw.pgconn, job, counter.add)
-    cursor = raw.execute(audit_scan.select_sql("sqlite", job.lo, job.hi))
-    return audit_scan.scan_tuples(cursor, job, counter.add)
+    return audit_scan.scan_rows(raw.execute, job, counter.add)
 
 
 # --- joining chains -------------------------------------------------------------------------

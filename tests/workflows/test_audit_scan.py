@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from tests.factories import FundingApplicationFactory, UserFactory
 from workflows import audit_rows
 from workflows.audit import record_event, verify_chain
+from workflows.audit_checkpoints import make_key, seal_checkpoint
 from workflows.audit_scan import copy_text
 from workflows.models import AuditEntry, FundingApplication
 
@@ -37,6 +38,20 @@ def _reminded(reason, details=None):
 @pytest.mark.parametrize("reason", TRICKY.values(), ids=TRICKY.keys())
 def test_an_entry_whose_reason_needs_escaping_verifies_intact(reason):
     _reminded(reason)
+
+    assert verify_chain().intact
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reason", TRICKY.values(), ids=TRICKY.keys())
+def test_a_checkpoint_over_an_entry_whose_reason_needs_escaping_matches_the_log(
+    reason, tmp_path, settings
+):
+    make_key(tmp_path / "audit-key.pem")
+    settings.AUDIT_CHECKPOINT_KEY = str(tmp_path / "audit-key.pem")
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
+    _reminded(reason)
+    seal_checkpoint()
 
     assert verify_chain().intact
 
