@@ -261,12 +261,17 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
 def _fields_of(pgconn: Any, seqs: list[bytes]) -> dict[bytes, list[bytes]]:
     """The ``COPY`` fields of the entries ``seqs``, in ``select_sql``'s order, by ``seq``."""
     found: dict[bytes, list[bytes]] = {}
-    for start in range(0, len(seqs), 1000):
-        listed = ", ".join(str(int(seq)) for seq in seqs[start : start + 1000])
-        for line in copy_lines(pgconn, _select("postgresql", f"seq IN ({listed})")):
+    for where in _among(seqs):
+        for line in copy_lines(pgconn, _select("postgresql", where)):
             fields = line.split(b"\t")
             found[fields[14]] = fields
     return found
+
+
+def _among(seqs: list[bytes] | list[int]) -> Iterator[str]:
+    """Conditions that together select the entries ``seqs``, a thousand at a time."""
+    for start in range(0, len(seqs), 1000):
+        yield f"seq IN ({', '.join(str(int(seq)) for seq in seqs[start : start + 1000])})"
 
 
 def _last(position: int, digest: bytes, seq: int, fields: list[bytes] | None, line: bytes) -> Last:
@@ -378,9 +383,8 @@ def scan_rows(
 def _rows_of(execute: Callable[[str], Iterable[Any]], seqs: list[int]) -> dict[int, Any]:
     """The rows of the entries ``seqs``, in ``select_sql``'s order, by ``seq``."""
     found: dict[int, Any] = {}
-    for start in range(0, len(seqs), 1000):
-        listed = ", ".join(str(int(seq)) for seq in seqs[start : start + 1000])
-        for row in execute(_select("sqlite", f"seq IN ({listed})")):
+    for where in _among(seqs):
+        for row in execute(_select("sqlite", where)):
             found[row[14]] = row
     return found
 
