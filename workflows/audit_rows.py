@@ -1,4 +1,5 @@
-"""Every application's row against its latest audit entry, read as ``COPY`` text (PostgreSQL).
+"""Every application's row against its latest audit entry, read as ``COPY`` text (PostgreSQL;
+elsewhere through the ORM).
 
 The digests an entry holds are SHA-256 of the canonical JSON of the application's fields
 (``audit.content_digest`` and ``audit.state_digest``). Here the database writes that JSON for
@@ -18,7 +19,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from .audit import EDITABLE_STATUSES, STATE_FIELDS
+from .audit import EDITABLE_STATUSES, STATE_FIELDS, _digest
 from .audit_scan import Last, copy_lines, copy_text
 from .models import NOT_CONTENT, FundingApplication
 
@@ -81,12 +82,12 @@ def rows_sql() -> str | None:
 Row = tuple[int, bytes, str]  # id, status, the digest of the JSON its latest entry covers
 
 
-def read_rows() -> list[Row] | None:
-    """Every application's row as ``rows_sql`` writes it, hashed; None when this database or
-    these fields cannot be read as text (the caller reads every row through the ORM)."""
+def read_rows() -> list[Row]:
+    """Every application's row as ``rows_sql`` writes it, hashed; through the ORM where the
+    database or the fields cannot be read as text (SQLite)."""
     sql = rows_sql() if connection.vendor == "postgresql" else None
     if sql is None:
-        return None
+        return _rows_through_the_orm()
     connection.ensure_connection()
     rows = []
     for line in copy_lines(connection.connection.pgconn, sql):
@@ -97,12 +98,22 @@ def read_rows() -> list[Row] | None:
     return rows
 
 
-def suspects(last_entries: dict[int, Last], rows: list[Row] | None = None) -> list[int] | None:
-    """Applications whose row (``rows``, else read now) may not match their latest entry;
-    None when the rows cannot be read as text."""
+def _rows_through_the_orm() -> list[Row]:
+    names = [f.attname for f in FundingApplication._meta.concrete_fields]
+    rows = []
+    for values in FundingApplication.objects.values(*names).iterator(chunk_size=2000):
+        status = values["status"]
+        if status in EDITABLE_STATUSES:
+            digest = _digest({name: values[name] for name in STATE_FIELDS})
+        else:
+            digest = _digest({k: v for k, v in values.items() if k not in NOT_CONTENT})
+        rows.append((values["id"], status.encode(), digest))
+    return rows
+
+
+def suspects(last_entries: dict[int, Last], rows: list[Row] | None = None) -> list[int]:
+    """Applications whose row (``rows``, else read now) may not match their latest entry."""
     rows = read_rows() if rows is None else rows
-    if rows is None:
-        return None
     editable = {status.encode() for status in EDITABLE_STATUSES}
     found = []
     for application, status, digest in rows:
