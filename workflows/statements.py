@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -31,27 +31,48 @@ class Prepared:
     sql: str
     params: tuple[Any, ...]
     position: int | None  # of the stand-in among the parameters; None: compiled for one value
+    # How a fetched row becomes instances, worked out once with the statement (as Django's
+    # ModelIterable does on every run): the model's column names, the converters of the
+    # columns that have any, and the related rows' populators.
+    init_list: list[str] = field(init=False)
+    converters: list[tuple[int, tuple[list[Any], Any]]] = field(init=False)
+    populators: list[Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        compiler = self.compiler
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        set_ = object.__setattr__  # frozen: set once, here
+        set_(self, "init_list", [column[0].target.attname for column in select[start:end]])
+        columns = [column[0] for column in select[: compiler.col_count]]
+        set_(self, "converters", list(compiler.get_converters(columns).items()))
+        # django-stubs describe a later Django's signature (with fetch_mode).
+        populators = get_related_populators(klass_info, select, compiler.using)  # type: ignore[call-arg]
+        set_(self, "populators", populators)
 
     def rows(self, value: Any) -> list[tuple[Model, tuple[Any, ...]]]:
         """The instances for ``value``, each with the columns ``wrap`` added after the query's."""
         compiler, sql, params = self.compiler, self.sql, self.params
         if self.position is not None:
             params = (*params[: self.position], value, *params[self.position + 1 :])
-        with compiler.connection.cursor() as cursor:
+        connection = compiler.connection
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
         width = len(compiler.select)
-        select, klass_info = compiler.select, compiler.klass_info
+        klass_info = compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        init_list = [column[0].target.attname for column in select[start:end]]
-        # django-stubs describe a later Django's signature (with fetch_mode).
-        populators = get_related_populators(klass_info, select, compiler.using)  # type: ignore[call-arg]
-        model = klass_info["model"]
+        model, init_list, using = klass_info["model"], self.init_list, compiler.using
         found = []
-        converted = compiler.results_iter([[row[:width] for row in fetched]])
-        for row, raw in zip(converted, fetched, strict=True):
-            instance = model.from_db(compiler.using, init_list, row[start:end])
-            for populator in populators:
+        for raw in fetched:
+            row = list(raw[:width])
+            for position, (converters, expression) in self.converters:
+                converted = row[position]
+                for converter in converters:
+                    converted = converter(converted, expression, connection)
+                row[position] = converted
+            instance = model.from_db(using, init_list, row[start:end])
+            for populator in self.populators:
                 populator.populate(row, instance)
             found.append((instance, tuple(raw[width:])))
         return found
