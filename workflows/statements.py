@@ -11,14 +11,18 @@ A query whose parameters are not what it was compiled with is compiled afresh ea
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db import DatabaseError, transaction
+from django.db.models import Model, QuerySet, signals
 from django.db.models.query import get_related_populators
+
+if TYPE_CHECKING:
+    from django.db.models import Field, ManyToManyField
 
 STAND_IN = -7_000_001  # the changing value while a statement is compiled
 
@@ -108,3 +112,143 @@ def compiled(rows: QuerySet[Any], *, wrap: Wrap | None = None) -> Prepared:
     params = tuple(params)
     positions = [i for i, p in enumerate(params) if type(p) is int and p == STAND_IN]
     return Prepared(compiler, sql, params, positions[0] if len(positions) == 1 else None)
+
+
+# Writes of the flow's rows (its process and tasks) on the decision path. viewflow saves a task
+# through the ORM, all its columns, and links it to the task before it in a second statement;
+# here each INSERT and UPDATE is written out once per model and set of columns, and on
+# PostgreSQL a new task and its link to the previous one go in one statement. Each does what
+# ``Model.save`` does around its statement (related ids taken from saved objects, the fields'
+# pre_save, the signals) and writes the same values.
+
+
+@functools.cache
+def _insert_sql(model: type[Model], link: str | None, vendor: str) -> tuple[str, tuple[Any, ...]]:
+    meta = model._meta
+    fields = tuple(
+        f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
+    )
+    _plain_placeholders(fields)
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    sql = (
+        f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({values}) RETURNING "{meta.pk.column}"'  # noqa: S608
+    )
+    if link is not None and vendor == "postgresql":
+        through = cast("ManyToManyField[Any, Any]", meta.get_field(link))
+        sql = (
+            f"WITH added AS ({sql}) "  # noqa: S608
+            f'INSERT INTO "{through.m2m_db_table()}" '
+            f'("{through.m2m_column_name()}", "{through.m2m_reverse_name()}") '
+            f'SELECT added."{meta.pk.column}", %s FROM added '
+            f'RETURNING "{through.m2m_column_name()}"'
+        )
+    return sql, fields
+
+
+@functools.cache
+def _link_sql(model: type[Model], link: str) -> str:
+    through = cast("ManyToManyField[Any, Any]", model._meta.get_field(link))
+    return (
+        f'INSERT INTO "{through.m2m_db_table()}" '  # noqa: S608
+        f'("{through.m2m_column_name()}", "{through.m2m_reverse_name()}") VALUES (%s, %s)'
+    )
+
+
+@functools.cache
+def _update_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
+    meta = model._meta
+    fields = tuple(cast("Field[Any, Any]", meta.get_field(name)) for name in names)
+    _plain_placeholders(fields)
+    columns = ", ".join(f'"{f.column}" = %s' for f in fields)
+    return f'UPDATE "{meta.db_table}" SET {columns} WHERE "{meta.pk.column}" = %s', fields  # noqa: S608
+
+
+def _plain_placeholders(fields: tuple[Any, ...]) -> None:
+    if any(hasattr(f, "get_placeholder") for f in fields):
+        raise RuntimeError("a field with its own placeholder is not written here")
+
+
+def insert_row(instance: Model, *, linked: tuple[str, Model] | None = None) -> None:
+    """``instance.save()`` of a new row, and, ``linked`` (a many-to-many field's name and a
+    saved row), ``getattr(instance, name).add(row)``."""
+    connection = transaction.get_connection()
+    model = type(instance)
+    # Ids of related rows saved since they were set, as save() takes them (not in the stubs).
+    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    signals.pre_save.send(
+        sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None
+    )
+    link, row = linked if linked is not None else (None, None)
+    sql, fields = _insert_sql(model, link, connection.vendor)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    through = getattr(model, link).through if link is not None else None
+    announced = row is not None and _announce_link(through, instance, row, "pre_add", connection)
+    with connection.cursor() as cursor:
+        if row is not None and connection.vendor == "postgresql":
+            cursor.execute(sql, [*params, row.pk])  # the row and its link, together
+            pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(sql, params)
+            pk = cursor.fetchone()[0]
+            if link is not None and row is not None:
+                cursor.execute(_link_sql(model, link), [pk, row.pk])
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    signals.post_save.send(
+        sender=model,
+        instance=instance,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=connection.alias,
+    )
+    if announced and row is not None:
+        _announce_link(through, instance, row, "post_add", connection)
+
+
+def _announce_link(through: Any, instance: Model, row: Model, action: str, connection: Any) -> bool:
+    """m2m_changed, as ``add`` sends it, when anybody listens."""
+    if not signals.m2m_changed.has_listeners(through):
+        return False
+    signals.m2m_changed.send(
+        sender=through,
+        action=action,
+        instance=instance,
+        reverse=False,
+        model=type(row),
+        pk_set={row.pk},
+        using=connection.alias,
+    )
+    return True
+
+
+def update_row(instance: Model, names: tuple[str, ...]) -> None:
+    """``instance.save(update_fields=names)`` of a saved row."""
+    connection = transaction.get_connection()
+    model = type(instance)
+    # Ids of related rows saved since they were set, as save() takes them (not in the stubs).
+    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    signals.pre_save.send(
+        sender=model,
+        instance=instance,
+        raw=False,
+        using=connection.alias,
+        update_fields=frozenset(names),
+    )
+    sql, fields = _update_sql(model, names)
+    params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, instance.pk])
+        if not cursor.rowcount:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    instance._state.db = connection.alias
+    signals.post_save.send(
+        sender=model,
+        instance=instance,
+        created=False,
+        update_fields=frozenset(names),
+        raw=False,
+        using=connection.alias,
+    )
