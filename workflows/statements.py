@@ -1,5 +1,5 @@
-"""The decision path's hottest reads, compiled once per connection: the row lock of an
-application (with its audit chain) and its open flow tasks.
+"""The decision path's hottest statements, compiled once: the row lock of an application
+(with its audit chain) or of several, its open flow tasks, and the writes of the flow's rows.
 
 Django compiles a query anew every time it runs it, and compiling a SELECT that follows
 foreign keys (select_related) is most of a decision's client time. A ``Prepared`` statement is
@@ -24,7 +24,8 @@ from django.db.models.query import get_related_populators
 if TYPE_CHECKING:
     from django.db.models import Field, ManyToManyField
 
-STAND_IN = -7_000_001  # the changing value while a statement is compiled
+STAND_IN = -7_000_001  # the changing value while a statement is compiled (the next: one less)
+KEPT_FOR_AT_MOST = 50  # ids in one statement kept compiled
 
 _COMPILED: weakref.WeakKeyDictionary[Any, dict[Hashable, Prepared]] = weakref.WeakKeyDictionary()
 
@@ -34,7 +35,8 @@ class Prepared:
     compiler: Any
     sql: str
     params: tuple[Any, ...]
-    position: int | None  # of the stand-in among the parameters; None: compiled for one value
+    # Of each stand-in among the parameters, in order; empty: compiled for its values.
+    positions: tuple[int, ...]
     # How a fetched row becomes instances, worked out once with the statement (as Django's
     # ModelIterable does on every run): the model's column names, the converters of the
     # columns that have any, and the related rows' populators.
@@ -54,11 +56,15 @@ class Prepared:
         populators = get_related_populators(klass_info, select, compiler.using)  # type: ignore[call-arg]
         set_(self, "populators", populators)
 
-    def rows(self, value: Any) -> list[tuple[Model, tuple[Any, ...]]]:
-        """The instances for ``value``, each with the columns ``wrap`` added after the query's."""
+    def rows(self, *values: Any) -> list[tuple[Model, tuple[Any, ...]]]:
+        """The instances for ``values`` (one for each stand-in), each with the columns ``wrap``
+        added after the query's."""
         compiler, sql, params = self.compiler, self.sql, self.params
-        if self.position is not None:
-            params = (*params[: self.position], value, *params[self.position + 1 :])
+        if self.positions:
+            filled = list(params)
+            for position, value in zip(self.positions, values, strict=True):
+                filled[position] = value
+            params = tuple(filled)
         connection = compiler.connection
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -91,27 +97,55 @@ def prepared(
     """The statement of ``build(value)`` (one id, ``value``), kept under ``key`` on this
     thread's connection once compiled; ``wrap(sql, vendor)`` may put the query inside a larger
     statement that adds columns after its own."""
+    return _kept(key, lambda ids: build(ids[0]), (value,), wrap)
+
+
+def prepared_for_ids(
+    key: Hashable,
+    build: Callable[[list[int]], QuerySet[Any]],
+    ids: tuple[int, ...],
+    *,
+    wrap: Wrap | None = None,
+) -> Prepared:
+    """As ``prepared``, for ``build(ids)`` of several distinct ids: kept once for each number
+    of ids, up to a meeting's agenda or so (a longer list is compiled each time)."""
+    if len(ids) > KEPT_FOR_AT_MOST:
+        return compiled(build(list(ids)), wrap=wrap)
+    return _kept((key, len(ids)), lambda values: build(list(values)), ids, wrap)
+
+
+def _kept(
+    key: Hashable,
+    build: Callable[[tuple[int, ...]], QuerySet[Any]],
+    values: tuple[int, ...],
+    wrap: Wrap | None,
+) -> Prepared:
     connection = transaction.get_connection()
     kept = _COMPILED.setdefault(connection, {})
     statement = kept.get(key)
     if statement is None:
-        statement = compiled(build(STAND_IN), wrap=wrap)
-        if statement.position is None:  # the id is not simply a parameter: no keeping it
-            return compiled(build(value), wrap=wrap)
+        stand_ins = tuple(STAND_IN - n for n in range(len(values)))
+        statement = compiled(build(stand_ins), wrap=wrap, stand_ins=stand_ins)
+        if not statement.positions:  # the ids are not simply parameters: no keeping it
+            return compiled(build(values), wrap=wrap)
         kept[key] = statement
     return statement
 
 
-def compiled(rows: QuerySet[Any], *, wrap: Wrap | None = None) -> Prepared:
-    """The statement of ``rows``, compiled now, for ``Prepared.rows``."""
+def compiled(
+    rows: QuerySet[Any], *, wrap: Wrap | None = None, stand_ins: tuple[int, ...] = ()
+) -> Prepared:
+    """The statement of ``rows``, compiled now, for ``Prepared.rows`` (with ``stand_ins``, for
+    the values that take their places, when each is one parameter)."""
     connection = transaction.get_connection()
     compiler = rows.query.get_compiler(using=connection.alias)
     sql, params = compiler.as_sql()
     if wrap is not None:
         sql = wrap(sql, connection.vendor)
     params = tuple(params)
-    positions = [i for i, p in enumerate(params) if type(p) is int and p == STAND_IN]
-    return Prepared(compiler, sql, params, positions[0] if len(positions) == 1 else None)
+    found = [[i for i, p in enumerate(params) if type(p) is int and p == s] for s in stand_ins]
+    positions = tuple(at[0] for at in found) if all(len(at) == 1 for at in found) else ()
+    return Prepared(compiler, sql, params, positions)
 
 
 # Writes of the flow's rows (its process and tasks) on the decision path. viewflow saves a task
