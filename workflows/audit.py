@@ -14,6 +14,7 @@ form one global chain that ends at the frozen ``AuditChainHead``.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.db.models import signals
-from django.db.models.sql import InsertQuery, UpdateQuery
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
@@ -205,7 +206,7 @@ def record_transition(
         raise RuntimeError("record_transition must run inside the transition's transaction")
     with_row = bool(saving) and connection.vendor == "postgresql"
     if saving and not with_row:
-        application.save(update_fields=list(saving))
+        _save_row(connection, application, saving, source=source)
     if not with_row:
         for record in records:
             record.save(force_insert=True)
@@ -327,20 +328,7 @@ def _save_and_insert(
     would, its status still ``source``), insert the ``records`` (as ``save`` would) and
     ``entry``, in one statement; False when the row and the records were written but the
     chain had moved (the entry is left to ``_insert``)."""
-    model = type(application)
-    names = frozenset(saving)
-    signals.pre_save.send(
-        sender=model, instance=application, raw=False, using=connection.alias, update_fields=names
-    )
-    fields = [cast("Field[Any, Any]", model._meta.get_field(name)) for name in saving]
-    query = cast(
-        UpdateQuery,
-        model._base_manager.using(connection.alias)
-        .filter(pk=application.pk, status=source)
-        .query.chain(UpdateQuery),
-    )
-    query.add_update_fields([(f, None, f.pre_save(application, False)) for f in fields])
-    update_sql, update_params = query.get_compiler(connection=connection).as_sql()
+    update_sql, update_params = _row_update(connection, application, saving, source=source)
     inserts = [_insert_of(record, connection) for record in records]
     values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _FIELDS]
     sql = _SAVE_AND_INSERT_POSTGRES.format(
@@ -361,7 +349,7 @@ def _save_and_insert(
         )
         written, pk, seq, *record_pks = cursor.fetchone()
     if not written:
-        raise ConcurrentTransition("Cannot save object! The state has been changed.")
+        raise ConcurrentTransition(_MOVED)
     for record, record_pk in zip(records, record_pks, strict=True):
         record.pk = record_pk
         record._state.adding = False
@@ -374,23 +362,78 @@ def _save_and_insert(
             raw=False,
             using=connection.alias,
         )
-    application._state.adding = False
-    application._state.db = connection.alias
-    application._update_initial_state()
-    signals.post_save.send(
-        sender=model,
-        instance=application,
-        created=False,
-        update_fields=names,
-        raw=False,
-        using=connection.alias,
-    )
+    _row_saved(connection, application, saving)
     if pk is None:
         return False
     entry.pk, entry.seq = pk, seq
     entry._state.adding = False
     entry._state.db = connection.alias
     return True
+
+
+_MOVED = "Cannot save object! The state has been changed."
+
+
+@functools.cache
+def _row_update_sql(saving: tuple[str, ...]) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    """The application's UPDATE of the fields ``saving`` where its id and status are the
+    parameters after theirs, written once per set of fields (as Django would compile it, with
+    a placeholder for every value, NULL included)."""
+    meta = FundingApplication._meta
+    fields = tuple(cast("Field[Any, Any]", meta.get_field(name)) for name in saving)
+    if any(hasattr(f, "get_placeholder") for f in fields):
+        raise RuntimeError("a field with its own placeholder is not written here")
+    table = f'"{meta.db_table}"'
+    columns = ", ".join(f'"{f.column}" = %s' for f in fields)
+    status = meta.get_field("status").column
+    where = f'{table}."{meta.pk.column}" = %s AND {table}."{status}" = %s'
+    return f"UPDATE {table} SET {columns} WHERE {where}", fields  # noqa: S608
+
+
+def _row_update(
+    connection: Any, application: FundingApplication, saving: Sequence[str], *, source: str
+) -> tuple[str, list[Any]]:
+    """The UPDATE ``application.save(update_fields=saving)`` sends (its status still
+    ``source``, as ``ConcurrentTransitionMixin`` checks), after the save's pre_save signal."""
+    signals.pre_save.send(
+        sender=FundingApplication,
+        instance=application,
+        raw=False,
+        using=connection.alias,
+        update_fields=frozenset(saving),
+    )
+    sql, fields = _row_update_sql(tuple(saving))
+    params = [f.get_db_prep_save(f.pre_save(application, False), connection) for f in fields]
+    return sql, [*params, application.pk, source]
+
+
+def _row_saved(connection: Any, application: FundingApplication, saving: Sequence[str]) -> None:
+    """What ``save(update_fields=saving)`` does once the row is written."""
+    application._state.adding = False
+    application._state.db = connection.alias
+    application._update_initial_state()
+    signals.post_save.send(
+        sender=FundingApplication,
+        instance=application,
+        created=False,
+        update_fields=frozenset(saving),
+        raw=False,
+        using=connection.alias,
+    )
+
+
+def _save_row(
+    connection: Any, application: FundingApplication, saving: Sequence[str], *, source: str
+) -> None:
+    """SQLite: ``application.save(update_fields=saving)`` as one prepared UPDATE;
+    ConcurrentTransition when the row's status is no longer ``source``."""
+    sql, params = _row_update(connection, application, saving, source=source)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        written = cursor.rowcount
+    if not written:
+        raise ConcurrentTransition(_MOVED)
+    _row_saved(connection, application, saving)
 
 
 def _insert_of(record: Model, connection: Any) -> tuple[str, list[Any]]:

@@ -18,6 +18,7 @@ from .audit import canonical_json
 from .errors import InvalidInput, NotAllowed, TransitionConflict
 from .models import ApplicationRevision, Attachment, FundingApplication, Status
 from .review_path import Role
+from .statements import insert_row
 from .transitions import locked_application
 from .uploads import checked_content_type
 
@@ -120,8 +121,8 @@ def add_attachment(*, application_id: int, actor: Actor, kind: str, upload: Any)
 
 def snapshot(application: FundingApplication) -> None:
     content = json.loads(canonical_json(application.content_fields()))
-    ApplicationRevision.objects.create(
-        application=application, number=application.revision, content=content
+    insert_row(
+        ApplicationRevision(application=application, number=application.revision, content=content)
     )
 
 

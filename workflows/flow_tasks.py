@@ -76,9 +76,8 @@ def complete_people_task(
     """Finish the actor's open ``node`` task on a locked application and audit it (the task
     may have been found already, ``actor_task``)."""
     task = task or actor_task(application, actor, node)
-    if data:
+    if data:  # written with the task's completion
         task.data = {**task.data, **data}
-        task.save(update_fields=["data"])
     record_event(
         application,
         actor=actor,

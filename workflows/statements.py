@@ -1,5 +1,5 @@
-"""The decision path's hottest reads, compiled once per connection: the row lock of an
-application (with its audit chain) and its open flow tasks.
+"""The decision path's hottest statements, compiled once: the row lock of an application
+(with its audit chain) or of several, its open flow tasks, and the writes of the flow's rows.
 
 Django compiles a query anew every time it runs it, and compiling a SELECT that follows
 foreign keys (select_related) is most of a decision's client time. A ``Prepared`` statement is
@@ -11,16 +11,21 @@ A query whose parameters are not what it was compiled with is compiled afresh ea
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
-from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db import DatabaseError, transaction
+from django.db.models import Model, QuerySet, signals
 from django.db.models.query import get_related_populators
 
-STAND_IN = -7_000_001  # the changing value while a statement is compiled
+if TYPE_CHECKING:
+    from django.db.models import Field, ManyToManyField
+
+STAND_IN = -7_000_001  # the changing value while a statement is compiled (the next: one less)
+KEPT_FOR_AT_MOST = 50  # ids in one statement kept compiled
 
 _COMPILED: weakref.WeakKeyDictionary[Any, dict[Hashable, Prepared]] = weakref.WeakKeyDictionary()
 
@@ -30,28 +35,54 @@ class Prepared:
     compiler: Any
     sql: str
     params: tuple[Any, ...]
-    position: int | None  # of the stand-in among the parameters; None: compiled for one value
+    # Of each stand-in among the parameters, in order; empty: compiled for its values.
+    positions: tuple[int, ...]
+    # How a fetched row becomes instances, worked out once with the statement (as Django's
+    # ModelIterable does on every run): the model's column names, the converters of the
+    # columns that have any, and the related rows' populators.
+    init_list: list[str] = field(init=False)
+    converters: list[tuple[int, tuple[list[Any], Any]]] = field(init=False)
+    populators: list[Any] = field(init=False)
 
-    def rows(self, value: Any) -> list[tuple[Model, tuple[Any, ...]]]:
-        """The instances for ``value``, each with the columns ``wrap`` added after the query's."""
+    def __post_init__(self) -> None:
+        compiler = self.compiler
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        set_ = object.__setattr__  # frozen: set once, here
+        set_(self, "init_list", [column[0].target.attname for column in select[start:end]])
+        columns = [column[0] for column in select[: compiler.col_count]]
+        set_(self, "converters", list(compiler.get_converters(columns).items()))
+        # django-stubs describe a later Django's signature (with fetch_mode).
+        populators = get_related_populators(klass_info, select, compiler.using)  # type: ignore[call-arg]
+        set_(self, "populators", populators)
+
+    def rows(self, *values: Any) -> list[tuple[Model, tuple[Any, ...]]]:
+        """The instances for ``values`` (one for each stand-in), each with the columns ``wrap``
+        added after the query's."""
         compiler, sql, params = self.compiler, self.sql, self.params
-        if self.position is not None:
-            params = (*params[: self.position], value, *params[self.position + 1 :])
-        with compiler.connection.cursor() as cursor:
+        if self.positions:
+            filled = list(params)
+            for position, value in zip(self.positions, values, strict=True):
+                filled[position] = value
+            params = tuple(filled)
+        connection = compiler.connection
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
         width = len(compiler.select)
-        select, klass_info = compiler.select, compiler.klass_info
+        klass_info = compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        init_list = [column[0].target.attname for column in select[start:end]]
-        # django-stubs describe a later Django's signature (with fetch_mode).
-        populators = get_related_populators(klass_info, select, compiler.using)  # type: ignore[call-arg]
-        model = klass_info["model"]
+        model, init_list, using = klass_info["model"], self.init_list, compiler.using
         found = []
-        converted = compiler.results_iter([[row[:width] for row in fetched]])
-        for row, raw in zip(converted, fetched, strict=True):
-            instance = model.from_db(compiler.using, init_list, row[start:end])
-            for populator in populators:
+        for raw in fetched:
+            row = list(raw[:width])
+            for position, (converters, expression) in self.converters:
+                converted = row[position]
+                for converter in converters:
+                    converted = converter(converted, expression, connection)
+                row[position] = converted
+            instance = model.from_db(using, init_list, row[start:end])
+            for populator in self.populators:
                 populator.populate(row, instance)
             found.append((instance, tuple(raw[width:])))
         return found
@@ -66,24 +97,192 @@ def prepared(
     """The statement of ``build(value)`` (one id, ``value``), kept under ``key`` on this
     thread's connection once compiled; ``wrap(sql, vendor)`` may put the query inside a larger
     statement that adds columns after its own."""
+    return _kept(key, lambda ids: build(ids[0]), (value,), wrap)
+
+
+def prepared_for_ids(
+    key: Hashable,
+    build: Callable[[list[int]], QuerySet[Any]],
+    ids: tuple[int, ...],
+    *,
+    wrap: Wrap | None = None,
+) -> Prepared:
+    """As ``prepared``, for ``build(ids)`` of several distinct ids: kept once for each number
+    of ids, up to a meeting's agenda or so (a longer list is compiled each time)."""
+    if len(ids) > KEPT_FOR_AT_MOST:
+        return compiled(build(list(ids)), wrap=wrap)
+    return _kept((key, len(ids)), lambda values: build(list(values)), ids, wrap)
+
+
+def _kept(
+    key: Hashable,
+    build: Callable[[tuple[int, ...]], QuerySet[Any]],
+    values: tuple[int, ...],
+    wrap: Wrap | None,
+) -> Prepared:
     connection = transaction.get_connection()
     kept = _COMPILED.setdefault(connection, {})
     statement = kept.get(key)
     if statement is None:
-        statement = compiled(build(STAND_IN), wrap=wrap)
-        if statement.position is None:  # the id is not simply a parameter: no keeping it
-            return compiled(build(value), wrap=wrap)
+        stand_ins = tuple(STAND_IN - n for n in range(len(values)))
+        statement = compiled(build(stand_ins), wrap=wrap, stand_ins=stand_ins)
+        if not statement.positions:  # the ids are not simply parameters: no keeping it
+            return compiled(build(values), wrap=wrap)
         kept[key] = statement
     return statement
 
 
-def compiled(rows: QuerySet[Any], *, wrap: Wrap | None = None) -> Prepared:
-    """The statement of ``rows``, compiled now, for ``Prepared.rows``."""
+def compiled(
+    rows: QuerySet[Any], *, wrap: Wrap | None = None, stand_ins: tuple[int, ...] = ()
+) -> Prepared:
+    """The statement of ``rows``, compiled now, for ``Prepared.rows`` (with ``stand_ins``, for
+    the values that take their places, when each is one parameter)."""
     connection = transaction.get_connection()
     compiler = rows.query.get_compiler(using=connection.alias)
     sql, params = compiler.as_sql()
     if wrap is not None:
         sql = wrap(sql, connection.vendor)
     params = tuple(params)
-    positions = [i for i, p in enumerate(params) if type(p) is int and p == STAND_IN]
-    return Prepared(compiler, sql, params, positions[0] if len(positions) == 1 else None)
+    found = [[i for i, p in enumerate(params) if type(p) is int and p == s] for s in stand_ins]
+    positions = tuple(at[0] for at in found) if all(len(at) == 1 for at in found) else ()
+    return Prepared(compiler, sql, params, positions)
+
+
+# Writes of the flow's rows (its process and tasks) on the decision path. viewflow saves a task
+# through the ORM, all its columns, and links it to the task before it in a second statement;
+# here each INSERT and UPDATE is written out once per model and set of columns, and on
+# PostgreSQL a new task and its link to the previous one go in one statement. Each does what
+# ``Model.save`` does around its statement (related ids taken from saved objects, the fields'
+# pre_save, the signals) and writes the same values.
+
+
+@functools.cache
+def _insert_sql(model: type[Model], link: str | None, vendor: str) -> tuple[str, tuple[Any, ...]]:
+    meta = model._meta
+    fields = tuple(
+        f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
+    )
+    _plain_placeholders(fields)
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    sql = (
+        f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({values}) RETURNING "{meta.pk.column}"'  # noqa: S608
+    )
+    if link is not None and vendor == "postgresql":
+        through = cast("ManyToManyField[Any, Any]", meta.get_field(link))
+        sql = (
+            f"WITH added AS ({sql}) "  # noqa: S608
+            f'INSERT INTO "{through.m2m_db_table()}" '
+            f'("{through.m2m_column_name()}", "{through.m2m_reverse_name()}") '
+            f'SELECT added."{meta.pk.column}", %s FROM added '
+            f'RETURNING "{through.m2m_column_name()}"'
+        )
+    return sql, fields
+
+
+@functools.cache
+def _link_sql(model: type[Model], link: str) -> str:
+    through = cast("ManyToManyField[Any, Any]", model._meta.get_field(link))
+    return (
+        f'INSERT INTO "{through.m2m_db_table()}" '  # noqa: S608
+        f'("{through.m2m_column_name()}", "{through.m2m_reverse_name()}") VALUES (%s, %s)'
+    )
+
+
+@functools.cache
+def _update_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
+    meta = model._meta
+    fields = tuple(cast("Field[Any, Any]", meta.get_field(name)) for name in names)
+    _plain_placeholders(fields)
+    columns = ", ".join(f'"{f.column}" = %s' for f in fields)
+    return f'UPDATE "{meta.db_table}" SET {columns} WHERE "{meta.pk.column}" = %s', fields  # noqa: S608
+
+
+def _plain_placeholders(fields: tuple[Any, ...]) -> None:
+    if any(hasattr(f, "get_placeholder") for f in fields):
+        raise RuntimeError("a field with its own placeholder is not written here")
+
+
+def insert_row(instance: Model, *, linked: tuple[str, Model] | None = None) -> None:
+    """``instance.save()`` of a new row, and, ``linked`` (a many-to-many field's name and a
+    saved row), ``getattr(instance, name).add(row)``."""
+    connection = transaction.get_connection()
+    model = type(instance)
+    # Ids of related rows saved since they were set, as save() takes them (not in the stubs).
+    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    signals.pre_save.send(
+        sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None
+    )
+    link, row = linked if linked is not None else (None, None)
+    sql, fields = _insert_sql(model, link, connection.vendor)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    through = getattr(model, link).through if link is not None else None
+    announced = row is not None and _announce_link(through, instance, row, "pre_add", connection)
+    with connection.cursor() as cursor:
+        if row is not None and connection.vendor == "postgresql":
+            cursor.execute(sql, [*params, row.pk])  # the row and its link, together
+            pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(sql, params)
+            pk = cursor.fetchone()[0]
+            if link is not None and row is not None:
+                cursor.execute(_link_sql(model, link), [pk, row.pk])
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    signals.post_save.send(
+        sender=model,
+        instance=instance,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=connection.alias,
+    )
+    if announced and row is not None:
+        _announce_link(through, instance, row, "post_add", connection)
+
+
+def _announce_link(through: Any, instance: Model, row: Model, action: str, connection: Any) -> bool:
+    """m2m_changed, as ``add`` sends it, when anybody listens."""
+    if not signals.m2m_changed.has_listeners(through):
+        return False
+    signals.m2m_changed.send(
+        sender=through,
+        action=action,
+        instance=instance,
+        reverse=False,
+        model=type(row),
+        pk_set={row.pk},
+        using=connection.alias,
+    )
+    return True
+
+
+def update_row(instance: Model, names: tuple[str, ...]) -> None:
+    """``instance.save(update_fields=names)`` of a saved row."""
+    connection = transaction.get_connection()
+    model = type(instance)
+    # Ids of related rows saved since they were set, as save() takes them (not in the stubs).
+    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    signals.pre_save.send(
+        sender=model,
+        instance=instance,
+        raw=False,
+        using=connection.alias,
+        update_fields=frozenset(names),
+    )
+    sql, fields = _update_sql(model, names)
+    params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, instance.pk])
+        if not cursor.rowcount:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    instance._state.db = connection.alias
+    signals.post_save.send(
+        sender=model,
+        instance=instance,
+        created=False,
+        update_fields=frozenset(names),
+        raw=False,
+        using=connection.alias,
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -13,16 +14,26 @@ from django.utils.translation import pgettext
 from .drafts import snapshot, validate
 from .errors import InvalidInput
 from .flows import ReviewFlow
-from .models import AttachmentKind, FundingApplication
+from .models import Attachment, AttachmentKind, FundingApplication
 from .transitions import perform, refusals_recorded
 
 if TYPE_CHECKING:
     from .actors import Actor
 
 
+# Written once: the kinds are read on every submission.
+_KINDS_OF = (
+    f'SELECT "{Attachment._meta.get_field("kind").column}" '  # noqa: S608
+    f'FROM "{Attachment._meta.db_table}" '
+    f'WHERE "{Attachment._meta.get_field("application").column}" = %s'
+)
+
+
 def missing_attachment_kinds(application: FundingApplication) -> list[AttachmentKind]:
     """The kinds of attachment the request's call requires that it does not have yet."""
-    present = set(application.attachments.values_list("kind", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_KINDS_OF, [application.pk])
+        present = {kind for (kind,) in cursor.fetchall()}
     return [
         AttachmentKind(kind)
         for kind in application.call.required_attachment_kinds

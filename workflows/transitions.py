@@ -37,7 +37,7 @@ from .models import MOVE_FIELDS, AuditEntry, FundingApplication, FundingCall, Sp
 from .models.reference import COVERED_CODES
 from .review_path import STEP, TOUCHED_FIELDS, Step, Tier
 from .signals import application_transitioned, transition_recorded
-from .statements import Prepared, compiled, prepared
+from .statements import Prepared, prepared, prepared_for_ids
 
 if TYPE_CHECKING:
     from .actors import Actor
@@ -93,8 +93,14 @@ def locked_applications(ids: list[int], *related: str) -> dict[int, FundingAppli
     statement and in id order (as every batch takes them, so two batches never wait for each
     other in a circle); with what ``locked_application`` reads of each, and the ``related``.
     NotFound if one is missing."""
-    statement = compiled(_locking(related).filter(pk__in=ids).order_by("pk"), wrap=_with_chain)
-    found = {a.pk: a for a in _locked(statement, ids)}
+    distinct = tuple(sorted(set(ids)))
+    statement = prepared_for_ids(
+        ("locked applications", related),
+        lambda pks: _locking(related).filter(pk__in=pks).order_by("pk"),
+        distinct,
+        wrap=_with_chain,
+    )
+    found = {a.pk: a for a in _locked(statement, *distinct)}
     if len(found) != len(set(ids)):
         raise NotFound(_("申请不存在。"))
     return found
@@ -135,11 +141,11 @@ def _with_chain(sql: str, vendor: str) -> str:
     return f"SELECT locked.*, {chain}, {codes} FROM ({sql}) AS locked"  # noqa: S608
 
 
-def _locked(statement: Prepared, value: Any) -> list[FundingApplication]:
+def _locked(statement: Prepared, *values: Any) -> list[FundingApplication]:
     if not transaction.get_connection().in_atomic_block:
         raise TransactionManagementError("the row lock is held by a transaction only")
     found = []
-    for row, (chain, codes) in statement.rows(value):
+    for row, (chain, codes) in statement.rows(*values):
         application = cast(FundingApplication, row)
         audit.keep_chain_read_with_row(application, chain)
         application.call.__dict__[COVERED_CODES] = tuple(sorted(codes.split(","))) if codes else ()
