@@ -196,10 +196,13 @@ def pool_state_for(
 ) -> PoolState | None:
     """The call's pool balances under the version, or None (the whole budgets) before any
     meeting drew on it."""
-    rows = PoolBalance.objects.filter(call=call, policy=in_force.record)
-    if lock:
-        rows = rows.select_for_update()
-    balances = dict(rows.values_list("department_code", "balance"))
+    if in_force.balances is not None and not lock:  # read with the version
+        balances = {code: row.balance for code, row in in_force.balances.items()}
+    else:
+        rows = PoolBalance.objects.filter(call=call, policy=in_force.record)
+        if lock:
+            rows = rows.select_for_update()
+        balances = dict(rows.values_list("department_code", "balance"))
     return PoolState(balances) if balances else None
 
 
@@ -250,7 +253,7 @@ def check_recommendation(
     Otherwise the assessed amount when none is given; refuses (InvalidInput) an ineligible
     application with the failed conditions' messages, an amount above the assessed one
     without a written reason, and an assessed amount of zero when no amount is given."""
-    in_force = policy_in_force_for_call(application.call)
+    in_force = policy_in_force_for_call(application.call, with_pool=True)
     if in_force is None:
         return None
     assessment = _assess_under(in_force, application)

@@ -94,9 +94,6 @@ def plan_pool_draw(
     Amounts that are missing or not positive are left to the approval itself to refuse.
     ``applications``: the approved requests as the caller already read them (locked), with
     their organisation's district and special project; otherwise they are read here."""
-    in_force = policy_in_force_for_call(call)
-    if in_force is None:
-        return None
     # FOR NO KEY UPDATE on PostgreSQL: the call's meetings draw one at a time, while new
     # requests and meetings of the call (rows that refer to it) are not held up.
     if not call_locked:
@@ -105,10 +102,11 @@ def plan_pool_draw(
             .filter(pk=call.pk)
             .values_list("pk", flat=True)
         )
-    balances = {
-        b.department_code: b
-        for b in PoolBalance.objects.select_for_update().filter(call=call, policy=in_force.record)
-    }
+    # The balances locked and read with the version, after the call's lock.
+    in_force = policy_in_force_for_call(call, lock_pool=True)
+    if in_force is None:
+        return None
+    balances = in_force.balances or {}
     pool_state = PoolState({c: b.balance for c, b in balances.items()}) if balances else None
     requested = {item.application_id: (item, _amount(amount)) for item, amount in approvals}
     wanted: dict[int, tuple[AgendaItem, Decimal]] = {
