@@ -419,17 +419,7 @@ def record_group_recommendation(
             call = {"reason": reason}
         else:
             call = {"reason": reason, "at": timezone.now()}
-        perform(
-            transition,
-            application_id=application_id,
-            actor=actor,
-            tier=Tier.GROUP,
-            reason=reason,
-            details={"recommended_amount": amount} if decision == "recommend" else {},
-            call=call,
-            locked=application,
-        )
-        recommendation = GroupRecommendation.objects.create(
+        recommendation = GroupRecommendation(
             application=application,
             revision=application.revision,
             chair=actor,
@@ -439,6 +429,18 @@ def record_group_recommendation(
             recommended_amount=amount if decision == "recommend" else None,
             assessment=assessment,
             reason=reason,
+        )
+        perform(
+            transition,
+            application_id=application_id,
+            actor=actor,
+            tier=Tier.GROUP,
+            reason=reason,
+            details={"recommended_amount": amount} if decision == "recommend" else {},
+            call=call,
+            locked=application,
+            # Written with the decision (in its statement on PostgreSQL).
+            records=(recommendation,),
         )
         if under_policy is not None:
             mark_policy_used(under_policy.record)
