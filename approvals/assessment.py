@@ -247,13 +247,18 @@ class RecommendationCheck:
 
 
 def check_recommendation(
-    *, application: FundingApplication, amount: Decimal | None, reason: str
+    *,
+    application: FundingApplication,
+    amount: Decimal | None,
+    reason: str,
+    read_with: dict[str, Any] | None = None,
 ) -> RecommendationCheck | None:
     """For the chair's recommendation: None when no version is in force for the call.
     Otherwise the assessed amount when none is given; refuses (InvalidInput) an ineligible
     application with the failed conditions' messages, an amount above the assessed one
-    without a written reason, and an assessed amount of zero when no amount is given."""
-    in_force = policy_in_force_for_call(application.call, with_pool=True)
+    without a written reason, and an assessed amount of zero when no amount is given.
+    ``read_with``: columns the caller reads in the versions' query (set on the record)."""
+    in_force = policy_in_force_for_call(application.call, with_pool=True, also=read_with)
     if in_force is None:
         return None
     assessment = _assess_under(in_force, application)
