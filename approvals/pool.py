@@ -178,34 +178,42 @@ def _oversubscribed_message(policy: PolicyVersion, allocation: BatchAllocation) 
     }
 
 
-def record_pool_draw(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> list[ApprovalSplit]:
-    """With the meeting's resolutions, in their transaction: lower the departments' balances
-    and keep each approval's split by department and by form, with the policy version."""
+@dataclass(frozen=True)
+class PoolDrawRows:
+    """What a draw writes: the departments' balances first drawn on (new rows), those lowered
+    again, and each approval's split."""
+
+    new_balances: list[PoolBalance]
+    lowered: list[PoolBalance]
+    splits: list[ApprovalSplit]
+
+
+def pool_draw_rows(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> PoolDrawRows:
+    """The rows ``record_pool_draw`` writes, unsaved (the lowered balances changed in place)."""
     policy = draw.in_force.policy
     record = draw.in_force.record
     after = draw.allocation.balances_after.balances
     existing = dict(draw.balances)
     now = timezone.now()
+    new_balances = []
     for position, department in enumerate(policy.pool.departments):
         balance = existing.get(department.code)
         if balance is None:
-            existing[department.code] = PoolBalance(
-                call=draw.call,
-                policy=record,
-                department_code=department.code,
-                department_name=department.name.zh,
-                budget=department.budget,
-                balance=after[department.code],
-                position=position,
-                updated_at=now,
+            new_balances.append(
+                PoolBalance(
+                    call=draw.call,
+                    policy=record,
+                    department_code=department.code,
+                    department_name=department.name.zh,
+                    budget=department.budget,
+                    balance=after[department.code],
+                    position=position,
+                    updated_at=now,
+                )
             )
         else:
             balance.balance = after[department.code]
             balance.updated_at = now
-    PoolBalance.objects.bulk_create([b for b in existing.values() if b.pk is None])
-    PoolBalance.objects.bulk_update(
-        [b for b in existing.values() if b.pk is not None], ["balance", "updated_at"]
-    )
     names = {d.code: d.name for d in policy.pool.departments}
     splits = []
     for position, batch_draw in enumerate(draw.allocation.draws, 1):
@@ -234,8 +242,17 @@ def record_pool_draw(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> list
                 draw_position=position,
             )
         )
-    created = ApprovalSplit.objects.bulk_create(splits)
-    mark_policy_used(record)
+    return PoolDrawRows(new_balances, list(draw.balances.values()), splits)
+
+
+def record_pool_draw(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> list[ApprovalSplit]:
+    """With the meeting's resolutions, in their transaction: lower the departments' balances
+    and keep each approval's split by department and by form, with the policy version."""
+    rows = pool_draw_rows(draw, items=items)
+    PoolBalance.objects.bulk_create(rows.new_balances)
+    PoolBalance.objects.bulk_update(rows.lowered, ["balance", "updated_at"])
+    created = ApprovalSplit.objects.bulk_create(rows.splits)
+    mark_policy_used(draw.in_force.record)
     return created
 
 
