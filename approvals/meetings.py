@@ -28,7 +28,7 @@ from .meeting_schedule import create_meeting, update_meeting
 from .meeting_schedule import secretary as _secretary
 from .models import AgendaItem, GroupRecommendation, Meeting
 from .policy_store import mark_policy_used
-from .pool import plan_pool_draw, pool_draw_rows, record_pool_draw
+from .pool import plan_pool_draw, pool_draw_rows
 from .resolution_writes import write_resolutions
 from .signals import meeting_resolved
 
@@ -348,24 +348,14 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
                 position,
                 applications[resolution.application_id],
             )
-        if transaction.get_connection().vendor == "postgresql":  # in one statement
-            write_resolutions(
-                meeting=meeting,
-                resolved_at=timezone.now(),
-                items=list(items.values()),
-                pool=pool_draw_rows(pool_draw, items=items) if pool_draw is not None else None,
-            )
-            if pool_draw is not None:
-                mark_policy_used(pool_draw.in_force.record)
-        else:
-            AgendaItem.objects.bulk_update(
-                list(items.values()), ["resolution", "approved_amount", "reason"]
-            )
-            if pool_draw is not None:
-                record_pool_draw(pool_draw, items=items)
-            meeting.state = Meeting.State.RESOLVED
-            meeting.resolved_at = timezone.now()
-            meeting.save(update_fields=["state", "resolved_at"])
+        write_resolutions(
+            meeting=meeting,
+            resolved_at=timezone.now(),
+            items=list(items.values()),
+            pool=pool_draw_rows(pool_draw, items=items) if pool_draw is not None else None,
+        )
+        if pool_draw is not None:
+            mark_policy_used(pool_draw.in_force.record)
         meeting_resolved.send(sender=Meeting, meeting=meeting)
     return meeting
 

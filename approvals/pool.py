@@ -1,8 +1,9 @@
 """A joint meeting's approvals drawn on the call's pooled budget.
 
 `plan_pool_draw` draws the approvals on paper, before the meeting's resolutions are recorded;
-`record_pool_draw` writes the draw in the resolutions' transaction: the departments' lower
-balances and each approval's split by department and by form, with the policy version.
+`pool_draw_rows` gives what the draw writes in the resolutions' transaction (written with them,
+``resolution_writes``): the departments' lower balances and each approval's split by
+department and by form, with the policy version.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .policy import (
     allocate_batch,
 )
 from .policy.money import MAX_AMOUNT, ZERO, format_money, times_down
-from .policy_store import PolicyInForce, mark_policy_used, policy_in_force_for_call
+from .policy_store import PolicyInForce, policy_in_force_for_call
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
@@ -189,7 +190,7 @@ class PoolDrawRows:
 
 
 def pool_draw_rows(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> PoolDrawRows:
-    """The rows ``record_pool_draw`` writes, unsaved (the lowered balances changed in place)."""
+    """The rows a draw writes, unsaved (the lowered balances changed in place)."""
     policy = draw.in_force.policy
     record = draw.in_force.record
     after = draw.allocation.balances_after.balances
@@ -243,17 +244,6 @@ def pool_draw_rows(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> PoolDr
             )
         )
     return PoolDrawRows(new_balances, list(draw.balances.values()), splits)
-
-
-def record_pool_draw(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> list[ApprovalSplit]:
-    """With the meeting's resolutions, in their transaction: lower the departments' balances
-    and keep each approval's split by department and by form, with the policy version."""
-    rows = pool_draw_rows(draw, items=items)
-    PoolBalance.objects.bulk_create(rows.new_balances)
-    PoolBalance.objects.bulk_update(rows.lowered, ["balance", "updated_at"])
-    created = ApprovalSplit.objects.bulk_create(rows.splits)
-    mark_policy_used(draw.in_force.record)
-    return created
 
 
 def return_reservation(application: FundingApplication) -> ApprovalSplit | None:

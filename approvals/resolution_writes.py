@@ -1,9 +1,9 @@
-"""PostgreSQL: what a meeting's resolutions write after the requests' own rows, in one
-statement (data-modifying WITH queries, as ``workflows.audit`` writes a decision's row and its
-audit entry): the agenda's resolutions, the pool's balances and splits, and the meeting's
-state. The rows are distinct, so no part needs to see another's effect; the constraints and
-foreign keys are checked as for separate statements. Other databases write them one by one
-(``meetings.record_resolutions``)."""
+"""What a meeting's resolutions write after the requests' own rows: the agenda's resolutions,
+the pool's balances and splits, and the meeting's state. On PostgreSQL in one statement
+(data-modifying WITH queries, as ``workflows.audit`` writes a decision's row and its audit
+entry): the rows are distinct, so no part needs to see another's effect, and the constraints
+and foreign keys are checked as for separate statements. On SQLite one statement for each
+table, written out here rather than built by the ORM on every batch."""
 
 from __future__ import annotations
 
@@ -27,8 +27,11 @@ def write_resolutions(
     pool: PoolDrawRows | None,
 ) -> None:
     """Write the agenda's resolutions, the draw's rows (if any) and the meeting resolved at
-    ``resolved_at``, in one statement; the new rows get their ids."""
+    ``resolved_at``; the new rows get their ids."""
     connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        _write_one_by_one(connection, meeting, resolved_at, items, pool)
+        return
     parts: list[str] = []
     params: list[Any] = []
     agenda = AgendaItem._meta.db_table
@@ -77,6 +80,45 @@ def write_resolutions(
             row.pk = pk
             row._state.adding = False
             row._state.db = connection.alias
+    meeting.state = Meeting.State.RESOLVED
+    meeting.resolved_at = resolved_at
+
+
+def _write_one_by_one(
+    connection: Any,
+    meeting: Meeting,
+    resolved_at: datetime.datetime,
+    items: Sequence[AgendaItem],
+    pool: PoolDrawRows | None,
+) -> None:
+    at = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f'UPDATE "{AgendaItem._meta.db_table}" SET resolution = %s, '  # noqa: S608
+            "approved_amount = %s, reason = %s WHERE id = %s",
+            [(i.resolution, i.approved_amount, i.reason, i.pk) for i in items],
+        )
+        if pool is not None:
+            if pool.lowered:
+                cursor.executemany(
+                    f'UPDATE "{pool.lowered[0]._meta.db_table}" SET balance = %s, '  # noqa: S608
+                    "updated_at = %s WHERE id = %s",
+                    [(b.balance, at(b.updated_at), b.pk) for b in pool.lowered],
+                )
+            new_rows: tuple[list[Model], ...] = (list(pool.new_balances), list(pool.splits))
+            for rows in new_rows:
+                if rows:
+                    insert, params = _insert_of(rows, connection)
+                    cursor.execute(insert, params)
+                    for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+                        row.pk = pk
+                        row._state.adding = False
+                        row._state.db = connection.alias
+        cursor.execute(
+            f'UPDATE "{Meeting._meta.db_table}" SET state = %s, resolved_at = %s '  # noqa: S608
+            "WHERE id = %s",
+            [Meeting.State.RESOLVED, at(resolved_at), meeting.pk],
+        )
     meeting.state = Meeting.State.RESOLVED
     meeting.resolved_at = resolved_at
 
