@@ -196,10 +196,13 @@ def pool_state_for(
 ) -> PoolState | None:
     """The call's pool balances under the version, or None (the whole budgets) before any
     meeting drew on it."""
-    rows = PoolBalance.objects.filter(call=call, policy=in_force.record)
-    if lock:
-        rows = rows.select_for_update()
-    balances = dict(rows.values_list("department_code", "balance"))
+    if in_force.balances is not None and not lock:  # read with the version
+        balances = {code: row.balance for code, row in in_force.balances.items()}
+    else:
+        rows = PoolBalance.objects.filter(call=call, policy=in_force.record)
+        if lock:
+            rows = rows.select_for_update()
+        balances = dict(rows.values_list("department_code", "balance"))
     return PoolState(balances) if balances else None
 
 
@@ -244,13 +247,18 @@ class RecommendationCheck:
 
 
 def check_recommendation(
-    *, application: FundingApplication, amount: Decimal | None, reason: str
+    *,
+    application: FundingApplication,
+    amount: Decimal | None,
+    reason: str,
+    read_with: dict[str, Any] | None = None,
 ) -> RecommendationCheck | None:
     """For the chair's recommendation: None when no version is in force for the call.
     Otherwise the assessed amount when none is given; refuses (InvalidInput) an ineligible
     application with the failed conditions' messages, an amount above the assessed one
-    without a written reason, and an assessed amount of zero when no amount is given."""
-    in_force = policy_in_force_for_call(application.call)
+    without a written reason, and an assessed amount of zero when no amount is given.
+    ``read_with``: columns the caller reads in the versions' query (set on the record)."""
+    in_force = policy_in_force_for_call(application.call, with_pool=True, also=read_with)
     if in_force is None:
         return None
     assessment = _assess_under(in_force, application)

@@ -4,6 +4,7 @@ recommendation — the one way the group recommends, returns or rejects a reques
 
 from __future__ import annotations
 
+import json
 import secrets
 import statistics
 from collections.abc import Iterable, Sequence
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Func, TextField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -374,6 +376,54 @@ def group_summary(application: FundingApplication, *, revision: int | None = Non
     )
 
 
+class ScoredValues(Func):
+    """The scores of one revision's scored experts as one column of another table's query (the
+    policy's versions, which the recommendation reads anyway): a JSON array of [assignment,
+    weight, value], read by ``score_totals``."""
+
+    output_field = TextField()
+    contains_aggregate = False
+
+    def __init__(self, application_id: int, revision: int) -> None:
+        super().__init__(
+            Value(application_id), Value(revision), Value(ExpertAssignment.State.SCORED)
+        )
+
+    def as_sql(  # type: ignore[override]  # none of Func's templating is used
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        (app_sql, app_params), (rev_sql, rev_params), (state_sql, state_params) = (
+            compiler.compile(e) for e in self.source_expressions
+        )
+        scores, assignments = CriterionScore._meta.db_table, ExpertAssignment._meta.db_table
+        if connection.vendor == "postgresql":
+            triples = (
+                "coalesce(json_agg(json_build_array(s.assignment_id, s.weight, s.value)), '[]')"
+                "::text"
+            )
+        else:
+            triples = "json_group_array(json_array(s.assignment_id, s.weight, s.value))"
+        return (
+            f'(SELECT {triples} FROM "{scores}" AS s JOIN "{assignments}" AS a '  # noqa: S608
+            f"ON a.id = s.assignment_id WHERE a.application_id = {app_sql} "
+            f"AND a.revision = {rev_sql} AND a.state = {state_sql})",
+            [*app_params, *rev_params, *state_params],
+        )
+
+
+def score_totals(column: str) -> tuple[Decimal | None, Decimal | None]:
+    """The weighted mean and the spread (as ``group_summary`` gives them) of a
+    ``ScoredValues`` column."""
+    by_assignment: dict[int, list[tuple[int, int]]] = {}
+    for assignment, weight, value in json.loads(column):
+        by_assignment.setdefault(assignment, []).append((weight, value))
+    if not by_assignment:
+        return None, None
+    totals = [weighted_score(rows) for rows in by_assignment.values()]
+    mean = cast(Decimal, sum(totals) / len(totals)).quantize(TWO_PLACES, ROUND_HALF_UP)
+    return mean, max(totals) - min(totals)
+
+
 @refusals_recorded
 def record_group_recommendation(
     *,
@@ -402,16 +452,21 @@ def record_group_recommendation(
         # The policy's assessment reads the applicant's kind and district.
         application = locked_application(application_id, "organisation__district")
         ensure_may_take(transition, tier=Tier.GROUP, application=application, actor=actor)
-        summary = group_summary(application)
         under_policy = None
         assessment: dict[str, Any] = {}
         call: dict[str, Any] = {}
+        totals: tuple[Decimal | None, Decimal | None] | None = None
         if decision == "recommend":
             under_policy = check_recommendation(
-                application=application, amount=amount, reason=reason
+                application=application,
+                amount=amount,
+                reason=reason,
+                # The experts' scores in the policy's own query.
+                read_with={"scored": ScoredValues(application.pk, application.revision)},
             )
             if under_policy is not None:
                 amount, assessment = under_policy.amount, under_policy.assessment
+                totals = score_totals(under_policy.record.scored)  # type: ignore[attr-defined]
             if amount is None or amount <= 0 or amount > application.requested_amount:
                 raise InvalidInput(_("建议金额必须大于零且不超过申请配套金额。"))
             call = {"amount": amount}
@@ -419,6 +474,20 @@ def record_group_recommendation(
             call = {"reason": reason}
         else:
             call = {"reason": reason, "at": timezone.now()}
+        if totals is None:  # no policy read them
+            summary = group_summary(application)
+            totals = summary.weighted_score, summary.spread
+        recommendation = GroupRecommendation(
+            application=application,
+            revision=application.revision,
+            chair=actor,
+            decision=decision,
+            weighted_score=totals[0] or Decimal(0),
+            score_spread=totals[1] or Decimal(0),
+            recommended_amount=amount if decision == "recommend" else None,
+            assessment=assessment,
+            reason=reason,
+        )
         perform(
             transition,
             application_id=application_id,
@@ -428,17 +497,8 @@ def record_group_recommendation(
             details={"recommended_amount": amount} if decision == "recommend" else {},
             call=call,
             locked=application,
-        )
-        recommendation = GroupRecommendation.objects.create(
-            application=application,
-            revision=application.revision,
-            chair=actor,
-            decision=decision,
-            weighted_score=summary.weighted_score or Decimal(0),
-            score_spread=summary.spread or Decimal(0),
-            recommended_amount=amount if decision == "recommend" else None,
-            assessment=assessment,
-            reason=reason,
+            # Written with the decision (in its statement on PostgreSQL).
+            records=(recommendation,),
         )
         if under_policy is not None:
             mark_policy_used(under_policy.record)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -20,12 +21,15 @@ from workflows.errors import InvalidInput, NotAllowed, NotFound, TransitionConfl
 from workflows.models import FundingApplication, FundingCall, Status
 from workflows.money import parse_money
 from workflows.review_path import AWARDED, Tier
+from workflows.statements import prepared
 from workflows.transitions import locked_applications, perform, refusals_recorded
 
 from .meeting_schedule import create_meeting, update_meeting
 from .meeting_schedule import secretary as _secretary
 from .models import AgendaItem, GroupRecommendation, Meeting
-from .pool import plan_pool_draw, record_pool_draw
+from .policy_store import mark_policy_used
+from .pool import plan_pool_draw, pool_draw_rows
+from .resolution_writes import write_resolutions
 from .signals import meeting_resolved
 
 AWAITING_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)
@@ -33,20 +37,106 @@ AWAITING_MEETING = (Status.MEETING_REVIEW, Status.DEFERRED)
 __all__ = ["create_meeting", "update_meeting"]  # scheduling lives in meeting_schedule
 
 
-def _locked_meeting(
-    meetings: QuerySet[Meeting], meeting_id: int, *, with_call: bool = False
-) -> Meeting:
-    """The meeting, its row locked; ``with_call``: its call's row too, in the same statement
-    (FOR NO KEY UPDATE on PostgreSQL, so that new requests of the call are not held up)."""
-    locking = (
-        meetings.select_related("call").select_for_update(of=("self", "call"), no_key=True)
-        if with_call
-        else meetings.select_for_update()
-    )
-    meeting = locking.filter(pk=meeting_id).first()
+def _locked_meeting(meetings: QuerySet[Meeting], meeting_id: int) -> Meeting:
+    """The meeting, its row locked."""
+    meeting = meetings.select_for_update().filter(pk=meeting_id).first()
     if meeting is None:
         raise NotFound(_("会议不存在。"))
     return meeting
+
+
+def _resolving(meeting_id: int) -> tuple[Meeting, list[AgendaItem], Decimal]:
+    """For the resolutions: the meeting and its call, their rows locked (FOR NO KEY UPDATE on
+    PostgreSQL, so that new requests of the call are not held up), and in the same statement,
+    read once the locks are granted, the meeting's agenda (in its order) and what the call's
+    approvals already hold of its budget. On PostgreSQL a subquery would see them as they were
+    before the statement waited for another meeting of the call; a VOLATILE function evaluated
+    above the locks takes its own snapshot (migration ``approvals.0010``). SQLite's writers
+    take the database one at a time from BEGIN IMMEDIATE, so a subquery sees every commit."""
+    statement = prepared(("meeting resolving",), _locking_meeting, meeting_id, wrap=_with_agenda)
+    found = statement.rows(meeting_id)
+    if not found:
+        raise NotFound(_("会议不存在。"))
+    row, extra = found[0]
+    meeting = cast(Meeting, row)
+    if transaction.get_connection().vendor == "postgresql":
+        rows, approved = json.loads(extra[0])
+        total = Decimal(approved)
+    else:  # SQLite: the amounts one by one, added up exactly here
+        rows = json.loads(extra[0])
+        total = sum((Decimal(str(a)) for a in json.loads(extra[1])), Decimal(0))
+    items = [
+        _agenda_item(meeting, *columns) for columns in sorted(rows, key=lambda r: (r[2], r[0]))
+    ]
+    return meeting, items, total.quantize(Decimal("0.01"))
+
+
+def _agenda_item(
+    meeting: Meeting,
+    pk: int,
+    application_id: int,
+    position: int,
+    score: str | None,
+    requested: str,
+    recommended: str | None,
+    resolution: str,
+    approved: str | None,
+    reason: str,
+) -> AgendaItem:
+    def money(value: str | float | None) -> Decimal | None:
+        return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+    item = AgendaItem(
+        pk=pk,
+        meeting=meeting,
+        application_id=application_id,
+        position=position,
+        weighted_score=money(score),
+        requested_amount=Decimal(str(requested)).quantize(Decimal("0.01")),
+        recommended_amount=money(recommended),
+        resolution=resolution,
+        approved_amount=money(approved),
+        reason=reason,
+    )
+    item._state.adding = False
+    item._state.db = meeting._state.db
+    return item
+
+
+def _locking_meeting(meeting_id: int) -> QuerySet[Meeting]:
+    return (
+        Meeting.objects.select_related("call")
+        .select_for_update(of=("self", "call"), no_key=True)
+        .filter(pk=meeting_id)
+        # Names the statement around it can refer to.
+        .annotate(locked_meeting=F("pk"), locked_call=F("call_id"))
+    )
+
+
+def _with_agenda(sql: str, vendor: str) -> str:
+    awarded = [str(s) for s in AWARDED]
+    if not all(s.isidentifier() for s in awarded):  # pragma: no cover - statuses are codes
+        raise RuntimeError("a status code that is no SQL literal")
+    statuses = ", ".join(f"'{s}'" for s in awarded)
+    if vendor == "postgresql":
+        read = (
+            "approvals_agenda_after_lock(locked.locked_meeting, locked.locked_call, "
+            f"ARRAY[{statuses}]::text[])"
+        )
+    else:
+        items = AgendaItem._meta.db_table
+        applications = FundingApplication._meta.db_table
+        read = (
+            "(SELECT json_group_array(json_array(i.id, i.application_id, i.position, "  # noqa: S608
+            "CAST(i.weighted_score AS TEXT), CAST(i.requested_amount AS TEXT), "
+            "CAST(i.recommended_amount AS TEXT), i.resolution, "
+            "CAST(i.approved_amount AS TEXT), i.reason)) "
+            f'FROM "{items}" AS i WHERE i.meeting_id = locked.locked_meeting), '
+            "(SELECT json_group_array(CAST(a.approved_amount AS TEXT)) "
+            f'FROM "{applications}" AS a WHERE a.call_id = locked.locked_call '
+            f"AND a.status IN ({statuses}) AND a.approved_amount IS NOT NULL)"
+        )
+    return f"SELECT locked.*, {read} FROM ({sql}) AS locked"  # noqa: S608
 
 
 class _Ranking(TypedDict):
@@ -211,7 +301,8 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
     with transaction.atomic():
         # The call's row too: its meetings resolve one at a time, so the remaining budget and
         # the pool are read after any other meeting of the call has committed.
-        meeting = _locked_meeting(Meeting.objects.all(), meeting_id, with_call=True)
+        # With the agenda and the call's approved total, read once both rows are locked.
+        meeting, agenda, approved = _resolving(meeting_id)
         if meeting.state != Meeting.State.PLANNED:
             raise TransitionConflict(_("该会议的决议已经记录。"))
         if timezone.localdate() < meeting.held_on:
@@ -219,7 +310,7 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
                 _("会议定于 %(date)s 召开，会前不能记录决议。")
                 % {"date": meeting.held_on.isoformat()}
             )
-        items = {i.application_id: i for i in meeting.items.all()}
+        items = {i.application_id: i for i in agenda}
         if not items:
             raise InvalidInput(_("会议议程为空，请先生成议程。"))
         given = {r.application_id: r for r in resolutions}
@@ -232,7 +323,10 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
                 else _("决议中有不在议程上的项目或重复项目。")
             )
         resolutions = [_with_amount(r) for r in resolutions]
-        _check_budget(meeting.call, [r for r in resolutions if r.decision == "approve"])
+        _check_budget(
+            meeting.call.total_budget - approved,
+            [r for r in resolutions if r.decision == "approve"],
+        )
         # Every request on the agenda locked in one statement, with what the pool's draw reads
         # of it (its organisation's district, its special project).
         applications = locked_applications(list(items), "organisation__district")
@@ -254,14 +348,14 @@ def record_resolutions(*, meeting_id: int, actor: Actor, resolutions: list[Resol
                 position,
                 applications[resolution.application_id],
             )
-        AgendaItem.objects.bulk_update(
-            list(items.values()), ["resolution", "approved_amount", "reason"]
+        write_resolutions(
+            meeting=meeting,
+            resolved_at=timezone.now(),
+            items=list(items.values()),
+            pool=pool_draw_rows(pool_draw, items=items) if pool_draw is not None else None,
         )
         if pool_draw is not None:
-            record_pool_draw(pool_draw, items=items)
-        meeting.state = Meeting.State.RESOLVED
-        meeting.resolved_at = timezone.now()
-        meeting.save(update_fields=["state", "resolved_at"])
+            mark_policy_used(pool_draw.in_force.record)
         meeting_resolved.send(sender=Meeting, meeting=meeting)
     return meeting
 
@@ -273,9 +367,8 @@ def _with_amount(resolution: Resolution) -> Resolution:
     return dataclasses.replace(resolution, amount=parse_money(resolution.amount))
 
 
-def _check_budget(call: FundingCall, approvals: list[Resolution]) -> None:
+def _check_budget(remaining: Decimal, approvals: list[Resolution]) -> None:
     total = sum((r.amount or Decimal(0) for r in approvals), Decimal(0))
-    remaining = remaining_budget(call)
     if total > remaining:
         raise InvalidInput(
             _("本次批准总额 %(total)s 元超出本批次剩余预算 %(remaining)s 元，超出 %(over)s 元。")

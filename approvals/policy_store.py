@@ -14,10 +14,13 @@ decision falls.
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
-from typing import cast
+from decimal import Decimal
+from typing import Any, cast
 
 from django.db import transaction
+from django.db.models import F, Func, TextField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +31,7 @@ from workflows.models import FundingCall
 from workflows.review_path import Role
 
 from .budgets import YearlyBudgets, budgets_read_with, with_budgets
-from .models import MatchingPolicyVersion
+from .models import MatchingPolicyVersion, PoolBalance
 from .policy import (
     PolicyValidationError,
     PolicyVersion,
@@ -59,10 +62,62 @@ def compiled_policy(record: MatchingPolicyVersion) -> PolicyVersion:
 
 @dataclass(frozen=True)
 class PolicyInForce:
-    """A stored version and its compiled rules."""
+    """A stored version and its compiled rules; ``balances``: the call's pool under it, by
+    department code, when read with the version (``policy_in_force_for_call(with_pool=True)``;
+    empty before any meeting drew on it), None when not read."""
 
     record: MatchingPolicyVersion
     policy: PolicyVersion
+    balances: dict[str, PoolBalance] | None = None
+
+
+class CallPool(Func):
+    """A call's pool balances under each version, as one column of the versions' query: a JSON
+    array of [id, department code, balance as text] in the pool's order. ``lock``: the rows
+    locked (FOR UPDATE on PostgreSQL; SQLite's writers hold the whole database). Saves the
+    balances' own query where a decision reads the policy."""
+
+    output_field = TextField()
+    contains_aggregate = False
+
+    def __init__(self, call_id: int, *, lock: bool = False) -> None:
+        super().__init__(F("pk"), Value(call_id))
+        self.lock = lock
+
+    def as_sql(  # type: ignore[override]  # none of Func's templating is used
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        version_sql, version_params = compiler.compile(self.source_expressions[0])
+        call_sql, call_params = compiler.compile(self.source_expressions[1])
+        table = PoolBalance._meta.db_table
+        rows = (
+            f'SELECT id, department_code, balance, position FROM "{table}" '  # noqa: S608
+            f"WHERE call_id = {call_sql} AND policy_id = {version_sql}"
+        )
+        if connection.vendor == "postgresql":
+            rows += " FOR UPDATE" if self.lock else ""
+            pairs = (
+                "coalesce(json_agg(json_build_array(b.id, b.department_code, b.balance::text) "
+                "ORDER BY b.position), '[]')::text"
+            )
+        else:
+            pairs = "json_group_array(json_array(b.id, b.department_code, CAST(b.balance AS TEXT)))"
+            rows += " ORDER BY position"
+        return f"(SELECT {pairs} FROM ({rows}) AS b)", [*call_params, *version_params]  # noqa: S608
+
+
+def _balances_read_with(
+    column: str, call: FundingCall, record: MatchingPolicyVersion
+) -> dict[str, PoolBalance]:
+    balances = {}
+    for pk, code, balance in json.loads(column):
+        row = PoolBalance(
+            pk=pk, call=call, policy=record, department_code=code, balance=Decimal(balance)
+        )
+        row._state.adding = False
+        row._state.db = record._state.db
+        balances[code] = row
+    return balances
 
 
 def policy_in_force_on(day: datetime.date) -> PolicyInForce | None:
@@ -85,22 +140,35 @@ def policy_day_for_call(call: FundingCall) -> datetime.date:
     return timezone.localdate(call.opens_at)
 
 
-def policy_in_force_for_call(call: FundingCall) -> PolicyInForce | None:
+def policy_in_force_for_call(
+    call: FundingCall,
+    *,
+    with_pool: bool = False,
+    lock_pool: bool = False,
+    also: dict[str, Any] | None = None,
+) -> PolicyInForce | None:
     """The version that governs a call's applications: the one in force when it opened, with
     the departments' budgets set for the call's year (``budgets.YearlyBudgets``, read in the
-    versions' own query)."""
+    versions' own query). ``with_pool``: the call's pool balances under it too, in the same
+    query (``lock_pool``: their rows locked until the transaction ends). ``also``: other
+    columns the caller reads with the versions (expressions by name), set on the record."""
     day = policy_day_for_call(call)
-    # The year's budgets in the versions' own query.
-    records = list(
-        MatchingPolicyVersion.objects.in_force_on(day).annotate(
-            year_budgets=YearlyBudgets(call.year)
-        )
-    )
+    columns: dict[str, Any] = {"year_budgets": YearlyBudgets(call.year), **(also or {})}
+    if with_pool or lock_pool:
+        columns["call_pool"] = CallPool(call.pk, lock=lock_pool)
+    # The year's budgets (and the pool) in the versions' own query.
+    records = list(MatchingPolicyVersion.objects.in_force_on(day).annotate(**columns))
     in_force = _in_force(records, day)
     if in_force is None:
         return None
-    budgets = budgets_read_with(cast(str, getattr(in_force.record, "year_budgets", "[]")))
-    return PolicyInForce(in_force.record, with_budgets(in_force.policy, budgets))
+    record = in_force.record
+    budgets = budgets_read_with(cast(str, getattr(record, "year_budgets", "[]")))
+    balances = (
+        _balances_read_with(cast(str, record.call_pool), call, record)  # type: ignore[attr-defined]
+        if "call_pool" in columns
+        else None
+    )
+    return PolicyInForce(record, with_budgets(in_force.policy, budgets), balances)
 
 
 def _ensure_administrator(actor: Actor | None) -> None:

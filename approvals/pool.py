@@ -1,8 +1,9 @@
 """A joint meeting's approvals drawn on the call's pooled budget.
 
 `plan_pool_draw` draws the approvals on paper, before the meeting's resolutions are recorded;
-`record_pool_draw` writes the draw in the resolutions' transaction: the departments' lower
-balances and each approval's split by department and by form, with the policy version.
+`pool_draw_rows` gives what the draw writes in the resolutions' transaction (written with them,
+``resolution_writes``): the departments' lower balances and each approval's split by
+department and by form, with the policy version.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .policy import (
     allocate_batch,
 )
 from .policy.money import MAX_AMOUNT, ZERO, format_money, times_down
-from .policy_store import PolicyInForce, mark_policy_used, policy_in_force_for_call
+from .policy_store import PolicyInForce, policy_in_force_for_call
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
@@ -94,9 +95,6 @@ def plan_pool_draw(
     Amounts that are missing or not positive are left to the approval itself to refuse.
     ``applications``: the approved requests as the caller already read them (locked), with
     their organisation's district and special project; otherwise they are read here."""
-    in_force = policy_in_force_for_call(call)
-    if in_force is None:
-        return None
     # FOR NO KEY UPDATE on PostgreSQL: the call's meetings draw one at a time, while new
     # requests and meetings of the call (rows that refer to it) are not held up.
     if not call_locked:
@@ -105,10 +103,11 @@ def plan_pool_draw(
             .filter(pk=call.pk)
             .values_list("pk", flat=True)
         )
-    balances = {
-        b.department_code: b
-        for b in PoolBalance.objects.select_for_update().filter(call=call, policy=in_force.record)
-    }
+    # The balances locked and read with the version, after the call's lock.
+    in_force = policy_in_force_for_call(call, lock_pool=True)
+    if in_force is None:
+        return None
+    balances = in_force.balances or {}
     pool_state = PoolState({c: b.balance for c, b in balances.items()}) if balances else None
     requested = {item.application_id: (item, _amount(amount)) for item, amount in approvals}
     wanted: dict[int, tuple[AgendaItem, Decimal]] = {
@@ -180,34 +179,42 @@ def _oversubscribed_message(policy: PolicyVersion, allocation: BatchAllocation) 
     }
 
 
-def record_pool_draw(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> list[ApprovalSplit]:
-    """With the meeting's resolutions, in their transaction: lower the departments' balances
-    and keep each approval's split by department and by form, with the policy version."""
+@dataclass(frozen=True)
+class PoolDrawRows:
+    """What a draw writes: the departments' balances first drawn on (new rows), those lowered
+    again, and each approval's split."""
+
+    new_balances: list[PoolBalance]
+    lowered: list[PoolBalance]
+    splits: list[ApprovalSplit]
+
+
+def pool_draw_rows(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> PoolDrawRows:
+    """The rows a draw writes, unsaved (the lowered balances changed in place)."""
     policy = draw.in_force.policy
     record = draw.in_force.record
     after = draw.allocation.balances_after.balances
     existing = dict(draw.balances)
     now = timezone.now()
+    new_balances = []
     for position, department in enumerate(policy.pool.departments):
         balance = existing.get(department.code)
         if balance is None:
-            existing[department.code] = PoolBalance(
-                call=draw.call,
-                policy=record,
-                department_code=department.code,
-                department_name=department.name.zh,
-                budget=department.budget,
-                balance=after[department.code],
-                position=position,
-                updated_at=now,
+            new_balances.append(
+                PoolBalance(
+                    call=draw.call,
+                    policy=record,
+                    department_code=department.code,
+                    department_name=department.name.zh,
+                    budget=department.budget,
+                    balance=after[department.code],
+                    position=position,
+                    updated_at=now,
+                )
             )
         else:
             balance.balance = after[department.code]
             balance.updated_at = now
-    PoolBalance.objects.bulk_create([b for b in existing.values() if b.pk is None])
-    PoolBalance.objects.bulk_update(
-        [b for b in existing.values() if b.pk is not None], ["balance", "updated_at"]
-    )
     names = {d.code: d.name for d in policy.pool.departments}
     splits = []
     for position, batch_draw in enumerate(draw.allocation.draws, 1):
@@ -236,9 +243,7 @@ def record_pool_draw(draw: PoolDraw, *, items: Mapping[int, AgendaItem]) -> list
                 draw_position=position,
             )
         )
-    created = ApprovalSplit.objects.bulk_create(splits)
-    mark_policy_used(record)
-    return created
+    return PoolDrawRows(new_balances, list(draw.balances.values()), splits)
 
 
 def return_reservation(application: FundingApplication) -> ApprovalSplit | None:

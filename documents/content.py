@@ -281,12 +281,18 @@ def _decimal(value: Any) -> Decimal | None:
 def _recommendation(
     application: FundingApplication, entry: AuditEntry, decision: str | None
 ) -> GroupRecommendation | None:
-    """The review group's recommendation recorded with this decision (right after it)."""
+    """The review group's recommendation recorded with this decision: of the application's
+    recommendations of that decision, the one recorded nearest the entry (in its transaction,
+    just before it; rows of older releases, just after it)."""
+    if decision is not None:
+        return min(
+            GroupRecommendation.objects.filter(application=application, decision=decision),
+            key=lambda r: abs(r.created_at - entry.at),
+            default=None,
+        )
     recommendations = GroupRecommendation.objects.filter(
         application=application, created_at__gte=entry.at
     )
-    if decision is not None:
-        recommendations = recommendations.filter(decision=decision)
     return recommendations.order_by("created_at", "id").first()
 
 

@@ -4,7 +4,7 @@ recommendation) and at the joint meeting (approvals drawn on the call's pool).""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.utils import timezone
@@ -20,6 +20,7 @@ from approvals.models import (
     PolicyVersionInUseError,
     PoolBalance,
 )
+from approvals.rubric import rubric_for
 from tests.approvals.test_policy_store import active_policy
 from tests.factories import (
     FundingApplicationFactory,
@@ -27,6 +28,7 @@ from tests.factories import (
     SpecialProjectFactory,
     claim_open_task,
 )
+from workflows import assignments
 from workflows.errors import InvalidInput
 from workflows.models import FundingApplication
 
@@ -94,6 +96,39 @@ def test_the_assessment_is_stored_with_the_recommendation_naming_the_policy_vers
         "registered-in-beijing",
         "national-approval",
     ]
+
+
+def test_a_recommendation_under_a_policy_keeps_the_experts_mean_score_and_spread(
+    call, special_project
+):
+    application = FundingApplicationFactory(
+        state="group_review", call=call, special_project=special_project
+    )
+    people = application.people
+    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
+    group_review.assign_experts(
+        application_id=application.pk,
+        actor=people.group_chair,
+        expert_ids=[e.pk for e in people.experts],
+    )
+    values = [70 + 7 * n for n in range(len(people.experts))]
+    for expert, value in zip(people.experts, values, strict=True):
+        group_review.declare_interest(application_id=application.pk, actor=expert, conflict=False)
+        group_review.submit_scores(
+            application_id=application.pk,
+            actor=expert,
+            scores={c.code: (value, "论证充分") for c in rubric_for(call)},
+        )
+    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
+    active_policy()
+
+    recommendation = recommend(application)
+
+    mean = (Decimal(sum(values)) / len(values)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert (recommendation.weighted_score, recommendation.score_spread) == (
+        mean,
+        Decimal(values[-1] - values[0]),
+    )
 
 
 def test_a_recommendation_under_a_policy_marks_the_version_used(at_group_decision):
