@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import weakref
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
 from django.db import transaction
-from django.db.models import F, Func, TextField, Value
+from django.db.models import Expression, F, Func, TextField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +31,7 @@ from workflows.actors import Actor
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.models import FundingCall
 from workflows.review_path import Role
+from workflows.statements import STAND_IN, Prepared
 
 from .budgets import YearlyBudgets, budgets_read_with, with_budgets
 from .models import MatchingPolicyVersion, PoolBalance
@@ -157,7 +160,7 @@ def policy_in_force_for_call(
     if with_pool or lock_pool:
         columns["call_pool"] = CallPool(call.pk, lock=lock_pool)
     # The year's budgets (and the pool) in the versions' own query.
-    records = list(MatchingPolicyVersion.objects.in_force_on(day).annotate(**columns))
+    records = _versions_with(day, columns)
     in_force = _in_force(records, day)
     if in_force is None:
         return None
@@ -169,6 +172,121 @@ def policy_in_force_for_call(
         else None
     )
     return PolicyInForce(record, with_budgets(in_force.policy, budgets), balances)
+
+
+# The versions' query, compiled once per connection for each set of columns read with it.
+STAND_IN_DAY = datetime.date(1901, 2, 3)  # the day while it is compiled
+_VERSIONS: weakref.WeakKeyDictionary[Any, dict[Hashable, _VersionsStatement | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@dataclass(frozen=True)
+class _VersionsStatement:
+    """The versions in force on a day, with columns read with them, compiled with stand-ins for
+    the day and for each whole number among the columns' values, run with the values in their
+    places; its rows become versions as Django's ModelIterable makes them, the columns set on
+    each by name."""
+
+    statement: Prepared
+    day_positions: tuple[int, ...]
+    value_positions: tuple[int, ...]  # of the columns' whole numbers, in ``_values`` order
+
+    def rows(self, day: datetime.date, values: list[int]) -> list[MatchingPolicyVersion]:
+        statement = self.statement
+        compiler, connection = statement.compiler, statement.compiler.connection
+        params = list(statement.params)
+        adapted = connection.ops.adapt_datefield_value(day)
+        for position in self.day_positions:
+            params[position] = adapted
+        for position, value in zip(self.value_positions, values, strict=True):
+            params[position] = value
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            fetched = cursor.fetchall()
+        klass_info = compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        found = []
+        for raw in fetched:
+            row = list(raw)
+            for position, (converters, expression) in statement.converters:
+                converted = row[position]
+                for converter in converters:
+                    converted = converter(converted, expression, connection)
+                row[position] = converted
+            record = MatchingPolicyVersion.from_db(
+                compiler.using, statement.init_list, row[start:end]
+            )
+            for name, position in compiler.annotation_col_map.items():
+                setattr(record, name, row[position])
+            found.append(record)
+        return found
+
+
+def _values(expression: Any) -> Iterator[Value]:
+    """The plain values an expression is made of, depth first."""
+    if isinstance(expression, Value):
+        yield expression
+    elif isinstance(expression, Expression):
+        for source in expression.get_source_expressions():
+            yield from _values(source)
+
+
+def _with_stand_ins(expression: Any, stand_ins: Iterator[int]) -> Any:
+    """A copy of ``expression`` with each whole number among its values replaced by the next
+    stand-in."""
+    if isinstance(expression, Value):
+        if type(expression.value) is not int:
+            return expression
+        stand_in = expression.copy()
+        stand_in.value = next(stand_ins)
+        return stand_in
+    if not isinstance(expression, Expression):
+        return expression
+    copy = expression.copy()
+    copy.set_source_expressions(
+        [_with_stand_ins(source, stand_ins) for source in expression.get_source_expressions()]
+    )
+    return copy
+
+
+def _versions_with(day: datetime.date, columns: dict[str, Any]) -> list[MatchingPolicyVersion]:
+    """The versions in force on ``day`` with ``columns`` read with them (set on each)."""
+    values: list[int] = []
+    shape: list[Hashable] = []
+    for name, expression in columns.items():
+        found = list(_values(expression))
+        values.extend(v.value for v in found if type(v.value) is int)
+        # Other values (and a column's lock) are part of the statement, as its kind is.
+        constants = tuple(None if type(v.value) is int else repr(v.value) for v in found)
+        shape.append((name, type(expression), getattr(expression, "lock", None), constants))
+    key = tuple(shape)
+    connection = transaction.get_connection()
+    kept = _VERSIONS.setdefault(connection, {})
+    if key not in kept:
+        kept[key] = _compiled_versions(columns, len(values))
+    statement = kept[key]
+    if statement is None:  # its values are not simply parameters: compiled each time
+        return list(MatchingPolicyVersion.objects.in_force_on(day).annotate(**columns))
+    return statement.rows(day, values)
+
+
+def _compiled_versions(columns: dict[str, Any], count: int) -> _VersionsStatement | None:
+    stand_ins = [STAND_IN - n for n in range(count)]
+    iterator = iter(stand_ins)
+    replaced = {name: _with_stand_ins(e, iterator) for name, e in columns.items()}
+    rows = MatchingPolicyVersion.objects.in_force_on(STAND_IN_DAY).annotate(**replaced)
+    connection = transaction.get_connection()
+    compiler = rows.query.get_compiler(using=connection.alias)
+    sql, params = compiler.as_sql()
+    params = tuple(params)
+    day = connection.ops.adapt_datefield_value(STAND_IN_DAY)
+    day_positions = tuple(i for i, p in enumerate(params) if type(p) is type(day) and p == day)
+    found = [[i for i, p in enumerate(params) if type(p) is int and p == s] for s in stand_ins]
+    if len(day_positions) != 2 or any(len(at) != 1 for at in found):
+        return None
+    positions = tuple(at[0] for at in found)
+    return _VersionsStatement(Prepared(compiler, sql, params, ()), day_positions, positions)
 
 
 def _ensure_administrator(actor: Actor | None) -> None:
