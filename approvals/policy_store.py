@@ -200,7 +200,7 @@ class _VersionsStatement:
         for position in self.day_positions:
             params[position] = adapted
         for position, value in zip(self.value_positions, values, strict=True):
-            params[position] = value
+            params[position] = type(params[position])(value)
         with connection.cursor() as cursor:
             cursor.execute(statement.sql, params)
             fetched = cursor.fetchall()
@@ -282,7 +282,11 @@ def _compiled_versions(columns: dict[str, Any], count: int) -> _VersionsStatemen
     params = tuple(params)
     day = connection.ops.adapt_datefield_value(STAND_IN_DAY)
     day_positions = tuple(i for i, p in enumerate(params) if type(p) is type(day) and p == day)
-    found = [[i for i, p in enumerate(params) if type(p) is int and p == s] for s in stand_ins]
+    # psycopg passes a value's whole number as a subclass of int (Int4): kept as it is.
+    found = [
+        [i for i, p in enumerate(params) if isinstance(p, int) and type(p) is not bool and p == s]
+        for s in stand_ins
+    ]
     if len(day_positions) != 2 or any(len(at) != 1 for at in found):
         return None
     positions = tuple(at[0] for at in found)

@@ -82,6 +82,19 @@ def test_a_yearly_budget_leaves_the_calls_of_other_years_alone(call, administrat
     assert _budgets(policy_in_force_for_call(call).policy)["kw"] == Decimal("300000000")
 
 
+def test_calls_of_two_years_read_one_after_the_other_each_have_their_years_budget(
+    call, administrator
+):
+    active_policy()
+    _set(administrator, call, TEN_MILLION)
+    next_year = FundingCallFactory(year=call.year + 1, opens_at=call.opens_at)
+
+    first = _budgets(policy_in_force_for_call(call).policy)["kw"]
+    second = _budgets(policy_in_force_for_call(next_year).policy)["kw"]
+
+    assert (first, second) == (TEN_MILLION, Decimal("300000000"))
+
+
 def test_the_meeting_draws_on_the_yearly_budget(call, special_project, administrator):
     applications = awaiting_meeting(call, special_project)
     meeting, secretary = planned_meeting(applications)
