@@ -1,5 +1,6 @@
 """The decision path's hottest statements, compiled once: the row lock of an application
-(with its audit chain) or of several, its open flow tasks, and the writes of the flow's rows.
+(with its audit chain) or of several, its open flow tasks, the writes of the flow's rows, and
+the check of a reference that model validation makes.
 
 Django compiles a query anew every time it runs it, and compiling a SELECT that follows
 foreign keys (select_related) is most of a decision's client time. A ``Prepared`` statement is
