@@ -72,9 +72,26 @@ def _digest(values: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(values)).hexdigest()
 
 
+_CONTENT = "_content_json"
+
+
+def content_json(application: FundingApplication) -> bytes:
+    """The canonical JSON of the application's content at this moment (status included),
+    encoded once while the content stays what it was, value for value and type for type: a
+    submission's revision snapshot and its audit entry's digest share one encoding."""
+    fields = application.content_fields()
+    values = [(type(value), value) for value in fields.values()]
+    kept: tuple[list[tuple[type, Any]], bytes] | None = application.__dict__.get(_CONTENT)
+    if kept is not None and kept[0] == values:
+        return kept[1]
+    encoded = canonical_json(fields)
+    application.__dict__[_CONTENT] = (values, encoded)
+    return encoded
+
+
 def content_digest(application: FundingApplication) -> str:
     """SHA-256 of the application's content at this moment (status included)."""
-    return _digest(application.content_fields())
+    return hashlib.sha256(content_json(application)).hexdigest()
 
 
 def state_digest(application: FundingApplication) -> str:

@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from . import permissions as rights
-from .audit import canonical_json
+from .audit import content_json
 from .errors import InvalidInput, NotAllowed, TransitionConflict
 from .models import ApplicationRevision, Attachment, FundingApplication, Status
 from .review_path import Role
-from .statements import insert_row
+from .statements import insert_row, reference_is_valid
 from .transitions import locked_application
 from .uploads import checked_content_type
 
@@ -30,6 +30,11 @@ ONE_OPEN_REQUEST = next(
     for c in FundingApplication._meta.constraints
     if c.name == "one_open_request_per_national_task_per_call"
 )
+
+LANDING_DISTRICT = cast(
+    "models.ForeignKey[Any, Any]", FundingApplication._meta.get_field("landing_district")
+)
+FIELD_ORDER = FundingApplication._meta.fields  # as clean_fields() goes through them
 
 EDITABLE_FIELDS = (
     "call",
@@ -120,7 +125,7 @@ def add_attachment(*, application_id: int, actor: Actor, kind: str, upload: Any)
 
 
 def snapshot(application: FundingApplication) -> None:
-    content = json.loads(canonical_json(application.content_fields()))
+    content = json.loads(content_json(application))
     insert_row(
         ApplicationRevision(application=application, number=application.revision, content=content)
     )
@@ -142,17 +147,60 @@ def validate(application: FundingApplication, *, as_stored: bool = False) -> Non
     with the database: clean() states them in the users' words. ``as_stored`` is for a row
     checked again as it is stored (a submission): the database already holds its place among
     the open requests and its references, so those are not queried again."""
-    exclude = ["status", "created_by", "organisation", "review_process"]
+    exclude = ["status", "created_by", "organisation", "review_process", LANDING_DISTRICT.name]
     if as_stored:
         exclude += ["call", "special_project"]
     try:
         # Not full_clean(): cleaning would assign the protected status field.
-        application.clean_fields(exclude=exclude)
+        _clean_fields(application, exclude)
         application.clean()
         if not as_stored:
             ONE_OPEN_REQUEST.validate(FundingApplication, application)
     except ValidationError as exc:
         raise InvalidInput(_format_errors(exc)) from exc
+
+
+def _clean_fields(application: FundingApplication, exclude: list[str]) -> None:
+    """``clean_fields(exclude)``, the landing district included (its reference checked by a
+    statement written once): the same errors, in the fields' order."""
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        application.clean_fields(exclude=exclude)
+    except ValidationError as exc:
+        errors = exc.error_dict
+    try:
+        _clean_landing_district(application)
+    except ValidationError as exc:
+        errors[LANDING_DISTRICT.name] = exc.error_list
+        errors = {f.name: errors[f.name] for f in FIELD_ORDER if f.name in errors}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _clean_landing_district(application: FundingApplication) -> None:
+    """What ``Field.clean`` does for the landing district, ``ForeignKey.validate``'s query
+    aside: the value, its field's rules, whether it names a district still offered, and its
+    validators; the cleaned value is assigned."""
+    field = LANDING_DISTRICT
+    raw = getattr(application, field.attname)
+    if field.blank and raw in field.empty_values:
+        return
+    value = field.to_python(raw)
+    models.Field.validate(field, value, application)
+    if value is not None and not reference_is_valid(field, value):
+        remote = field.remote_field
+        raise ValidationError(
+            field.error_messages["invalid"],
+            code="invalid",
+            params={
+                "model": remote.model._meta.verbose_name,
+                "pk": value,
+                "field": remote.field_name,
+                "value": value,
+            },
+        )
+    field.run_validators(value)
+    setattr(application, field.attname, value)
 
 
 def _format_errors(exc: ValidationError) -> str:

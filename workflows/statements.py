@@ -1,5 +1,6 @@
 """The decision path's hottest statements, compiled once: the row lock of an application
-(with its audit chain) or of several, its open flow tasks, and the writes of the flow's rows.
+(with its audit chain) or of several, its open flow tasks, the writes of the flow's rows, and
+the check of a reference that model validation makes.
 
 Django compiles a query anew every time it runs it, and compiling a SELECT that follows
 foreign keys (select_related) is most of a decision's client time. A ``Prepared`` statement is
@@ -22,7 +23,7 @@ from django.db.models import Model, QuerySet, signals
 from django.db.models.query import get_related_populators
 
 if TYPE_CHECKING:
-    from django.db.models import Field, ManyToManyField
+    from django.db.models import Field, ForeignKey, ManyToManyField
 
 STAND_IN = -7_000_001  # the changing value while a statement is compiled (the next: one less)
 KEPT_FOR_AT_MOST = 50  # ids in one statement kept compiled
@@ -286,3 +287,39 @@ def update_row(instance: Model, names: tuple[str, ...]) -> None:
         raw=False,
         using=connection.alias,
     )
+
+
+# The check of a reference that model validation makes (ForeignKey.validate: the referenced row
+# exists and is among the field's choices), compiled once per connection and field from the
+# very queryset Django builds, with a stand-in for the referenced key.
+
+_REFERENCE_STAND_IN = "\x00reference"
+_REFERENCES: weakref.WeakKeyDictionary[Any, dict[Any, tuple[str, tuple[Any, ...], int]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def reference_is_valid(field: ForeignKey[Any, Any], value: Any) -> bool:
+    """Whether ``value`` names a row ``field`` may refer to, as ``field.validate`` asks."""
+    connection = transaction.get_connection()
+    kept = _REFERENCES.setdefault(connection, {})
+    statement = kept.get(field)
+    if statement is None:
+        remote = field.remote_field
+        rows = (
+            remote.model._base_manager.using(connection.alias)
+            .filter(**{str(remote.field_name): _REFERENCE_STAND_IN})
+            .complex_filter(field.get_limit_choices_to())
+            .values_list("pk")[:1]
+        )
+        sql, params = rows.query.get_compiler(using=connection.alias).as_sql()
+        positions = [i for i, p in enumerate(params) if p == _REFERENCE_STAND_IN]
+        if len(positions) != 1:
+            raise RuntimeError(f"the reference check of {field} is not written once")
+        statement = kept[field] = (sql, tuple(params), positions[0])
+    sql, params, position = statement
+    filled = list(params)
+    filled[position] = field.target_field.get_db_prep_value(value, connection, prepared=False)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, filled)
+        return cursor.fetchone() is not None

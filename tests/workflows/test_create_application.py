@@ -260,3 +260,14 @@ def test_an_organisation_with_a_valid_credit_code_passes_validation():
     organisation.save()
 
     assert Organisation.objects.get(credit_code=VALID_CREDIT_CODE) == organisation
+
+
+def test_an_unknown_landing_district_is_refused_with_the_message_django_gives(applicant, data):
+    data["landing_district"] = "atlantis"
+    field = FundingApplication._meta.get_field("landing_district")
+    with pytest.raises(ValidationError) as django_refusal:
+        field.validate("atlantis", FundingApplication())
+
+    refusal = _refused(applicant, data)
+
+    assert str(refusal.message) == f"{field.verbose_name}：{django_refusal.value.messages[0]}"

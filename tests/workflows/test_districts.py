@@ -10,6 +10,8 @@ from tests.factories import (
     OrganisationFactory,
     SpecialProjectFactory,
 )
+from workflows import submission
+from workflows.errors import InvalidInput
 from workflows.forms import ApplicationForm
 from workflows.models import District, DistrictKind
 
@@ -68,3 +70,13 @@ def test_a_park_added_by_an_administrator_must_say_which_district_it_counts_as()
         park.full_clean()
 
     assert "counted_as" in refused.value.message_dict
+
+
+def test_a_draft_landing_in_a_district_no_longer_offered_cannot_be_submitted():
+    application = FundingApplicationFactory(landing_district="miyun")
+    District.objects.filter(code="miyun").update(active=False)
+
+    with pytest.raises(InvalidInput) as refusal:
+        submission.submit_application(application_id=application.pk, actor=application.created_by)
+
+    assert "miyun" in str(refusal.value.message)

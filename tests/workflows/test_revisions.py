@@ -1,11 +1,14 @@
 """Reviewers see what a resubmission changed, field by field."""
 
+import hashlib
 from decimal import Decimal
 
 import pytest
 
 from tests.factories import FundingApplicationFactory
 from workflows import drafts, submission
+from workflows.audit import canonical_json
+from workflows.models import ApplicationRevision, AuditEntry
 from workflows.selectors import revision_changes
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +72,13 @@ def test_a_lead_department_head_reassigns_the_open_task_from_the_application_pag
     )
     task.refresh_from_db()
     assert task.owner_id == colleague.pk
+
+
+def test_a_submitted_revision_holds_the_content_its_audit_entry_vouches_for():
+    application = FundingApplicationFactory()
+
+    submission.submit_application(application_id=application.pk, actor=application.created_by)
+
+    revision = ApplicationRevision.objects.get(application=application)
+    entry = AuditEntry.objects.get(application=application, transition="submit")
+    assert hashlib.sha256(canonical_json(revision.content)).hexdigest() == entry.content_digest
