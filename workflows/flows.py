@@ -82,6 +82,17 @@ class ReviewStart(flow.StartHandle):  # type: ignore[misc]  # viewflow is untype
     activation_class = ReviewStartActivation
 
 
+def _new_task(flow_task: Any, prev_activation: Any, token: Any, data: Any, seed: Any) -> Any:
+    """A task of ``flow_task`` after ``prev_activation``'s, not yet written, as viewflow's
+    activations make it."""
+    task = flow_task.flow_class.task_class(
+        process=prev_activation.process, flow_task=flow_task, token=token
+    )
+    task.data = data if data is not None else {}
+    task.seed = seed
+    return task
+
+
 class ReviewEndActivation(EndActivation):  # type: ignore[misc]  # viewflow is untyped
     """The end of a review, reached from a decision under the application's row lock: finishes
     the process once no other task is open, without a savepoint of its own (an error ends
@@ -94,12 +105,7 @@ class ReviewEndActivation(EndActivation):  # type: ignore[misc]  # viewflow is u
     def create(
         cls, flow_task: Any, prev_activation: Any, token: Any, data: Any = None, seed: Any = None
     ) -> "ReviewEndActivation":
-        task = flow_task.flow_class.task_class(
-            process=prev_activation.process, flow_task=flow_task, token=token
-        )
-        task.data = data if data is not None else {}
-        task.seed = seed
-        activation = cls(task)
+        activation = cls(_new_task(flow_task, prev_activation, token, data, seed))
         activation.previous_task = prev_activation.task
         return activation
 
@@ -172,11 +178,7 @@ class PersonActivation(ViewActivation):  # type: ignore[misc]  # viewflow is unt
     def create(
         cls, flow_task: Any, prev_activation: Any, token: Any, data: Any = None, seed: Any = None
     ) -> "PersonActivation":
-        task = flow_task.flow_class.task_class(
-            process=prev_activation.process, flow_task=flow_task, token=token
-        )
-        task.data = data if data is not None else {}
-        task.seed = seed
+        task = _new_task(flow_task, prev_activation, token, data, seed)
         activation = cls(task)
         owner_permission = flow_task.calc_owner_permission(activation)
         if owner_permission:
