@@ -168,22 +168,27 @@ def _end_copy(pgconn: Any) -> None:
 # On PostgreSQL the database writes the bytes an entry's hash covers, up to its ``details``
 # (``head``) and after them (``tail``), from the columns as they stand; ``details`` come apart,
 # as their canonical text is this side's to write. (Written here as SQL text: nothing here
-# comes from the user.)
+# comes from the user.) ``||`` costs the server about a quarter less than ``concat()``, and the
+# time in floating point less than the numeric ``EXTRACT``: it rounds to the same microsecond
+# for times before about 2100, and where a line came out otherwise (or NULL), its hash would
+# not match and the entry would be read again exactly.
 _HEAD = (
-    "concat('[2,', application_id, ',', app_seq, ',\"', transition, '\",\"', source, '\",\"',"
-    " target, '\",', coalesce(actor_id::text, 'null'), ',\"', actor_name, '\",\"', actor_role,"
-    " '\",\"', tier, '\",', (EXTRACT(EPOCH FROM at) * 1000000)::bigint, ',\"', reason, '\",')"
+    "'[2,' || application_id || ',' || app_seq || ',\"' || transition || '\",\"' || source"
+    " || '\",\"' || target || '\",' || coalesce(actor_id::text, 'null') || ',\"' || actor_name"
+    " || '\",\"' || actor_role || '\",\"' || tier || '\",'"
+    " || (date_part('epoch', at) * 1000000)::bigint || ',\"' || reason || '\",'"
 )
-_TAIL = "concat(',\"', content_digest, '\",\"', state_digest, '\",\"', prev_hash, '\"]')"
+_TAIL = "',\"' || content_digest || '\",\"' || state_digest || '\",\"' || prev_hash || '\"]'"
 
 
 def copy_sql(lo: int, hi: int | None) -> str:
     """``COPY`` lines of one stretch (PostgreSQL): application, position, version, ``seq``,
-    hash, target, ``details``, then the hashed bytes before and after ``details``."""
+    hash, the hashed bytes before and after ``details``, then ``details`` (the line's last
+    field, read with its newline: ``json.loads`` takes it as it comes)."""
     upper = "" if hi is None else f" AND seq < {int(hi)}"
     return (
-        "SELECT application_id, app_seq, hash_version, seq, entry_hash, target, "  # noqa: S608
-        f"details::text, {_HEAD}, {_TAIL} FROM workflows_auditentry "
+        "SELECT application_id, app_seq, hash_version, seq, entry_hash, "  # noqa: S608
+        f"{_HEAD}, {_TAIL}, details::text FROM workflows_auditentry "
         f"WHERE seq >= {int(lo)}{upper} ORDER BY seq"
     )
 
@@ -216,9 +221,8 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
         size, view = get(0)
         if size < 0:
             break
-        line = bytes(view[:-1])
-        # (the longest field last, where splitting stops without reading it)
-        application, app_seq, version, seq, digest, _, details, head, tail = line.split(b"\t", 8)
+        line = bytes(view)  # with its newline, on ``details``
+        application, app_seq, version, seq, digest, head, tail, details = line.split(b"\t", 7)
         position = int(app_seq)
         if version == v2:
             raw = sha256(head + (known.get(details) or details_of(details)) + tail).digest()
@@ -243,7 +247,10 @@ def scan_copy(pgconn: Any, job: Job, report: Callable[[int], None]) -> Stretch:
             rows = 0
     _end_copy(pgconn)
     report(rows)
-    exact = _fields_of(pgconn, [seq for seq, _ in again])
+    # The entries of the old chain that end their application's part of the stretch are read
+    # field by field too: their line was not hashed, so it need not split as an array does.
+    legacy = [v[2] for v in lasts.values() if v[3].split(b"\t", 3)[2] != v2]
+    exact = _fields_of(pgconn, [seq for seq, _ in again] + legacy)
     for seq, leaf in again:
         fields = exact.get(seq)
         hashes[leaf] = raw = sha256(_exact(fields) if fields else b"").digest()
@@ -276,14 +283,14 @@ def _among(seqs: list[bytes] | list[int]) -> Iterator[str]:
 
 def _last(position: int, digest: bytes, seq: int, fields: list[bytes] | None, line: bytes) -> Last:
     """An application's last entry in the stretch, from its fields when they were read again,
-    else from its line (whose hash matched: its text splits as the writer's array)."""
+    else from its line (whose hash matched: its text splits as the writer's array, whose
+    fifth string is the target)."""
     if fields is not None:
         content, state, target = (copy_text(fields[i]) or "" for i in (10, 11, 4))
         return position, digest.decode(), seq, content, state, target
-    parts = line.split(b"\t")
-    tail = parts[-1].split(b'"')
-    target = copy_text(parts[5]) or ""
-    return position, digest.decode(), seq, tail[1].decode(), tail[3].decode(), target
+    _, _, _, _, _, head, tail, _ = line.split(b"\t", 7)
+    strings, digests = head.split(b'"', 6), tail.split(b'"', 4)
+    return position, digest.decode(), seq, digests[1].decode(), digests[3].decode(), strings[5].decode()
 
 
 # On SQLite as on PostgreSQL, the database writes the bytes an entry's hash covers, but for its
