@@ -289,8 +289,9 @@ def _last(position: int, digest: bytes, seq: int, fields: list[bytes] | None, li
         content, state, target = (copy_text(fields[i]) or "" for i in (10, 11, 4))
         return position, digest.decode(), seq, content, state, target
     _, _, _, _, _, head, tail, _ = line.split(b"\t", 7)
-    strings, digests = head.split(b'"', 6), tail.split(b'"', 4)
-    return position, digest.decode(), seq, digests[1].decode(), digests[3].decode(), strings[5].decode()
+    target = head.split(b'"', 6)[5].decode()
+    digests = tail.split(b'"', 4)
+    return position, digest.decode(), seq, digests[1].decode(), digests[3].decode(), target
 
 
 # On SQLite as on PostgreSQL, the database writes the bytes an entry's hash covers, but for its
