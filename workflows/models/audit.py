@@ -66,6 +66,7 @@ class AuditEntry(AppendOnlyModel):
         on_delete=models.PROTECT,
         related_name="audit_entries",
         verbose_name=_("申请"),
+        db_index=False,  # one_entry_per_chain_position starts with it
     )
     app_seq = models.PositiveIntegerField(_("本申请序号"))
     hash_version = models.PositiveSmallIntegerField(default=2)
@@ -88,7 +89,9 @@ class AuditEntry(AppendOnlyModel):
     content_digest = models.CharField(_("内容摘要"), max_length=64)
     state_digest = models.CharField(_("决定字段摘要"), max_length=64, blank=True)
     prev_hash = models.CharField(_("前一条哈希"), max_length=64)
-    entry_hash = models.CharField(_("本条哈希"), max_length=64, unique=True)
+    # Unique by a constraint, not unique=True: PostgreSQL then keeps one index on it, not a
+    # second one for LIKE that nothing asks (every append writes each index).
+    entry_hash = models.CharField(_("本条哈希"), max_length=64)
 
     objects = AppendOnlyQuerySet["AuditEntry"].as_manager()
 
@@ -100,7 +103,8 @@ class AuditEntry(AppendOnlyModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "app_seq"], name="one_entry_per_chain_position"
-            )
+            ),
+            models.UniqueConstraint(fields=["entry_hash"], name="one_entry_per_hash"),
         ]
         indexes = [
             # The audit trail's period filter and the dashboard's times at each tier.
