@@ -4,11 +4,13 @@ application, its history and revisions. Who may see what is ``workflows.access``
 from __future__ import annotations
 
 import datetime
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, signals
 
 from . import access
 from . import permissions as rights
@@ -17,7 +19,7 @@ from .flows import CLAIMABLE_TASKS, OPEN_TASK_STATES, ReviewFlow
 from .keyset import KeysetPage
 from .models import AuditEntry, FundingApplication
 from .review_path import Role, Tier
-from .statements import prepared
+from .statements import STAND_IN, Prepared, prepared
 
 if TYPE_CHECKING:
     from viewflow.workflow.models import Task
@@ -57,9 +59,24 @@ def visible_application(user: Actor, pk: int) -> FundingApplication | None:
 
 def open_tasks(application: FundingApplication, *names: str) -> list[Task]:
     """The application's open flow tasks (of the given node names), oldest first."""
-    if not application.review_process_id:
+    read = application.__dict__.pop(_READ_WITH_LOCK, None)
+    process = application.review_process_id
+    if not process:
         return []
+    if read is not None and read[0] == _task_saves[0]:  # no task saved since
+        found = [cast("Task", t) for t, _ in _open_tasks(process).instances(json.loads(read[1]))]
+        found.sort(key=lambda t: (t.created, t.pk))
+        if names:
+            found = [t for t in found if t.flow_task.name in names]
+    else:
+        statement = prepared(("open tasks", names), _open_tasks_of(names), process)
+        found = [cast("Task", task) for task, _ in statement.rows(process)]
+    for task in found:  # viewflow's permission checks and routing read the application here
+        task.process.funding_application = application
+    return found
 
+
+def _open_tasks_of(names: tuple[str, ...]) -> Callable[[int], QuerySet[Task]]:
     def tasks(process_id: int) -> QuerySet[Task]:
         found = ReviewFlow.task_class._default_manager.filter(
             process_id=process_id, status__in=OPEN_TASK_STATES
@@ -68,15 +85,51 @@ def open_tasks(application: FundingApplication, *names: str) -> list[Task]:
             found = found.filter(flow_task__in=[getattr(ReviewFlow, n) for n in names])
         return cast("QuerySet[Task]", found.select_related("process").order_by("created", "id"))
 
-    found = [
-        cast("Task", task)
-        for task, _ in prepared(("open tasks", names), tasks, application.review_process_id).rows(
-            application.review_process_id
-        )
-    ]
-    for task in found:  # viewflow's permission checks and routing read the application here
-        task.process.funding_application = application
-    return found
+    return tasks
+
+
+def _open_tasks(process: int) -> Prepared:
+    return prepared(("open tasks", ()), _open_tasks_of(()), process)
+
+
+# On SQLite the row lock's statement reads the application's open tasks too: its writer holds
+# the database from BEGIN IMMEDIATE, so nobody else changes them before it commits. The first
+# ``open_tasks`` after the lock takes them from there, unless a task was saved since (every
+# task write sends post_save, viewflow's and ``statements``' alike).
+_READ_WITH_LOCK = "_open_tasks_read_with_lock"
+_task_saves = [0]
+
+
+def _task_saved(**kwargs: Any) -> None:
+    _task_saves[0] += 1
+
+
+for _signal in (signals.post_save, signals.post_delete):
+    _signal.connect(_task_saved, sender=ReviewFlow.task_class, dispatch_uid="workflows.task_saved")
+
+
+def open_tasks_read_with_lock(vendor: str) -> str | None:
+    """A column for the row lock's statement (SQLite; None elsewhere): the open tasks of the
+    locked application's process, each row as ``open_tasks`` fetches it, in a JSON array."""
+    if vendor != "sqlite":
+        return None
+    compiler = _open_tasks(STAND_IN).compiler
+    columns = ", ".join(compiler.compile(column)[0] for column, _, _ in compiler.select)
+    task, process = ReviewFlow.task_class._meta, ReviewFlow.process_class._meta
+    states = ", ".join(f"'{state}'" for state in OPEN_TASK_STATES)  # the flow's own constants
+    return (
+        f"(SELECT json_group_array(json(row)) FROM (SELECT json_array({columns}) AS row "  # noqa: S608
+        f'FROM "{task.db_table}" JOIN "{process.db_table}" '
+        f'ON "{task.db_table}"."process_id" = "{process.db_table}"."id" '
+        f'WHERE "{task.db_table}"."process_id" = locked.review_process_id '
+        f'AND "{task.db_table}"."status" IN ({states})))'
+    )
+
+
+def keep_open_tasks_read_with_row(application: FundingApplication, column: str) -> None:
+    """The open tasks read with the application's row lock (``open_tasks_read_with_lock``),
+    for the next ``open_tasks``."""
+    application.__dict__[_READ_WITH_LOCK] = (_task_saves[0], column)
 
 
 def queue_for(user: Actor) -> QuerySet[Task]:

@@ -66,10 +66,16 @@ class Prepared:
             for position, value in zip(self.positions, values, strict=True):
                 filled[position] = value
             params = tuple(filled)
-        connection = compiler.connection
-        with connection.cursor() as cursor:
+        with compiler.connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
+        return self.instances(fetched)
+
+    def instances(self, fetched: list[Any]) -> list[tuple[Model, tuple[Any, ...]]]:
+        """The instances of rows fetched with the statement (or read as it would fetch them),
+        each with the columns after the query's."""
+        compiler = self.compiler
+        connection = compiler.connection
         width = len(compiler.select)
         klass_info = compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1

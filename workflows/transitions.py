@@ -36,6 +36,7 @@ from .flow_tasks import complete_task, decision_task
 from .models import MOVE_FIELDS, AuditEntry, FundingApplication, FundingCall, SpecialProject, Status
 from .models.reference import COVERED_CODES
 from .review_path import STEP, TOUCHED_FIELDS, Step, Tier
+from .selectors import keep_open_tasks_read_with_row, open_tasks_read_with_lock
 from .signals import application_transitioned, transition_recorded
 from .statements import Prepared, prepared, prepared_for_ids
 
@@ -138,16 +139,21 @@ def _with_chain(sql: str, vendor: str) -> str:
         f'ON c."{covers.m2m_reverse_name()}" = p.id '
         f'WHERE c."{covers.m2m_column_name()}" = locked.locked_call)'
     )
-    return f"SELECT locked.*, {chain}, {codes} FROM ({sql}) AS locked"  # noqa: S608
+    # And, on SQLite, its open tasks (``selectors.open_tasks_read_with_lock``).
+    tasks = open_tasks_read_with_lock(vendor)
+    also = "" if tasks is None else f", {tasks}"
+    return f"SELECT locked.*, {chain}, {codes}{also} FROM ({sql}) AS locked"  # noqa: S608
 
 
 def _locked(statement: Prepared, *values: Any) -> list[FundingApplication]:
     if not transaction.get_connection().in_atomic_block:
         raise TransactionManagementError("the row lock is held by a transaction only")
     found = []
-    for row, (chain, codes) in statement.rows(*values):
+    for row, (chain, codes, *tasks) in statement.rows(*values):
         application = cast(FundingApplication, row)
         audit.keep_chain_read_with_row(application, chain)
+        if tasks:
+            keep_open_tasks_read_with_row(application, tasks[0])
         application.call.__dict__[COVERED_CODES] = tuple(sorted(codes.split(","))) if codes else ()
         found.append(application)
     return found
