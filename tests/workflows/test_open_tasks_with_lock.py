@@ -1,6 +1,8 @@
 """On SQLite the row lock's statement also reads the application's open tasks, and the first
 look at them after the lock takes them from there: they must be the tasks as they stand, as a
-query of their own would read them, even after a task was saved under the lock."""
+query of their own would read them, even after a task was saved under the lock. (PostgreSQL
+reads them by a statement of their own: a subquery of the lock's statement would see them as
+they were before it waited for the lock.)"""
 
 import pytest
 from django.db import connection, transaction
@@ -10,10 +12,39 @@ from approvals import group_review
 from tests.factories import FundingApplicationFactory
 from workflows import assignments
 from workflows.flows import ReviewFlow
-from workflows.selectors import open_tasks
-from workflows.transitions import locked_application
+from workflows.selectors import (
+    keep_open_tasks_read_with_row,
+    open_tasks,
+    open_tasks_read_with_lock,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
+
+
+@pytest.fixture
+def scoring():
+    """An application whose experts were assigned: a score task for each."""
+    application = FundingApplicationFactory(state="group_review")
+    people = application.people
+    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
+    group_review.assign_experts(
+        application_id=application.pk,
+        actor=people.group_chair,
+        expert_ids=[e.pk for e in people.experts],
+    )
+    application.refresh_from_db()
+    return application
+
+
+def _read_as_the_lock_does(application):
+    column = open_tasks_read_with_lock(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column} FROM (SELECT review_process_id FROM workflows_fundingapplication "  # noqa: S608
+            "WHERE id = %s) AS locked",
+            [application.pk],
+        )
+        keep_open_tasks_read_with_row(application, cursor.fetchone()[0])
 
 
 def _fields(tasks):
@@ -30,60 +61,39 @@ def _queried(application):
     )
 
 
-@pytest.fixture
-def scoring():
-    """An application whose experts were assigned: a score task for each."""
-    application = FundingApplicationFactory(state="group_review")
-    people = application.people
-    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    group_review.assign_experts(
-        application_id=application.pk,
-        actor=people.group_chair,
-        expert_ids=[e.pk for e in people.experts],
-    )
-    return application
-
-
-def test_the_open_tasks_after_the_row_lock_are_those_a_query_of_their_own_reads(scoring):
-    application = scoring
+def test_the_open_tasks_read_with_the_row_lock_are_those_a_query_of_their_own_reads(scoring):
     with transaction.atomic():
-        locked = locked_application(application.pk)
+        _read_as_the_lock_does(scoring)
 
-        assert _fields(open_tasks(locked)) == _fields(_queried(locked))
+        assert _fields(open_tasks(scoring)) == _fields(_queried(scoring))
 
 
-def test_the_open_tasks_after_the_row_lock_are_filtered_by_the_names_asked_for(scoring):
-    application = scoring
+def test_the_open_tasks_read_with_the_row_lock_are_filtered_by_the_names_asked_for(scoring):
+    expected = [t for t in _queried(scoring) if t.flow_task.name == "score"]
     with transaction.atomic():
-        locked = locked_application(application.pk)
-        expected = [t for t in _queried(locked) if t.flow_task.name == "score"]
+        _read_as_the_lock_does(scoring)
 
         assert len(expected) == 3
-        assert _fields(open_tasks(locked, "score")) == _fields(expected)
+        assert _fields(open_tasks(scoring, "score")) == _fields(expected)
 
 
-def test_a_task_saved_under_the_row_lock_is_seen_as_saved_by_the_next_look_at_the_tasks():
+def test_a_task_saved_after_the_row_lock_is_seen_as_saved_by_the_next_look_at_the_tasks():
     application = FundingApplicationFactory(state="submitted")
     officer = application.people.lead_officer
     with transaction.atomic():
-        locked = locked_application(application.pk)
-        (task,) = _queried(locked)
+        _read_as_the_lock_does(application)
+        (task,) = _queried(application)
         task.owner, task.status = officer, "ASSIGNED"
         task.save()
 
-        (seen,) = open_tasks(locked)
+        (seen,) = open_tasks(application)
 
     assert (seen.owner_id, seen.status) == (officer.pk, "ASSIGNED")
 
 
-def test_the_open_tasks_after_the_row_lock_cost_no_statement_of_their_own_on_sqlite():
+def test_a_claim_reads_the_open_tasks_in_the_statement_that_takes_the_row_lock():
     application = FundingApplicationFactory(state="submitted")
-    with transaction.atomic():
-        locked = locked_application(application.pk)
-        with CaptureQueriesContext(connection) as statements:
-            tasks = open_tasks(locked)
+    with CaptureQueriesContext(connection) as statements:
+        assignments.claim_task(application_id=application.pk, actor=application.people.lead_officer)
 
-    assert len(tasks) == 1
-    # (PostgreSQL reads them by a statement of their own: a subquery of the lock's statement
-    # would see them as they were before it waited for the lock.)
-    assert len(statements) == (0 if connection.vendor == "sqlite" else 1)
+    assert not [s for s in statements if s["sql"].startswith('SELECT "viewflow_task"')]
