@@ -136,10 +136,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # prepared there: the decisions' longer statements are planned once per connection, not on
     # every run (a fifth of a decision's time). A pooler in transaction mode that cannot carry
     # prepared statements (PgBouncer before 1.21) needs DB_PREPARE_THRESHOLD=off.
-    _off = os.environ.get("DB_PREPARE_THRESHOLD", "").strip().lower() == "off"
+    _threshold = (os.environ.get("DB_PREPARE_THRESHOLD") or "5").strip()
+    if _threshold.lower() != "off" and not _threshold.isdigit():
+        raise ImproperlyConfigured(
+            f"Set DB_PREPARE_THRESHOLD to a whole number, or to off (it is {_threshold!r})."
+        )
     DATABASES["default"]["OPTIONS"] = {
         "server_side_binding": True,
-        "prepare_threshold": None if _off else env_int("DB_PREPARE_THRESHOLD", "5"),
+        "prepare_threshold": None if _threshold.lower() == "off" else int(_threshold),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN so that
