@@ -15,8 +15,9 @@ Each transaction is one service call (a decision or a people's step); the median
 95th percentile of the lock wait per call are printed, calls that never waited counting as
 zero. For comparison, the wall time (CPU and scheduling included) of taking the
 application's row lock and of appending the audit entry, as the client sees it.
-Targets on this 2-core machine: 2 processes ≥ 1.8× one; 4 no slower than 2; audit lock wait
-under 1 ms at 4 processes.
+Beside each rate, how busy the machine's cores were meanwhile (all processes, the database
+server's included). Targets on this 2-core machine: 2 processes ≥ 1.8× one; 4 no slower than
+2; audit lock wait under 1 ms at 4 processes.
 """
 
 from __future__ import annotations
@@ -171,8 +172,10 @@ def trial(url: str, processes: int, label: str) -> dict[str, object]:
     for child in children:
         child.start()
     barrier.wait()
+    before = _cpu_times()
     with LockWaitSampler(url, SAMPLE_MS / 1000) as sampler:
         done = [_result_of(results, children) for _ in children]
+    busy = _busy(before, _cpu_times())
     for child in children:
         child.join()
     transitions = sum(d[0] for d in done)
@@ -195,7 +198,31 @@ def trial(url: str, processes: int, label: str) -> dict[str, object]:
         "lock": {kind: per_call(kind) for kind in (None, APPEND, *kinds)},
         "row_lock_ms": statistics.median(w for d in done for w in d[3]) * 1000,
         "append_ms": statistics.median(w for d in done for w in d[4]) * 1000,
+        "busy": busy,
     }
+
+
+def _cpu_times() -> list[int] | None:
+    """The machine's CPU time so far by kind (Linux's /proc/stat), or None elsewhere."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(n) for n in stat.readline().split()[1:]]
+    except OSError:
+        return None
+
+
+def _busy(before: list[int] | None, after: list[int] | None) -> float | None:
+    """The share of all cores' time spent not idle between two readings (idle and I/O wait
+    are the fourth and fifth figures)."""
+    if before is None or after is None:
+        return None
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(spent)
+    return (total - spent[3] - spent[4]) / total if total else None
+
+
+def _cores(busy: object) -> str:
+    return "" if busy is None else f", cores {busy:.0%} busy"
 
 
 def _ms(values: list[float]) -> str:
@@ -238,7 +265,7 @@ def main() -> None:
             f"[postgres] trial {number}: "
             + "; ".join(
                 f"{n} process{'es' if n > 1 else ''} {f['rate']:.1f} transitions/s "
-                f"({f['rate'] / one:.2f}x one)"
+                f"({f['rate'] / one:.2f}x one{_cores(f['busy'])})"
                 for n, f in figures.items()
             )
             + f" (load average now {os.getloadavg()[0]:.1f})"
