@@ -314,13 +314,21 @@ def resolve_at_meeting(
     )
 
 
+def assign_experts(application: FundingApplication, people: Reviewers | None = None) -> None:
+    """The chair claims the application's group task and assigns its experts."""
+    people = people or application.people
+    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
+    group_review.assign_experts(
+        application_id=application.pk,
+        actor=people.group_chair,
+        expert_ids=[e.pk for e in people.experts],
+    )
+
+
 def score_by_experts(application: FundingApplication, people: Reviewers, value: int = 80) -> None:
     """The chair assigns the application's experts, who declare no conflict and score it."""
     pk = application.pk
-    assignments.claim_task(application_id=pk, actor=people.group_chair)
-    group_review.assign_experts(
-        application_id=pk, actor=people.group_chair, expert_ids=[e.pk for e in people.experts]
-    )
+    assign_experts(application, people)
     criteria = rubric.rubric_for(application.call)
     for expert in people.experts:
         group_review.declare_interest(application_id=pk, actor=expert, conflict=False)

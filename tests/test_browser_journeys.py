@@ -15,11 +15,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals import group_review
 from approvals.models import CheckItem
 from tests.browser_harness import VIEWS, Visitor, chromium, problems
 from tests.factories import (
     FundingApplicationFactory,
+    assign_experts,
     make_user,
     score_by_experts,
 )
@@ -147,14 +147,7 @@ def test_the_lead_officer_receives_a_request_and_accepts_it_item_by_item(visit):
 def test_the_expert_declares_no_conflict_and_scores(visit):
     application = FundingApplicationFactory(at_group_review=True)
     people = application.people
-    from workflows import assignments
-
-    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    group_review.assign_experts(
-        application_id=application.pk,
-        actor=people.group_chair,
-        expert_ids=[e.pk for e in people.experts],
-    )
+    assign_experts(application)
     checks = []
 
     with visit(people.experts[0]) as expert:

@@ -27,6 +27,7 @@ from tests.factories import (
     FundingApplicationFactory,
     FundingCallFactory,
     SpecialProjectFactory,
+    assign_experts,
     claim_open_task,
     make_user,
 )
@@ -73,13 +74,7 @@ def _scores(value: int = 80, comment: str = "论证充分") -> dict[str, str]:
 def _experts_assigned():
     """An application at tier 2 whose chair has assigned its experts, none declared yet."""
     application = FundingApplicationFactory(state="group_review")
-    people = application.people
-    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    group_review.assign_experts(
-        application_id=application.pk,
-        actor=people.group_chair,
-        expert_ids=[e.pk for e in people.experts],
-    )
+    assign_experts(application)
     return application
 
 

@@ -26,6 +26,7 @@ from tests.factories import (
     FundingApplicationFactory,
     FundingCallFactory,
     SpecialProjectFactory,
+    assign_experts,
     claim_open_task,
 )
 from workflows import assignments
@@ -105,12 +106,7 @@ def test_a_recommendation_under_a_policy_keeps_the_experts_mean_score_and_spread
         state="group_review", call=call, special_project=special_project
     )
     people = application.people
-    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    group_review.assign_experts(
-        application_id=application.pk,
-        actor=people.group_chair,
-        expert_ids=[e.pk for e in people.experts],
-    )
+    assign_experts(application)
     values = [70 + 7 * n for n in range(len(people.experts))]
     for expert, value in zip(people.experts, values, strict=True):
         group_review.declare_interest(application_id=application.pk, actor=expert, conflict=False)

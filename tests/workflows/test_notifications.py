@@ -13,6 +13,7 @@ from approvals import group_review
 from tests.factories import (
     FundingApplicationFactory,
     OrganisationFactory,
+    assign_experts,
     formal_check,
     make_user,
     resolve_at_meeting,
@@ -214,12 +215,7 @@ def test_the_chair_is_told_to_reassign_when_an_expert_declares_a_conflict(
 ):
     application = FundingApplicationFactory(state="group_review")
     people = application.people
-    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    group_review.assign_experts(
-        application_id=application.pk,
-        actor=people.group_chair,
-        expert_ids=[e.pk for e in people.experts],
-    )
+    assign_experts(application)
 
     with django_capture_on_commit_callbacks(execute=True):
         group_review.declare_interest(

@@ -8,8 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from approvals import group_review
-from tests.factories import FundingApplicationFactory
+from tests.factories import FundingApplicationFactory, assign_experts
 from workflows import assignments
 from workflows.flows import ReviewFlow
 from workflows.selectors import (
@@ -25,13 +24,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 def scoring():
     """An application whose experts were assigned: a score task for each."""
     application = FundingApplicationFactory(state="group_review")
-    people = application.people
-    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    group_review.assign_experts(
-        application_id=application.pk,
-        actor=people.group_chair,
-        expert_ids=[e.pk for e in people.experts],
-    )
+    assign_experts(application)
     application.refresh_from_db()
     return application
 

@@ -11,7 +11,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from approvals import group_review, lead_review, meetings, rubric
-from tests.factories import CHECKS_PASSED, FundingApplicationFactory, make_user, score_by_experts
+from tests.factories import (
+    CHECKS_PASSED,
+    FundingApplicationFactory,
+    assign_experts,
+    make_user,
+    score_by_experts,
+)
 from workflows import access, assignments, submission
 from workflows import permissions as rights
 from workflows.errors import NotAllowed
@@ -218,12 +224,7 @@ def conflicted():
     """The first of three experts declared a conflict of interest on the application."""
     application = FundingApplicationFactory(state="group_review")
     people = application.people
-    assignments.claim_task(application_id=application.pk, actor=people.group_chair)
-    group_review.assign_experts(
-        application_id=application.pk,
-        actor=people.group_chair,
-        expert_ids=[e.pk for e in people.experts],
-    )
+    assign_experts(application)
     group_review.declare_interest(
         application_id=application.pk,
         actor=people.experts[0],
