@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Count, Q, QuerySet, signals
 
 from . import access
@@ -64,7 +65,8 @@ def open_tasks(application: FundingApplication, *names: str) -> list[Task]:
     if not process:
         return []
     if read is not None and read[0] == _task_saves[0]:  # no task saved since
-        found = [cast("Task", t) for t, _ in _open_tasks(process).instances(json.loads(read[1]))]
+        statement = _open_tasks(process)
+        found = [cast("Task", t) for t, _ in statement.instances(_fetched(statement, read[1]))]
         found.sort(key=lambda t: (t.created, t.pk))
         if names:
             found = [t for t in found if t.flow_task.name in names]
@@ -92,10 +94,12 @@ def _open_tasks(process: int) -> Prepared:
     return prepared(("open tasks", ()), _open_tasks_of(()), process)
 
 
-# On SQLite the row lock's statement reads the application's open tasks too: its writer holds
-# the database from BEGIN IMMEDIATE, so nobody else changes them before it commits. The first
-# ``open_tasks`` after the lock takes them from there, unless a task was saved since (every
-# task write sends post_save, viewflow's and ``statements``' alike).
+# The row lock's statement reads the application's open tasks too, as they stand once the lock
+# is granted: on SQLite in a subquery (its writer holds the database from BEGIN IMMEDIATE, so
+# nobody else changes them before it commits), on PostgreSQL through the function of migration
+# ``workflows.0023`` (a subquery there would see them as they were before the statement waited
+# for the lock). The first ``open_tasks`` after the lock takes them from there, unless a task
+# was saved since (every task write sends post_save, viewflow's and ``statements``' alike).
 _READ_WITH_LOCK = "_open_tasks_read_with_lock"
 _task_saves = [0]
 
@@ -109,11 +113,15 @@ for _signal in (signals.post_save, signals.post_delete):
 
 
 def open_tasks_read_with_lock(vendor: str) -> str | None:
-    """A column for the row lock's statement (SQLite; None elsewhere): the open tasks of the
-    locked application's process, each row as ``open_tasks`` fetches it, in a JSON array."""
-    if vendor != "sqlite":
-        return None
+    """A column for the row lock's statement: the open tasks of the locked application's
+    process, in a JSON array (on SQLite each row as ``open_tasks`` fetches it, on PostgreSQL
+    each task's and process's columns by name); None where the tasks' columns are not all of
+    kinds read back from JSON here."""
     compiler = _open_tasks(STAND_IN).compiler
+    if any(_from_json(column[0].target) is None for column in compiler.select):
+        return None
+    if vendor == "postgresql":
+        return "workflows_open_tasks_after_lock(locked.review_process_id)"
     columns = ", ".join(compiler.compile(column)[0] for column, _, _ in compiler.select)
     task, process = ReviewFlow.task_class._meta, ReviewFlow.process_class._meta
     states = ", ".join(f"'{state}'" for state in OPEN_TASK_STATES)  # the flow's own constants
@@ -124,6 +132,36 @@ def open_tasks_read_with_lock(vendor: str) -> str | None:
         f'WHERE "{task.db_table}"."process_id" = locked.review_process_id '
         f'AND "{task.db_table}"."status" IN ({states})))'
     )
+
+
+def _from_json(field: Any) -> Callable[[Any], Any] | None:
+    """How a column's value read back from JSON becomes what the driver would have fetched
+    (PostgreSQL), or None for a kind of column not read that way."""
+    if isinstance(field, models.JSONField):
+        return json.dumps  # fetched as text, which the field's converter decodes
+    if isinstance(field, models.DateTimeField):
+        return lambda value: value if value is None else datetime.datetime.fromisoformat(value)
+    if isinstance(field, models.ForeignKey):
+        return _from_json(field.target_field)
+    if isinstance(field, models.IntegerField | models.AutoField | models.CharField):
+        return lambda value: value
+    if isinstance(field, models.TextField):
+        return lambda value: value
+    return None
+
+
+def _fetched(statement: Prepared, column: str) -> list[list[Any]]:
+    """The rows of ``open_tasks_read_with_lock``'s column as the statement fetches them."""
+    read = json.loads(column)
+    if statement.compiler.connection.vendor != "postgresql":
+        return cast("list[list[Any]]", read)
+    task = ReviewFlow.task_class._meta.db_table
+    columns = [
+        ("t" if c.alias == task else "p", c.target.column, convert)
+        for c, _, _ in statement.compiler.select
+        if (convert := _from_json(c.target)) is not None  # every one (open_tasks_read_with_lock)
+    ]
+    return [[convert(row[side][name]) for side, name, convert in columns] for row in read]
 
 
 def keep_open_tasks_read_with_row(application: FundingApplication, column: str) -> None:

@@ -1,23 +1,28 @@
-"""On SQLite the row lock's statement also reads the application's open tasks, and the first
-look at them after the lock takes them from there: they must be the tasks as they stand, as a
-query of their own would read them, even after a task was saved under the lock. (PostgreSQL
-reads them by a statement of their own: a subquery of the lock's statement would see them as
-they were before it waited for the lock.)"""
+"""The row lock's statement also reads the application's open tasks, and the first look at
+them after the lock takes them from there: they must be the tasks as they stand once the lock
+is granted, as a query of their own would read them, even after a task was saved under the
+lock (on PostgreSQL through ``workflows.0023``'s function: a subquery of the lock's statement
+would see them as they were before it waited for the lock)."""
+
+import threading
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import FundingApplicationFactory, assign_experts
+from tests.factories import FundingApplicationFactory, assign_experts, make_user
+from tests.workflows.test_row_lock_chain import _wait_until_a_backend_waits_for_a_lock
 from workflows import assignments
+from workflows.errors import TransitionConflict
 from workflows.flows import ReviewFlow
+from workflows.models import FundingApplication
 from workflows.selectors import (
     keep_open_tasks_read_with_row,
     open_tasks,
     open_tasks_read_with_lock,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -90,3 +95,35 @@ def test_a_claim_reads_the_open_tasks_in_the_statement_that_takes_the_row_lock()
         assignments.claim_task(application_id=application.pk, actor=application.people.lead_officer)
 
     assert not [s for s in statements if s["sql"].startswith('SELECT "viewflow_task"')]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_that_waited_for_the_row_lock_sees_the_task_taken_meanwhile():
+    application = FundingApplicationFactory(state="submitted")
+    first = application.people.lead_officer
+    second = make_user("lead_officer", department=application.special_project.lead_department)
+    holding, outcome = threading.Event(), []
+
+    def claim() -> None:
+        try:
+            holding.wait()
+            assignments.claim_task(application_id=application.pk, actor=second)
+            outcome.append("claimed")
+        except TransitionConflict:
+            outcome.append("refused")
+        finally:
+            connection.close()
+
+    claimant = threading.Thread(target=claim)
+    claimant.start()
+    with transaction.atomic():
+        FundingApplication.objects.select_for_update().get(pk=application.pk)
+        (task,) = _queried(application)
+        task.owner, task.status = first, "ASSIGNED"
+        task.save()
+        holding.set()
+        _wait_until_a_backend_waits_for_a_lock()
+    claimant.join()
+
+    assert outcome == ["refused"]
