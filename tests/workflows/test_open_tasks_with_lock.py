@@ -4,23 +4,20 @@ is granted, as a query of their own would read them, even after a task was saved
 lock (on PostgreSQL through ``workflows.0023``'s function: a subquery of the lock's statement
 would see them as they were before it waited for the lock)."""
 
-import threading
-
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import FundingApplicationFactory, assign_experts, make_user
-from tests.workflows.test_row_lock_chain import _wait_until_a_backend_waits_for_a_lock
 from workflows import assignments
-from workflows.errors import TransitionConflict
 from workflows.flows import ReviewFlow
-from workflows.models import FundingApplication
 from workflows.selectors import (
     keep_open_tasks_read_with_row,
     open_tasks,
     open_tasks_read_with_lock,
 )
+
+from .row_lock import claim_after_waiting
 
 pytestmark = pytest.mark.django_db
 
@@ -103,27 +100,10 @@ def test_a_claim_that_waited_for_the_row_lock_sees_the_task_taken_meanwhile():
     application = FundingApplicationFactory(state="submitted")
     first = application.people.lead_officer
     second = make_user("lead_officer", department=application.special_project.lead_department)
-    holding, outcome = threading.Event(), []
 
-    def claim() -> None:
-        try:
-            holding.wait()
-            assignments.claim_task(application_id=application.pk, actor=second)
-            outcome.append("claimed")
-        except TransitionConflict:
-            outcome.append("refused")
-        finally:
-            connection.close()
-
-    claimant = threading.Thread(target=claim)
-    claimant.start()
-    with transaction.atomic():
-        FundingApplication.objects.select_for_update().get(pk=application.pk)
-        (task,) = _queried(application)
+    def take_the_task(locked):
+        (task,) = _queried(locked)
         task.owner, task.status = first, "ASSIGNED"
         task.save()
-        holding.set()
-        _wait_until_a_backend_waits_for_a_lock()
-    claimant.join()
 
-    assert outcome == ["refused"]
+    assert claim_after_waiting(application, second, take_the_task) == "TransitionConflict"

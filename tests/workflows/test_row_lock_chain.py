@@ -4,29 +4,12 @@ began waiting for another transaction that held the lock (PostgreSQL reads other
 statement as of its start; ``workflows.0020``). Else the separation of duties would miss what
 that other transaction recorded."""
 
-import threading
-
 import pytest
-from django.db import connection, transaction
 
 from tests.factories import FundingApplicationFactory
-from workflows import assignments
 from workflows.audit import record_event
-from workflows.errors import NotAllowed
-from workflows.models import FundingApplication
 
-
-def _wait_until_a_backend_waits_for_a_lock() -> None:
-    with connection.cursor() as cursor:
-        for _poll in range(100_000):
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once a transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-    raise AssertionError("the claim never waited for the row lock")
+from .row_lock import claim_after_waiting
 
 
 @pytest.mark.postgres
@@ -34,26 +17,9 @@ def _wait_until_a_backend_waits_for_a_lock() -> None:
 def test_a_claim_that_waited_for_the_row_lock_is_refused_for_what_was_recorded_meanwhile():
     application = FundingApplicationFactory(state="group_review")
     chair = application.people.group_chair
-    holding, outcome = threading.Event(), []
 
-    def claim() -> None:
-        try:
-            holding.wait()
-            assignments.claim_task(application_id=application.pk, actor=chair)
-            outcome.append("claimed")
-        except NotAllowed:
-            outcome.append("refused")
-        finally:
-            connection.close()
-
-    claimant = threading.Thread(target=claim)
-    claimant.start()
-    with transaction.atomic():
-        locked = FundingApplication.objects.select_for_update().get(pk=application.pk)
+    def act_at_the_lead_tier(locked):
         # The chair acts at the lead tier meanwhile: nobody acts at two tiers of one request.
         record_event(locked, actor=chair, name="receive", tier="lead")
-        holding.set()
-        _wait_until_a_backend_waits_for_a_lock()
-    claimant.join()
 
-    assert outcome == ["refused"]
+    assert claim_after_waiting(application, chair, act_at_the_lead_tier) == "NotAllowed"
