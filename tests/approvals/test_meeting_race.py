@@ -18,24 +18,12 @@ from tests.factories import (
     make_user,
     score_by_experts,
 )
+from tests.workflows.row_lock import wait_until_a_backend_waits_for_a_lock
 from workflows import assignments
 from workflows.errors import InvalidInput
 from workflows.models import FundingApplication
 
 RECOMMENDED = Decimal("6000000.00")
-
-
-def _wait_until_a_backend_waits_for_a_lock() -> None:
-    with connection.cursor() as cursor:
-        for _poll in range(100_000):
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once a transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-    raise AssertionError("the second meeting never waited for the call's lock")
 
 
 def _recommended(call) -> FundingApplication:
@@ -98,7 +86,7 @@ def test_a_meeting_that_waited_for_another_of_its_call_is_refused_beyond_what_th
     with transaction.atomic():
         _approve(earlier, secretary, first)  # the call's row stays locked until this commits
         holding.set()
-        _wait_until_a_backend_waits_for_a_lock()
+        wait_until_a_backend_waits_for_a_lock("the second meeting")
     other.join()
 
     assert outcome == ["refused"]

@@ -1,5 +1,6 @@
-"""A claim that has to wait for an application's row lock, held by the test meanwhile
-(PostgreSQL): what the claim decides must be what was committed while it waited."""
+"""Races on PostgreSQL: a claim that has to wait for an application's row lock, held by the test
+meanwhile (what the claim decides must be what was committed while it waited), and the wait
+for another connection to be waiting for a lock."""
 
 import threading
 from collections.abc import Callable
@@ -34,12 +35,13 @@ def claim_after_waiting(
     with transaction.atomic():
         meanwhile(FundingApplication.objects.select_for_update().get(pk=application.pk))
         holding.set()
-        _wait_until_a_backend_waits_for_a_lock()
+        wait_until_a_backend_waits_for_a_lock("the claim")
     claimant.join()
     return outcome[0]
 
 
-def _wait_until_a_backend_waits_for_a_lock() -> None:
+def wait_until_a_backend_waits_for_a_lock(who: str) -> None:
+    """Returns once another connection waits for a lock (``who`` is named if none ever does)."""
     with connection.cursor() as cursor:
         for _poll in range(100_000):
             cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once a transaction
@@ -49,4 +51,4 @@ def _wait_until_a_backend_waits_for_a_lock() -> None:
             )
             if cursor.fetchone()[0]:
                 return
-    raise AssertionError("the claim never waited for the row lock")
+    raise AssertionError(f"{who} never waited for a lock")
