@@ -32,16 +32,15 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgres`` run only when DATABASE_URL names PostgreSQL, those marked
-    ``sqlite`` only when it does not; the others are deselected (and .ci/run runs the suite on
-    both)."""
+    """Tests marked ``postgres`` run only when DATABASE_URL names PostgreSQL; elsewhere they are
+    deselected (and .ci/run runs the suite on PostgreSQL too)."""
     import os
 
-    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-    other = "sqlite" if on_postgres else "postgres"
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
     selected, deselected = [], []
     for item in items:
-        (deselected if item.get_closest_marker(other) else selected).append(item)
+        (deselected if item.get_closest_marker("postgres") else selected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
