@@ -114,13 +114,16 @@ def _balances_read_with(
 ) -> dict[str, PoolBalance]:
     balances = {}
     for pk, code, balance in json.loads(column):
-        row = PoolBalance(
-            pk=pk, call=call, policy=record, department_code=code, balance=Decimal(balance)
+        # As the ORM makes a row it read (the other columns deferred), the related rows at hand.
+        row = PoolBalance.from_db(
+            record._state.db, _BALANCE_READ, (pk, call.pk, record.pk, code, Decimal(balance))
         )
-        row._state.adding = False
-        row._state.db = record._state.db
+        row.call, row.policy = call, record
         balances[code] = row
     return balances
+
+
+_BALANCE_READ = ("id", "call_id", "policy_id", "department_code", "balance")  # in field order
 
 
 def policy_in_force_on(day: datetime.date) -> PolicyInForce | None:
