@@ -188,8 +188,8 @@ _VERSIONS: weakref.WeakKeyDictionary[Any, dict[Hashable, _VersionsStatement | No
 class _VersionsStatement:
     """The versions in force on a day, with columns read with them, compiled with stand-ins for
     the day and for each whole number among the columns' values, run with the values in their
-    places; its rows become versions as Django's ModelIterable makes them, the columns set on
-    each by name."""
+    places; its rows become versions as ``Prepared.instances`` makes them (the columns set on
+    each by name)."""
 
     statement: Prepared
     day_positions: tuple[int, ...]
@@ -197,7 +197,7 @@ class _VersionsStatement:
 
     def rows(self, day: datetime.date, values: list[int]) -> list[MatchingPolicyVersion]:
         statement = self.statement
-        compiler, connection = statement.compiler, statement.compiler.connection
+        connection = statement.compiler.connection
         params = list(statement.params)
         adapted = connection.ops.adapt_datefield_value(day)
         for position in self.day_positions:
@@ -207,23 +207,7 @@ class _VersionsStatement:
         with connection.cursor() as cursor:
             cursor.execute(statement.sql, params)
             fetched = cursor.fetchall()
-        klass_info = compiler.klass_info
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        found = []
-        for raw in fetched:
-            row = list(raw)
-            for position, (converters, expression) in statement.converters:
-                converted = row[position]
-                for converter in converters:
-                    converted = converter(converted, expression, connection)
-                row[position] = converted
-            record = MatchingPolicyVersion.from_db(
-                compiler.using, statement.init_list, row[start:end]
-            )
-            for name, position in compiler.annotation_col_map.items():
-                setattr(record, name, row[position])
-            found.append(record)
-        return found
+        return [cast(MatchingPolicyVersion, r) for r, _ in statement.instances(fetched)]
 
 
 def _values(expression: Any) -> Iterator[Value]:

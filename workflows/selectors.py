@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -143,25 +144,36 @@ def _from_json(field: Any) -> Callable[[Any], Any] | None:
         return lambda value: value if value is None else datetime.datetime.fromisoformat(value)
     if isinstance(field, models.ForeignKey):
         return _from_json(field.target_field)
-    if isinstance(field, models.IntegerField | models.AutoField | models.CharField):
-        return lambda value: value
-    if isinstance(field, models.TextField):
-        return lambda value: value
+    if isinstance(field, models.IntegerField | models.CharField | models.TextField):  # ids too
+        return _as_it_is
     return None
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
 
 
 def _fetched(statement: Prepared, column: str) -> list[list[Any]]:
     """The rows of ``open_tasks_read_with_lock``'s column as the statement fetches them."""
     read = json.loads(column)
-    if statement.compiler.connection.vendor != "postgresql":
+    compiler = statement.compiler
+    if compiler.connection.vendor != "postgresql":
         return cast("list[list[Any]]", read)
-    task = ReviewFlow.task_class._meta.db_table
-    columns = [
-        ("t" if c.alias == task else "p", c.target.column, convert)
-        for c, _, _ in statement.compiler.select
-        if (convert := _from_json(c.target)) is not None  # every one (open_tasks_read_with_lock)
-    ]
+    columns = _JSON_COLUMNS.get(compiler)
+    if columns is None:  # once per compiled statement
+        task = ReviewFlow.task_class._meta.db_table
+        columns = _JSON_COLUMNS[compiler] = [
+            ("t" if c.alias == task else "p", c.target.column, convert)
+            for c, _, _ in compiler.select
+            if (convert := _from_json(c.target)) is not None  # every one (see the lock's column)
+        ]
     return [[convert(row[side][name]) for side, name, convert in columns] for row in read]
+
+
+# Of each column of the open tasks' statement: its row (task or process), name and conversion.
+_JSON_COLUMNS: weakref.WeakKeyDictionary[Any, list[tuple[str, str, Callable[[Any], Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def keep_open_tasks_read_with_row(application: FundingApplication, column: str) -> None:

@@ -73,13 +73,15 @@ class Prepared:
 
     def instances(self, fetched: list[Any]) -> list[tuple[Model, tuple[Any, ...]]]:
         """The instances of rows fetched with the statement (or read as it would fetch them),
-        each with the columns after the query's."""
+        the queryset's annotations set on each, as Django's ModelIterable does, each with the
+        columns after the query's."""
         compiler = self.compiler
         connection = compiler.connection
         width = len(compiler.select)
         klass_info = compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         model, init_list, using = klass_info["model"], self.init_list, compiler.using
+        annotations = compiler.annotation_col_map.items()
         found = []
         for raw in fetched:
             row = list(raw[:width])
@@ -91,6 +93,8 @@ class Prepared:
             instance = model.from_db(using, init_list, row[start:end])
             for populator in self.populators:
                 populator.populate(row, instance)
+            for name, position in annotations:
+                setattr(instance, name, row[position])
             found.append((instance, tuple(raw[width:])))
         return found
 

@@ -139,7 +139,7 @@ def _with_chain(sql: str, vendor: str) -> str:
         f'ON c."{covers.m2m_reverse_name()}" = p.id '
         f'WHERE c."{covers.m2m_column_name()}" = locked.locked_call)'
     )
-    # And, on SQLite, its open tasks (``selectors.open_tasks_read_with_lock``).
+    # And its open tasks, read once the lock is granted (``selectors.open_tasks_read_with_lock``).
     tasks = open_tasks_read_with_lock(vendor)
     also = "" if tasks is None else f", {tasks}"
     return f"SELECT locked.*, {chain}, {codes}{also} FROM ({sql}) AS locked"  # noqa: S608
