@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.db.models import signals
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
 from .access import profile_of
 from .audit_encoding import chain_bytes
 from .models import AuditEntry, FundingApplication, Status
+from .statements import insert_row, insert_statement, row_inserted
 
 if TYPE_CHECKING:
     from django.db.models import Field, Model
@@ -226,7 +226,7 @@ def record_transition(
         _save_row(connection, application, saving, source=source)
     if not with_row:
         for record in records:
-            record.save(force_insert=True)
+            insert_row(record)
     profile = profile_of(actor)
     details_text = canonical_json(details or {}).decode()
     entry = AuditEntry(
@@ -346,7 +346,7 @@ def _save_and_insert(
     ``entry``, in one statement; False when the row and the records were written but the
     chain had moved (the entry is left to ``_insert``)."""
     update_sql, update_params = _row_update(connection, application, saving, source=source)
-    inserts = [_insert_of(record, connection) for record in records]
+    inserts = [insert_statement(record) for record in records]
     values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _FIELDS]
     sql = _SAVE_AND_INSERT_POSTGRES.format(
         update=update_sql,
@@ -368,17 +368,7 @@ def _save_and_insert(
     if not written:
         raise ConcurrentTransition(_MOVED)
     for record, record_pk in zip(records, record_pks, strict=True):
-        record.pk = record_pk
-        record._state.adding = False
-        record._state.db = connection.alias
-        signals.post_save.send(
-            sender=type(record),
-            instance=record,
-            created=True,
-            update_fields=None,
-            raw=False,
-            using=connection.alias,
-        )
+        row_inserted(record, record_pk)
     _row_saved(connection, application, saving)
     if pk is None:
         return False
@@ -451,22 +441,6 @@ def _save_row(
     if not written:
         raise ConcurrentTransition(_MOVED)
     _row_saved(connection, application, saving)
-
-
-def _insert_of(record: Model, connection: Any) -> tuple[str, list[Any]]:
-    """The INSERT that ``record.save()`` would send (its fields' pre_save applied, the new id
-    returned), for ``_save_and_insert``."""
-    meta = record._meta
-    signals.pre_save.send(
-        sender=type(record), instance=record, raw=False, using=connection.alias, update_fields=None
-    )
-    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
-    query = InsertQuery(type(record))
-    query.insert_values(fields, [record], raw=False)
-    compiler = query.get_compiler(using=connection.alias)
-    compiler.returning_fields = [meta.pk]
-    ((sql, params),) = compiler.as_sql()
-    return sql, list(params)
 
 
 def verify_chain(**options: Any) -> Verification:

@@ -219,14 +219,8 @@ def insert_row(instance: Model, *, linked: tuple[str, Model] | None = None) -> N
     saved row), ``getattr(instance, name).add(row)``."""
     connection = transaction.get_connection()
     model = type(instance)
-    # Ids of related rows saved since they were set, as save() takes them (not in the stubs).
-    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
-    signals.pre_save.send(
-        sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None
-    )
     link, row = linked if linked is not None else (None, None)
-    sql, fields = _insert_sql(model, link, connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    sql, params = insert_statement(instance, link=link)
     through = getattr(model, link).through if link is not None else None
     announced = row is not None and _announce_link(through, instance, row, "pre_add", connection)
     with connection.cursor() as cursor:
@@ -238,19 +232,41 @@ def insert_row(instance: Model, *, linked: tuple[str, Model] | None = None) -> N
             pk = cursor.fetchone()[0]
             if link is not None and row is not None:
                 cursor.execute(_link_sql(model, link), [pk, row.pk])
+    row_inserted(instance, pk)
+    if announced and row is not None:
+        _announce_link(through, instance, row, "post_add", connection)
+
+
+def insert_statement(instance: Model, *, link: str | None = None) -> tuple[str, list[Any]]:
+    """The INSERT that ``instance.save()`` sends for a new row (returning its id), with what
+    save does before it (related ids taken from saved objects, pre_save, the fields'
+    pre_save); ``row_inserted`` does what it does after. On PostgreSQL ``link`` adds the
+    row's link to one more row (its id the last parameter, to be appended)."""
+    connection = transaction.get_connection()
+    model = type(instance)
+    # Ids of related rows saved since they were set, as save() takes them (not in the stubs).
+    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    signals.pre_save.send(
+        sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None
+    )
+    sql, fields = _insert_sql(model, link, connection.vendor)
+    return sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+
+
+def row_inserted(instance: Model, pk: Any) -> None:
+    """What ``instance.save()`` does once its new row is written with the id ``pk``."""
+    connection = transaction.get_connection()
     instance.pk = pk
     instance._state.adding = False
     instance._state.db = connection.alias
     signals.post_save.send(
-        sender=model,
+        sender=type(instance),
         instance=instance,
         created=True,
         update_fields=None,
         raw=False,
         using=connection.alias,
     )
-    if announced and row is not None:
-        _announce_link(through, instance, row, "post_add", connection)
 
 
 def _announce_link(through: Any, instance: Model, row: Model, action: str, connection: Any) -> bool:
