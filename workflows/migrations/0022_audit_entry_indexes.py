@@ -3,9 +3,8 @@
 The index on ``application_id`` alone repeats the first column of ``one_entry_per_chain_position``,
 and ``unique=True`` on ``entry_hash`` had PostgreSQL keep a second index on it for LIKE, which
 nothing asks. The uniqueness of ``entry_hash`` stays, as the constraint ``one_entry_per_hash``
-(the same index, renamed: nothing is rebuilt). SQLite keeps its table as it is (it has neither
-index); there only the model's description changes, since rebuilding the table would cost a copy
-of the whole log.
+(the same index, renamed: nothing is rebuilt). SQLite has no LIKE index, and its index on
+``application_id`` goes in ``workflows.0024``: here only the model's description changes.
 """
 
 from django.db import migrations, models
