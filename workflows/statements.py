@@ -214,27 +214,60 @@ def _plain_placeholders(fields: tuple[Any, ...]) -> None:
         raise RuntimeError("a field with its own placeholder is not written here")
 
 
-def insert_row(instance: Model, *, linked: tuple[str, Model] | None = None) -> None:
+def insert_row(
+    instance: Model,
+    *,
+    linked: tuple[str, Model] | None = None,
+    updating: tuple[Model, tuple[str, ...]] | None = None,
+) -> None:
     """``instance.save()`` of a new row, and, ``linked`` (a many-to-many field's name and a
-    saved row), ``getattr(instance, name).add(row)``."""
+    saved row), ``getattr(instance, name).add(row)``. ``updating`` (a saved row and names of
+    its fields): first ``update_row`` of it, on PostgreSQL in the same statement."""
     connection = transaction.get_connection()
     model = type(instance)
     link, row = linked if linked is not None else (None, None)
+    together = connection.vendor == "postgresql"
+    if updating is not None and not together:
+        update_row(*updating)
+        updating = None
+    update_params: list[Any] = []
+    if updating is not None:
+        update_params = update_statement(*updating)[1]
     sql, params = insert_statement(instance, link=link)
+    if updating is not None:
+        sql = _updating_first_sql(type(updating[0]), updating[1], model, link)
     through = getattr(model, link).through if link is not None else None
     announced = row is not None and _announce_link(through, instance, row, "pre_add", connection)
     with connection.cursor() as cursor:
-        if row is not None and connection.vendor == "postgresql":
-            cursor.execute(sql, [*params, row.pk])  # the row and its link, together
-            pk = cursor.fetchone()[0]
+        if together:  # the row and its link (and the update), together
+            cursor.execute(sql, [*update_params, *params, *([row.pk] if row is not None else [])])
+            pk, *updated = cursor.fetchone()
         else:
             cursor.execute(sql, params)
-            pk = cursor.fetchone()[0]
+            pk, updated = cursor.fetchone()[0], []
             if link is not None and row is not None:
                 cursor.execute(_link_sql(model, link), [pk, row.pk])
+    if updating is not None:
+        if not updated[0]:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+        row_updated(*updating)
     row_inserted(instance, pk)
     if announced and row is not None:
         _announce_link(through, instance, row, "post_add", connection)
+
+
+@functools.cache
+def _updating_first_sql(
+    updated: type[Model], names: tuple[str, ...], model: type[Model], link: str | None
+) -> str:
+    """PostgreSQL: ``_update_sql``'s UPDATE and ``_insert_sql``'s INSERT in one statement,
+    returning the new id and the number of rows updated."""
+    update, _ = _update_sql(updated, names)
+    insert, _ = _insert_sql(model, link, "postgresql")
+    counted = ", (SELECT count(*) FROM updated)"
+    if insert.startswith("WITH "):
+        return f"WITH updated AS ({update} RETURNING 1), {insert[5:]}{counted}"
+    return f"WITH updated AS ({update} RETURNING 1) {insert}{counted}"
 
 
 def insert_statement(instance: Model, *, link: str | None = None) -> tuple[str, list[Any]]:
@@ -288,6 +321,18 @@ def _announce_link(through: Any, instance: Model, row: Model, action: str, conne
 def update_row(instance: Model, names: tuple[str, ...]) -> None:
     """``instance.save(update_fields=names)`` of a saved row."""
     connection = transaction.get_connection()
+    sql, params = update_statement(instance, names)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if not cursor.rowcount:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    row_updated(instance, names)
+
+
+def update_statement(instance: Model, names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The UPDATE that ``instance.save(update_fields=names)`` sends (its id the last
+    parameter), with what save does before it; ``row_updated`` does what it does after."""
+    connection = transaction.get_connection()
     model = type(instance)
     # Ids of related rows saved since they were set, as save() takes them (not in the stubs).
     instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
@@ -300,13 +345,15 @@ def update_row(instance: Model, names: tuple[str, ...]) -> None:
     )
     sql, fields = _update_sql(model, names)
     params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, instance.pk])
-        if not cursor.rowcount:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
+    return sql, [*params, instance.pk]
+
+
+def row_updated(instance: Model, names: tuple[str, ...]) -> None:
+    """What ``instance.save(update_fields=names)`` does once the row is written."""
+    connection = transaction.get_connection()
     instance._state.db = connection.alias
     signals.post_save.send(
-        sender=model,
+        sender=type(instance),
         instance=instance,
         created=False,
         update_fields=frozenset(names),
