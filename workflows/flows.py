@@ -67,7 +67,7 @@ class ReviewStartActivation(StartHandleActivation):  # type: ignore[misc]  # vie
     @StartHandleActivation.status.super()  # type: ignore[untyped-decorator]  # viewflow is untyped
     def execute(self) -> None:
         task_started.send(sender=self.flow_class, process=self.process, task=self.task)
-        with transaction.atomic(savepoint=False):
+        with transaction.atomic(savepoint=False), _written_with_next(self.task):
             insert_row(self.process)
             self.complete()
             flow_started.send(sender=self.flow_class, process=self.process, task=self.task)
@@ -154,20 +154,43 @@ def _finish(activation: Any, *, after: Any = None) -> None:
         raise RuntimeError("a task is finished inside the decision's transaction")
     task = activation.task
     task.finished = now()
-    if task.pk is None:
+    if task.__dict__.get(_UNWRITTEN):
+        pass  # written by the next task's INSERT
+    elif task.pk is None:
         _insert_task(task, after)
-    elif not task.__dict__.get(_UNWRITTEN):
+    else:
         update_row(task, TASK_PROGRESS)
     task_finished.send(sender=activation.flow_class, process=activation.process, task=task)
 
 
-# A finished task whose row is not written yet: the next task's INSERT writes it, in the same
-# statement on PostgreSQL, or ``_write_if_unwritten`` once no task followed.
-_UNWRITTEN = "_progress_unwritten"
+# A finished task whose row is not written yet (inserted, or updated): the next task's INSERT
+# writes it, in the same statement on PostgreSQL, or ``_write_if_unwritten`` once no task
+# followed.
+_UNWRITTEN = "_task_unwritten"
+
+
+@contextmanager
+def _written_with_next(task: Any) -> Iterator[None]:
+    """On PostgreSQL, ``task`` finished in the block is written by the INSERT of the task
+    after it (``_insert_task``), or by itself at the end of the block if none followed. For
+    an activation whose next task follows it directly: nothing reads the tasks in between
+    (``ReviewEndActivation.activate`` writes it first if it must read them)."""
+    if transaction.get_connection().vendor == "postgresql":
+        task.__dict__[_UNWRITTEN] = True
+    try:
+        yield
+    except BaseException:
+        task.__dict__.pop(_UNWRITTEN, None)  # the transaction ends with the error
+        raise
+    _write_if_unwritten(task)
 
 
 def _write_if_unwritten(task: Any) -> None:
-    if task.__dict__.pop(_UNWRITTEN, False):
+    if not task.__dict__.pop(_UNWRITTEN, False):
+        return
+    if task.pk is None:
+        _insert_task(task, None)
+    else:
         update_row(task, TASK_PROGRESS)
 
 
@@ -177,13 +200,16 @@ TASK_PROGRESS = ("status", "owner", "started", "finished", "data")
 
 
 def _insert_task(task: Any, after: Any) -> None:
-    if task.flow_task and not task.flow_task_type:  # as viewflow's Task.save sets it
-        task.flow_task_type = task.flow_task.task_type
+    """The new task, linked to the task ``after`` it; ``after`` written with it if it waits to
+    be (``_written_with_next``): inserted if new, else its progress updated."""
+    for typed in (task, after):
+        if typed is not None and typed.flow_task and not typed.flow_task_type:
+            typed.flow_task_type = typed.flow_task.task_type  # as viewflow's Task.save sets it
     unwritten = after is not None and after.__dict__.pop(_UNWRITTEN, False)
     insert_row(
         task,
         linked=("previous", after) if after is not None else None,
-        updating=(after, TASK_PROGRESS) if unwritten else None,
+        updating=(after, TASK_PROGRESS) if unwritten and after.pk is not None else None,
     )
 
 
@@ -232,15 +258,9 @@ class DecisionActivation(PersonActivation):
         task follows it directly (no gateway reads the tasks in between), so on PostgreSQL the
         finished task is written by the next task's INSERT, in one statement; by itself only
         when no task followed."""
-        if transaction.get_connection().vendor == "postgresql":
-            self.task.__dict__[_UNWRITTEN] = True
-        try:
+        with _written_with_next(self.task):
             self.complete()
             self.activate_next()
-        except BaseException:
-            self.task.__dict__.pop(_UNWRITTEN, None)  # the transaction ends with the error
-            raise
-        _write_if_unwritten(self.task)
 
     @ViewActivation.status.super()  # type: ignore[untyped-decorator]  # viewflow is untyped
     def create_next(self) -> Iterator[Any]:

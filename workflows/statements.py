@@ -221,36 +221,69 @@ def insert_row(
     updating: tuple[Model, tuple[str, ...]] | None = None,
 ) -> None:
     """``instance.save()`` of a new row, and, ``linked`` (a many-to-many field's name and a
-    saved row), ``getattr(instance, name).add(row)``. ``updating`` (a saved row and names of
-    its fields): first ``update_row`` of it, on PostgreSQL in the same statement."""
+    row), ``getattr(instance, name).add(row)``, the row saved first if it is new.
+    ``updating`` (a saved row and names of its fields): first ``update_row`` of it. On
+    PostgreSQL all in one statement."""
     connection = transaction.get_connection()
     model = type(instance)
     link, row = linked if linked is not None else (None, None)
-    together = connection.vendor == "postgresql"
-    if updating is not None and not together:
-        update_row(*updating)
-        updating = None
-    update_params: list[Any] = []
+    through = getattr(model, link).through if link is not None else None
+    first_new = row is not None and row.pk is None
+    if connection.vendor != "postgresql" or (first_new and _has_link_listeners(through)):
+        if updating is not None:
+            update_row(*updating)
+        if row is not None and first_new:
+            insert_row(row)
+        _insert_alone(instance, link, row, through, connection)
+        return
+    if updating is not None and first_new:
+        raise RuntimeError("one row is written before the new one, updated or inserted")
+    first_params: list[Any] = []
     if updating is not None:
-        update_params = update_statement(*updating)[1]
+        first_params = update_statement(*updating)[1]
+    elif row is not None and first_new:
+        first_params = insert_statement(row)[1]
     sql, params = insert_statement(instance, link=link)
     if updating is not None:
         sql = _updating_first_sql(type(updating[0]), updating[1], model, link)
-    through = getattr(model, link).through if link is not None else None
-    announced = row is not None and _announce_link(through, instance, row, "pre_add", connection)
+    elif row is not None and first_new:
+        sql = _inserting_first_sql(type(row), model, cast(str, link))
+    announced = (
+        row is not None
+        and not first_new
+        and _announce_link(through, instance, row, "pre_add", connection)
+    )
+    linked_pk = [row.pk] if row is not None and not first_new else []
     with connection.cursor() as cursor:
-        if together:  # the row and its link (and the update), together
-            cursor.execute(sql, [*update_params, *params, *([row.pk] if row is not None else [])])
-            pk, *updated = cursor.fetchone()
-        else:
-            cursor.execute(sql, params)
-            pk, updated = cursor.fetchone()[0], []
-            if link is not None and row is not None:
-                cursor.execute(_link_sql(model, link), [pk, row.pk])
+        cursor.execute(sql, [*first_params, *params, *linked_pk])
+        pk, *written = cursor.fetchone()
     if updating is not None:
-        if not updated[0]:
+        if not written[0]:
             raise DatabaseError("Save with update_fields did not affect any rows.")
         row_updated(*updating)
+    elif row is not None and first_new:
+        row_inserted(row, written[0])
+    row_inserted(instance, pk)
+    if announced and row is not None:
+        _announce_link(through, instance, row, "post_add", connection)
+
+
+def _insert_alone(
+    instance: Model, link: str | None, row: Model | None, through: Any, connection: Any
+) -> None:
+    """The new row and its link to a saved ``row``; on PostgreSQL in one statement."""
+    model = type(instance)
+    sql, params = insert_statement(instance, link=link)
+    announced = row is not None and _announce_link(through, instance, row, "pre_add", connection)
+    with connection.cursor() as cursor:
+        if row is not None and connection.vendor == "postgresql":
+            cursor.execute(sql, [*params, row.pk])
+            pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(sql, params)
+            pk = cursor.fetchone()[0]
+            if link is not None and row is not None:
+                cursor.execute(_link_sql(model, link), [pk, row.pk])
     row_inserted(instance, pk)
     if announced and row is not None:
         _announce_link(through, instance, row, "post_add", connection)
@@ -268,6 +301,25 @@ def _updating_first_sql(
     if insert.startswith("WITH "):
         return f"WITH updated AS ({update} RETURNING 1), {insert[5:]}{counted}"
     return f"WITH updated AS ({update} RETURNING 1) {insert}{counted}"
+
+
+@functools.cache
+def _inserting_first_sql(first: type[Model], model: type[Model], link: str) -> str:
+    """PostgreSQL: the INSERT of a new row of ``first``, then the INSERT of the new row of
+    ``model`` and its link to it, in one statement, returning both ids (the new row's first).
+    The first row is scanned before the other is asked for, so it is inserted first and
+    draws its id first, as when the two are saved one after the other."""
+    first_insert, _ = _insert_sql(first, None, "postgresql")
+    insert, _ = _insert_sql(model, None, "postgresql")
+    through = cast("ManyToManyField[Any, Any]", model._meta.get_field(link))
+    pk = model._meta.pk.column
+    new, other = through.m2m_column_name(), through.m2m_reverse_name()
+    return (
+        f"WITH first AS ({first_insert}), added AS ({insert}) "  # noqa: S608
+        f'INSERT INTO "{through.m2m_db_table()}" ("{new}", "{other}") '
+        f'SELECT (SELECT added."{pk}" FROM added), first."{first._meta.pk.column}" FROM first '
+        f'RETURNING "{new}", "{other}"'
+    )
 
 
 def insert_statement(instance: Model, *, link: str | None = None) -> tuple[str, list[Any]]:
@@ -300,6 +352,10 @@ def row_inserted(instance: Model, pk: Any) -> None:
         raw=False,
         using=connection.alias,
     )
+
+
+def _has_link_listeners(through: Any) -> bool:
+    return through is not None and signals.m2m_changed.has_listeners(through)
 
 
 def _announce_link(through: Any, instance: Model, row: Model, action: str, connection: Any) -> bool:

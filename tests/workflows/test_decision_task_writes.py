@@ -1,12 +1,19 @@
-"""A decision's task is stored finished, and the task that follows it is linked to it (on
-PostgreSQL both are written by one statement; by itself only when no task follows)."""
+"""A finished task is stored finished, and the task that follows it is linked to it (on
+PostgreSQL the two are written by one statement; the finished one by itself only when no task
+follows)."""
 
 import pytest
 
 from tests.factories import FundingApplicationFactory, formal_check
+from workflows import submission
 from workflows.flows import ReviewFlow
+from workflows.models import FundingApplication
 
 pytestmark = pytest.mark.django_db
+
+
+def _tasks(application):
+    return ReviewFlow.task_class._default_manager.filter(process_id=application.review_process_id)
 
 
 @pytest.mark.parametrize(
@@ -17,7 +24,18 @@ def test_the_decided_task_is_stored_finished_with_the_next_task_after_it(decisio
 
     formal_check(application, application.people, decision, reason="不符合支持方向")
 
-    tasks = ReviewFlow.task_class._default_manager.filter(process_id=application.review_process_id)
-    decided = tasks.get(flow_task=ReviewFlow.lead_review)
+    decided = _tasks(application).get(flow_task=ReviewFlow.lead_review)
     assert (decided.status, decided.finished is not None) == ("DONE", True)
-    assert tasks.get(previous=decided).flow_task.name == following
+    assert _tasks(application).get(previous=decided).flow_task.name == following
+
+
+def test_a_submission_stores_its_start_finished_before_the_lead_departments_task():
+    draft = FundingApplicationFactory()
+
+    submission.submit_application(application_id=draft.pk, actor=draft.created_by)
+
+    application = FundingApplication.objects.get(pk=draft.pk)
+    start = _tasks(application).get(flow_task=ReviewFlow.start)
+    lead = _tasks(application).get(previous=start)
+    assert (start.status, start.finished is not None) == ("DONE", True)
+    assert (lead.flow_task.name, lead.status, start.pk < lead.pk) == ("lead_review", "NEW", True)
