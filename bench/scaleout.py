@@ -16,7 +16,8 @@ Each transaction is one service call (a decision or a people's step); the median
 zero. For comparison, the wall time (CPU and scheduling included) of taking the
 application's row lock and of appending the audit entry, as the client sees it.
 Beside each rate, how busy the machine's cores were meanwhile (all processes, the database
-server's included). Targets on this 2-core machine: 2 processes ≥ 1.8× one; 4 no slower than
+server's included), and with the lock waits the machine's CPU time and context switches per
+service call. Targets on this 2-core machine: 2 processes ≥ 1.8× one; 4 no slower than
 2; audit lock wait under 1 ms at 4 processes.
 """
 
@@ -88,11 +89,13 @@ def worker(label: str, url: str, barrier, results) -> None:
     waits["row lock"].clear()
     transitions[0] = calls[0] = 0
     barrier.wait()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(PATHS):
         path.run(record)
-    end = time.perf_counter()
-    results.put((transitions[0], start, end, waits["row lock"], waits["audit append"], calls[0]))
+    end, cpu = time.perf_counter(), time.process_time() - cpu
+    results.put(
+        (transitions[0], start, end, waits["row lock"], waits["audit append"], calls[0], cpu)
+    )
 
 
 class LockWaitSampler:
@@ -175,7 +178,8 @@ def trial(url: str, processes: int, label: str) -> dict[str, object]:
     before = _cpu_times()
     with LockWaitSampler(url, SAMPLE_MS / 1000) as sampler:
         done = [_result_of(results, children) for _ in children]
-    busy = _busy(before, _cpu_times())
+    after = _cpu_times()
+    busy = _busy(before, after)
     for child in children:
         child.join()
     transitions = sum(d[0] for d in done)
@@ -199,16 +203,37 @@ def trial(url: str, processes: int, label: str) -> dict[str, object]:
         "row_lock_ms": statistics.median(w for d in done for w in d[3]) * 1000,
         "append_ms": statistics.median(w for d in done for w in d[4]) * 1000,
         "busy": busy,
+        "spent": _spent(before, after, calls, sum(d[6] for d in done)),
     }
 
 
 def _cpu_times() -> list[int] | None:
-    """The machine's CPU time so far by kind (Linux's /proc/stat), or None elsewhere."""
+    """The machine's CPU time so far by kind, in ticks, and its context switches so far, last
+    (Linux's /proc/stat), or None elsewhere."""
     try:
         with open("/proc/stat") as stat:
-            return [int(n) for n in stat.readline().split()[1:]]
+            lines = stat.read().splitlines()
     except OSError:
         return None
+    switches = next(int(line.split()[1]) for line in lines if line.startswith("ctxt "))
+    return [int(n) for n in lines[0].split()[1:]] + [switches]
+
+
+def _spent(before: list[int] | None, after: list[int] | None, calls: int, own: float) -> str:
+    """The machine's CPU time per service call, in user and system code (every process, the
+    database server's and the sampler's included), the part of it spent by the benchmark's
+    own processes (``own`` seconds in all), and the machine's context switches per call."""
+    if before is None or after is None or not calls:
+        return ""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    user = (spent[0] + spent[1]) * tick_ms / calls  # user and nice
+    system = (spent[2] + spent[5] + spent[6]) * tick_ms / calls  # system, irq, softirq
+    return (
+        f"; CPU per service call {user + system:.2f} ms ({user:.2f} user, {system:.2f} system;"
+        f" the processes calling the services {own * 1000 / calls:.2f}),"
+        f" {spent[-1] / calls:.0f} context switches per call"
+    )
 
 
 def _busy(before: list[int] | None, after: list[int] | None) -> float | None:
@@ -216,7 +241,7 @@ def _busy(before: list[int] | None, after: list[int] | None) -> float | None:
     are the fourth and fifth figures)."""
     if before is None or after is None:
         return None
-    spent = [b - a for a, b in zip(before, after, strict=True)]
+    spent = [b - a for a, b in zip(before, after, strict=True)][:-1]  # not the switches
     total = sum(spent)
     return (total - spent[3] - spent[4]) / total if total else None
 
@@ -280,7 +305,7 @@ def main() -> None:
                 f"any {_ms(lock[None])}; "
                 + "; ".join(f"{kind} {_ms(lock[kind])}" for kind in list(lock)[1:])
                 + f"; wall time (CPU included) of the row lock median {f['row_lock_ms']:.2f} ms,"
-                f" of the audit append median {f['append_ms']:.2f} ms"
+                f" of the audit append median {f['append_ms']:.2f} ms{f['spent']}"
             )
     print(
         f"[postgres] over {TRIALS} trials, median ratio to one process: "
