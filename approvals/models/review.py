@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from workflows.compact_json import CompactJSONEncoder
 from workflows.money import MONEY
 
 
@@ -151,7 +152,10 @@ class GroupRecommendation(models.Model):
     score_spread = models.DecimalField(max_digits=6, decimal_places=2)
     recommended_amount = models.DecimalField(null=True, blank=True, **MONEY)
     assessment = models.JSONField(
-        default=dict, blank=True, help_text="the policy evaluation behind the amount, if any"
+        default=dict,
+        blank=True,
+        encoder=CompactJSONEncoder,
+        help_text="the policy evaluation behind the amount, if any",
     )
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -165,6 +165,16 @@ def test_an_amount_above_the_assessed_amount_with_a_reason_is_recorded(at_group_
     assert recommendation.assessment["amount"] == "6000000.00"
 
 
+def test_the_stored_assessment_reads_back_as_the_chair_recorded_it(at_group_decision):
+    active_policy()
+
+    recorded = recommend(at_group_decision).assessment
+
+    stored = GroupRecommendation.objects.get(application=at_group_decision).assessment
+    assert stored == recorded
+    assert any("【" in step["text_zh"] for step in stored["explanation"])
+
+
 def test_an_ineligible_application_cannot_be_recommended_and_the_message_names_each_failure(
     call,
 ):
