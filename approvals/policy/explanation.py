@@ -73,8 +73,13 @@ class ExplanationStep:
         }
 
 
+_AS_THEY_ARE = frozenset({str, int, bool, float, type(None)})
+
+
 def plain_json(value: Any) -> Any:
     """Decimals to strings, tuples to lists, recursively; everything else as it is."""
+    if type(value) in _AS_THEY_ARE:  # most values: asked first, by type alone
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Mapping):
