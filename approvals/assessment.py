@@ -196,8 +196,8 @@ def pool_state_for(
 ) -> PoolState | None:
     """The call's pool balances under the version, or None (the whole budgets) before any
     meeting drew on it."""
-    if in_force.balances is not None and not lock:  # read with the version
-        balances = {code: row.balance for code, row in in_force.balances.items()}
+    if in_force.amounts is not None and not lock:  # read with the version
+        balances = dict(in_force.amounts)
     else:
         rows = PoolBalance.objects.filter(call=call, policy=in_force.record)
         if lock:

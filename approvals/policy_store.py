@@ -66,12 +66,16 @@ def compiled_policy(record: MatchingPolicyVersion) -> PolicyVersion:
 @dataclass(frozen=True)
 class PolicyInForce:
     """A stored version and its compiled rules; ``balances``: the call's pool under it, by
-    department code, when read with the version (``policy_in_force_for_call(with_pool=True)``;
-    empty before any meeting drew on it), None when not read."""
+    department code, when read and locked with the version
+    (``policy_in_force_for_call(lock_pool=True)``; empty before any meeting drew on it), None
+    when not; ``amounts``: their amounts, when read (``with_pool`` or ``lock_pool``)."""
 
     record: MatchingPolicyVersion
     policy: PolicyVersion
     balances: dict[str, PoolBalance] | None = None
+    # The same balances' amounts alone, by department code (``with_pool`` without the lock:
+    # no rows are made of them, since nothing writes them).
+    amounts: dict[str, Decimal] | None = None
 
 
 class CallPool(Func):
@@ -169,12 +173,14 @@ def policy_in_force_for_call(
         return None
     record = in_force.record
     budgets = budgets_read_with(cast(str, getattr(record, "year_budgets", "[]")))
-    balances = (
-        _balances_read_with(cast(str, record.call_pool), call, record)  # type: ignore[attr-defined]
-        if "call_pool" in columns
-        else None
-    )
-    return PolicyInForce(record, with_budgets(in_force.policy, budgets), balances)
+    balances, amounts = None, None
+    if lock_pool:  # rows, for the meeting's draw to write
+        balances = _balances_read_with(cast(str, record.call_pool), call, record)  # type: ignore[attr-defined]
+        amounts = {code: row.balance for code, row in balances.items()}
+    elif with_pool:
+        pool = json.loads(cast(str, record.call_pool))  # type: ignore[attr-defined]
+        amounts = {code: Decimal(balance) for _, code, balance in pool}
+    return PolicyInForce(record, with_budgets(in_force.policy, budgets), balances, amounts)
 
 
 # The versions' query, compiled once per connection for each set of columns read with it.
