@@ -30,7 +30,7 @@ from django_fsm import ConcurrentTransition
 from .access import profile_of
 from .audit_encoding import chain_bytes
 from .models import AuditEntry, FundingApplication, Status
-from .statements import insert_row, insert_statement, row_inserted
+from .statements import insert_row, insert_statement, row_inserted, take_held
 
 if TYPE_CHECKING:
     from django.db.models import Field, Model
@@ -320,13 +320,13 @@ def _insert(connection: Any, entry: AuditEntry, *, after: str | None) -> bool:
 # statement; the entry only if the row was written and the chain still ends where the append
 # expects. Returns whether the row was written, and the entry's id and seq (NULL if not added).
 _SAVE_AND_INSERT_POSTGRES = (
-    "WITH moved AS ({update} RETURNING 1), {records}appended AS ("  # noqa: S608
+    "WITH {held}moved AS ({update} RETURNING 1), {records}appended AS ("  # noqa: S608
     f'INSERT INTO "{_TABLE}" (seq, {_COLUMN_LIST}) '
     f"SELECT nextval('workflows_auditentry_seq'), {_PLACEHOLDERS} "
     f"FROM (SELECT pg_advisory_xact_lock_shared({APPEND_LOCK})) AS appending "
     f"WHERE EXISTS (SELECT 1 FROM moved) AND {_LAST_HASH} IS NOT DISTINCT FROM %s "
     "RETURNING id, seq) "
-    "SELECT EXISTS (SELECT 1 FROM moved), appended.id, appended.seq{record_ids} "
+    "SELECT EXISTS (SELECT 1 FROM moved), appended.id, appended.seq{record_ids}{held_values} "
     "FROM (SELECT 1) AS one LEFT JOIN appended ON TRUE"
 )
 
@@ -344,19 +344,24 @@ def _save_and_insert(
     """PostgreSQL: write ``saving`` of the application (as ``save(update_fields=saving)``
     would, its status still ``source``), insert the ``records`` (as ``save`` would) and
     ``entry``, in one statement; False when the row and the records were written but the
-    chain had moved (the entry is left to ``_insert``)."""
+    chain had moved (the entry is left to ``_insert``). The writes held for it (the decision's
+    flow tasks, ``statements.writes_held``) go in the same statement, first."""
     update_sql, update_params = _row_update(connection, application, saving, source=source)
     inserts = [insert_statement(record) for record in records]
     values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _FIELDS]
+    held = take_held(connection)
     sql = _SAVE_AND_INSERT_POSTGRES.format(
+        held="".join(write.ctes for write in held),
         update=update_sql,
         records="".join(f"record{n} AS ({sql}), " for n, (sql, _) in enumerate(inserts)),
         record_ids="".join(f", (SELECT id FROM record{n})" for n in range(len(inserts))),  # noqa: S608
+        held_values="".join(f", {column}" for write in held for column in write.columns),
     )
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             [
+                *(p for write in held for p in write.params),
                 *update_params,
                 *(p for _, params in inserts for p in params),
                 *values,
@@ -364,9 +369,13 @@ def _save_and_insert(
                 after,
             ],
         )
-        written, pk, seq, *record_pks = cursor.fetchone()
+        written, pk, seq, *returned = cursor.fetchone()
     if not written:
         raise ConcurrentTransition(_MOVED)
+    record_pks, returned = returned[: len(records)], returned[len(records) :]
+    for write in held:
+        write.done(returned[: len(write.columns)])
+        returned = returned[len(write.columns) :]
     for record, record_pk in zip(records, record_pks, strict=True):
         row_inserted(record, record_pk)
     _row_saved(connection, application, saving)

@@ -216,7 +216,12 @@ def _insert_task(task: Any, after: Any) -> None:
 class PersonActivation(ViewActivation):  # type: ignore[misc]  # viewflow is untyped
     """A person's task, written as viewflow writes it in fewer statements and without the
     ORM's compiling (``statements.insert_row``, ``update_row``): created together with its link
-    to the task before it, and afterwards only the columns that change (``TASK_PROGRESS``)."""
+    to the task before it, and afterwards only the columns that change (``TASK_PROGRESS``).
+    A decision's next task may be written only with the decision's own statement
+    (``statements.writes_held``): until then its activation is told apart by itself."""
+
+    def __hash__(self) -> int:
+        return hash(self.task) if self.task.pk is not None else object.__hash__(self)
 
     @classmethod
     def create(

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -238,6 +239,11 @@ def insert_row(
         return
     if updating is not None and first_new:
         raise RuntimeError("one row is written before the new one, updated or inserted")
+    held = connection.__dict__.get(_HELD)
+    holding = held is not None and not _has_link_listeners(through)
+    if holding and updating is not None and link is not None and row is not None:
+        cast("list[Held]", held).append(_held_insert(instance, link, row, updating, len(held)))
+        return
     first_params: list[Any] = []
     if updating is not None:
         first_params = update_statement(*updating)[1]
@@ -266,6 +272,109 @@ def insert_row(
     row_inserted(instance, pk)
     if announced and row is not None:
         _announce_link(through, instance, row, "post_add", connection)
+
+
+# Writes held back on PostgreSQL for a later statement of the same transaction: inside
+# ``writes_held``, a new row with its link to a row updated first (a decision's next flow task,
+# with the finished one) is not sent at once but kept, to go as common table expressions into
+# the decision's last statement (``audit.record_transition``, ``take_held``). Any other
+# statement sent meanwhile sends the held ones first, by themselves, so that every statement
+# sees the rows written before it.
+_HELD = "_writes_held"
+
+
+@dataclass(frozen=True)
+class Held:
+    """A held write: its common table expressions (each followed by a comma, for a WITH
+    list), the scalar subqueries selecting what it returns, its parameters, and what is done
+    with the returned values once it is written."""
+
+    ctes: str
+    columns: tuple[str, ...]
+    params: list[Any]
+    done: Callable[[list[Any]], None]
+
+
+@contextmanager
+def writes_held() -> Iterator[None]:
+    """On PostgreSQL, the block's held writes (see above) go with a later statement that takes
+    them, or by themselves before any other statement, or at the end of the block; an error in
+    the block drops them with the transaction. Elsewhere, and inside another such block,
+    nothing is held."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql" or _HELD in connection.__dict__:
+        yield
+        return
+    connection.__dict__[_HELD] = []
+    try:
+        with connection.execute_wrapper(_held_first):
+            yield
+            send_held(connection)
+    finally:
+        connection.__dict__.pop(_HELD, None)
+
+
+def take_held(connection: Any) -> list[Held]:
+    """The held writes, for the caller's statement to carry (it calls each one's ``done``)."""
+    held: list[Held] | None = connection.__dict__.get(_HELD)
+    if not held:
+        return []
+    taken = list(held)
+    held.clear()
+    return taken
+
+
+def send_held(connection: Any) -> None:
+    """Each held write, by itself."""
+    for write in take_held(connection):
+        sql = f"WITH {write.ctes[:-2]} SELECT {', '.join(write.columns)}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, write.params)
+            write.done(list(cursor.fetchone()))
+
+
+def _held_first(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    connection = context["connection"]
+    if connection.__dict__.get(_HELD):
+        send_held(connection)
+    return execute(sql, params, many, context)
+
+
+def _held_insert(
+    instance: Model, link: str, row: Model, updating: tuple[Model, tuple[str, ...]], n: int
+) -> Held:
+    update_params = update_statement(*updating)[1]
+    params = insert_statement(instance)[1]
+    ctes, columns = _held_insert_sql(type(updating[0]), updating[1], type(instance), link, n)
+
+    def done(values: list[Any]) -> None:
+        pk, updated = values
+        if not updated:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+        row_updated(*updating)
+        row_inserted(instance, pk)
+
+    return Held(ctes, columns, [*update_params, *params, row.pk], done)
+
+
+@functools.cache
+def _held_insert_sql(
+    updated: type[Model], names: tuple[str, ...], model: type[Model], link: str, n: int
+) -> tuple[str, tuple[str, ...]]:
+    """``_updating_first_sql`` as common table expressions named ``h{n}…``."""
+    update, _ = _update_sql(updated, names)
+    insert, _ = _insert_sql(model, None, "postgresql")
+    through = cast("ManyToManyField[Any, Any]", model._meta.get_field(link))
+    pk = model._meta.pk.column
+    new, other = through.m2m_column_name(), through.m2m_reverse_name()
+    name = f"h{n}"
+    ctes = (
+        f"{name}_updated AS ({update} RETURNING 1), {name}_added AS ({insert}), "  # noqa: S608
+        f'{name} AS (INSERT INTO "{through.m2m_db_table()}" ("{new}", "{other}") '
+        f'SELECT {name}_added."{pk}", %s FROM {name}_added RETURNING "{new}"), '
+    )
+    returned = f'(SELECT "{new}" FROM {name})'  # noqa: S608
+    return ctes, (returned, f"(SELECT count(*) FROM {name}_updated)")  # noqa: S608
 
 
 def _insert_alone(

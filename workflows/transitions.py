@@ -38,7 +38,7 @@ from .models.reference import COVERED_CODES
 from .review_path import STEP, TOUCHED_FIELDS, Step, Tier
 from .selectors import keep_open_tasks_read_with_row, open_tasks_read_with_lock
 from .signals import application_transitioned, transition_recorded
-from .statements import Prepared, prepared, prepared_for_ids
+from .statements import Prepared, prepared, prepared_for_ids, writes_held
 
 if TYPE_CHECKING:
     from .actors import Actor
@@ -224,24 +224,26 @@ def perform(
         except TransitionNotAllowed as exc:
             raise TransitionConflict() from exc
         application.note_move(source, timezone.now())
-        if open_task is not None:
-            complete_task(open_task, actor, application)
-        if then is not None:
-            then(application)
-        try:
-            _record(
-                application,
-                actor,
-                transition=transition,
-                source=source,
-                tier=tier,
-                reason=reason,
-                details=details,
-                saving=("status", *MOVE_FIELDS, *TOUCHED_FIELDS[transition], *also_saves),
-                records=records,
-            )
-        except ConcurrentTransition as exc:
-            raise TransitionConflict() from exc
+        # The flow's task writes go with the decision's own statement on PostgreSQL.
+        with writes_held():
+            if open_task is not None:
+                complete_task(open_task, actor, application)
+            if then is not None:
+                then(application)
+            try:
+                _record(
+                    application,
+                    actor,
+                    transition=transition,
+                    source=source,
+                    tier=tier,
+                    reason=reason,
+                    details=details,
+                    saving=("status", *MOVE_FIELDS, *TOUCHED_FIELDS[transition], *also_saves),
+                    records=records,
+                )
+            except ConcurrentTransition as exc:
+                raise TransitionConflict() from exc
     return application
 
 

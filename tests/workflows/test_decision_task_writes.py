@@ -1,13 +1,17 @@
 """A finished task is stored finished, and the task that follows it is linked to it (on
-PostgreSQL the two are written by one statement; the finished one by itself only when no task
-follows)."""
+PostgreSQL the two are written by one statement, held for the decision's own statement; by
+themselves before any other statement, which must see them)."""
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
 from tests.factories import FundingApplicationFactory, formal_check
 from workflows import submission
-from workflows.flows import ReviewFlow
+from workflows.flows import TASK_PROGRESS, ReviewFlow
 from workflows.models import FundingApplication
+from workflows.selectors import open_tasks
+from workflows.statements import insert_row, writes_held
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +43,22 @@ def test_a_submission_stores_its_start_finished_before_the_lead_departments_task
     lead = _tasks(application).get(previous=start)
     assert (start.status, start.finished is not None) == ("DONE", True)
     assert (lead.flow_task.name, lead.status, start.pk < lead.pk) == ("lead_review", "NEW", True)
+
+
+def test_a_statement_run_while_a_task_write_is_held_sees_that_task():
+    application = FundingApplicationFactory(state="lead_review")
+    (lead,) = open_tasks(application, "lead_review")
+    with transaction.atomic():
+        lead.status, lead.finished = "DONE", timezone.now()
+        following = ReviewFlow.task_class(
+            process=lead.process, flow_task=ReviewFlow.assign_experts, token=lead.token
+        )
+        following.flow_task_type = following.flow_task.task_type
+        with writes_held():
+            insert_row(following, linked=("previous", lead), updating=(lead, TASK_PROGRESS))
+
+            seen = list(_tasks(application).filter(previous=lead).values_list("pk", "status"))
+            finished = _tasks(application).get(pk=lead.pk).status
+        transaction.set_rollback(True)
+
+    assert (seen, finished) == ([(following.pk, "NEW")], "DONE")
