@@ -108,7 +108,7 @@ def plan_pool_draw(
     if in_force is None:
         return None
     balances = in_force.balances or {}
-    pool_state = PoolState({c: b.balance for c, b in balances.items()}) if balances else None
+    pool_state = PoolState(dict(in_force.amounts)) if in_force.amounts else None
     requested = {item.application_id: (item, _amount(amount)) for item, amount in approvals}
     wanted: dict[int, tuple[AgendaItem, Decimal]] = {
         pk: (item, amount) for pk, (item, amount) in requested.items() if amount is not None

@@ -171,12 +171,12 @@ _UNWRITTEN = "_task_unwritten"
 
 @contextmanager
 def _written_with_next(task: Any) -> Iterator[None]:
-    """On PostgreSQL, ``task`` finished in the block is written by the INSERT of the task
-    after it (``_insert_task``), or by itself at the end of the block if none followed. For
-    an activation whose next task follows it directly: nothing reads the tasks in between
-    (``ReviewEndActivation.activate`` writes it first if it must read them)."""
-    if transaction.get_connection().vendor == "postgresql":
-        task.__dict__[_UNWRITTEN] = True
+    """``task`` finished in the block is written with the INSERT of the task after it
+    (``_insert_task``; in one statement on PostgreSQL, ``statements.insert_row``), or by
+    itself at the end of the block if none followed. For an activation whose next task follows
+    it directly: nothing reads the tasks in between (``ReviewEndActivation.activate`` writes it
+    first if it must read them)."""
+    task.__dict__[_UNWRITTEN] = True
     try:
         yield
     except BaseException:

@@ -230,48 +230,36 @@ def insert_row(
     link, row = linked if linked is not None else (None, None)
     through = getattr(model, link).through if link is not None else None
     first_new = row is not None and row.pk is None
-    if connection.vendor != "postgresql" or (first_new and _has_link_listeners(through)):
+    if connection.vendor != "postgresql" or _has_link_listeners(through):
+        # One statement each (a new row and its link together on PostgreSQL, announced).
         if updating is not None:
             update_row(*updating)
         if row is not None and first_new:
             insert_row(row)
         _insert_alone(instance, link, row, through, connection)
         return
-    if updating is not None and first_new:
-        raise RuntimeError("one row is written before the new one, updated or inserted")
-    held = connection.__dict__.get(_HELD)
-    holding = held is not None and not _has_link_listeners(through)
-    if holding and updating is not None and link is not None and row is not None:
-        cast("list[Held]", held).append(_held_insert(instance, link, row, updating, len(held)))
+    if updating is not None:
+        if link is None or row is None or first_new:
+            raise RuntimeError("a row is updated first only for a new row linked to a saved one")
+        held: list[Held] | None = connection.__dict__.get(_HELD)
+        # Named after the writes already held with it (inside ``writes_held``).
+        write = _held_insert(instance, link, row, updating, len(held) if held else 0)
+        if held is None:
+            _send(connection, write)
+        else:
+            held.append(write)
         return
-    first_params: list[Any] = []
-    if updating is not None:
-        first_params = update_statement(*updating)[1]
-    elif row is not None and first_new:
-        first_params = insert_statement(row)[1]
-    sql, params = insert_statement(instance, link=link)
-    if updating is not None:
-        sql = _updating_first_sql(type(updating[0]), updating[1], model, link)
-    elif row is not None and first_new:
-        sql = _inserting_first_sql(type(row), model, cast(str, link))
-    announced = (
-        row is not None
-        and not first_new
-        and _announce_link(through, instance, row, "pre_add", connection)
-    )
-    linked_pk = [row.pk] if row is not None and not first_new else []
+    if row is None or not first_new:
+        _insert_alone(instance, link, row, through, connection)
+        return
+    first_params = insert_statement(row)[1]
+    params = insert_statement(instance)[1]
+    sql = _inserting_first_sql(type(row), model, cast(str, link))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*first_params, *params, *linked_pk])
-        pk, *written = cursor.fetchone()
-    if updating is not None:
-        if not written[0]:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
-        row_updated(*updating)
-    elif row is not None and first_new:
-        row_inserted(row, written[0])
+        cursor.execute(sql, [*first_params, *params])
+        pk, first_pk = cursor.fetchone()
+    row_inserted(row, first_pk)
     row_inserted(instance, pk)
-    if announced and row is not None:
-        _announce_link(through, instance, row, "post_add", connection)
 
 
 # Writes held back on PostgreSQL for a later statement of the same transaction: inside
@@ -327,10 +315,14 @@ def take_held(connection: Any) -> list[Held]:
 def send_held(connection: Any) -> None:
     """Each held write, by itself."""
     for write in take_held(connection):
-        sql = f"WITH {write.ctes[:-2]} SELECT {', '.join(write.columns)}"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, write.params)
-            write.done(list(cursor.fetchone()))
+        _send(connection, write)
+
+
+def _send(connection: Any, write: Held) -> None:
+    sql = f"WITH {write.ctes[:-2]} SELECT {', '.join(write.columns)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, write.params)
+        write.done(list(cursor.fetchone()))
 
 
 def _held_first(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
@@ -361,7 +353,9 @@ def _held_insert(
 def _held_insert_sql(
     updated: type[Model], names: tuple[str, ...], model: type[Model], link: str, n: int
 ) -> tuple[str, tuple[str, ...]]:
-    """``_updating_first_sql`` as common table expressions named ``h{n}…``."""
+    """The UPDATE of a row (``_update_sql``), the INSERT of a new row (``_insert_sql``) and its
+    link to a saved one, as common table expressions named ``h{n}…``, and what selects the new
+    id and the number of rows updated."""
     update, _ = _update_sql(updated, names)
     insert, _ = _insert_sql(model, None, "postgresql")
     through = cast("ManyToManyField[Any, Any]", model._meta.get_field(link))
@@ -396,20 +390,6 @@ def _insert_alone(
     row_inserted(instance, pk)
     if announced and row is not None:
         _announce_link(through, instance, row, "post_add", connection)
-
-
-@functools.cache
-def _updating_first_sql(
-    updated: type[Model], names: tuple[str, ...], model: type[Model], link: str | None
-) -> str:
-    """PostgreSQL: ``_update_sql``'s UPDATE and ``_insert_sql``'s INSERT in one statement,
-    returning the new id and the number of rows updated."""
-    update, _ = _update_sql(updated, names)
-    insert, _ = _insert_sql(model, link, "postgresql")
-    counted = ", (SELECT count(*) FROM updated)"
-    if insert.startswith("WITH "):
-        return f"WITH updated AS ({update} RETURNING 1), {insert[5:]}{counted}"
-    return f"WITH updated AS ({update} RETURNING 1) {insert}{counted}"
 
 
 @functools.cache
