@@ -17,7 +17,11 @@ zero. For comparison, the wall time (CPU and scheduling included) of taking the
 application's row lock and of appending the audit entry, as the client sees it.
 Beside each rate, how busy the machine's cores were meanwhile (all processes, the database
 server's included), and with the lock waits the machine's CPU time and context switches per
-service call. Targets on this 2-core machine: 2 processes ≥ 1.8× one; 4 no slower than
+service call.
+The same counts of processes then run the plain viewflow comparator of bench/transitions.py
+(its five transitions and two claims, no audit, no lock), one after ours at each count, as the
+machine's own yardstick: what a path with no lock of ours loses from 2 processes to 4.
+Targets on this 2-core machine: 2 processes ≥ 1.8× one; 4 no slower than
 2; audit lock wait under 1 ms at 4 processes.
 """
 
@@ -39,13 +43,16 @@ sys.path.insert(0, str(FilePath(__file__).resolve().parent))
 PATHS = int(os.environ.get("BENCH_SCALEOUT_PATHS", "30"))
 TRIALS = int(os.environ.get("BENCH_SCALEOUT_TRIALS", "3"))
 SAMPLE_MS = float(os.environ.get("BENCH_SCALEOUT_SAMPLE_MS", "2"))
+# The plain viewflow comparator's path (bench/transitions.py) is about five times as fast.
+PLAIN_PATHS = int(os.environ.get("BENCH_SCALEOUT_PLAIN_PATHS", str(PATHS * 5)))
 PROCESSES = (1, 2, 4)
+OURS, PLAIN = "ours", "plain"
 # wait_event of pg_stat_activity when wait_event_type is 'Lock': which kind of lock.
 LOCK_KINDS = {"advisory": "audit append (advisory)", "transactionid": "row", "tuple": "row"}
 APPEND = LOCK_KINDS["advisory"]
 
 
-def worker(label: str, url: str, barrier, results) -> None:
+def worker(kind: str, label: str, url: str, barrier, results) -> None:
     sys.path.insert(0, str(FilePath(__file__).resolve().parent.parent))
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-0123456789-abcdefghij")
@@ -53,14 +60,40 @@ def worker(label: str, url: str, barrier, results) -> None:
     import django
 
     django.setup()
+    waits: dict[str, list[float]] = {"row lock": [], "audit append": []}
+    transitions = [0]
+    calls = [0]
+
+    def record(kind, name, elapsed, statements):
+        transitions[0] += kind == "transition"
+        calls[0] += 1 + (name == "meeting and agenda")  # two transactions: meeting, agenda
+
+    if kind == PLAIN:
+        from transitions import plain_viewflow
+
+        run, paths = plain_viewflow(create_table=False), PLAIN_PATHS
+        run(record)  # warm-up: connection, caches
+    else:
+        run, paths = _ours(label, record, waits), PATHS
+    transitions[0] = calls[0] = 0
+    barrier.wait()
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(paths):
+        run(record)
+    end, cpu = time.perf_counter(), time.process_time() - cpu
+    results.put(
+        (transitions[0], start, end, waits["row lock"], waits["audit append"], calls[0], cpu)
+    )
+
+
+def _ours(label: str, record, waits: dict[str, list[float]]):
+    """Our path's ``run``, warmed up, with the row lock and the audit append clocked into
+    ``waits`` from then on."""
     from _paths import Path
 
     from approvals import group_review, lead_review, meetings
     from workflows import assignments, submission
     from workflows import transitions as engine
-
-    path = Path(label)
-    waits: dict[str, list[float]] = {"row lock": [], "audit append": []}
 
     def clocked(owner, name: str, part: str) -> None:
         original = getattr(owner, name)
@@ -74,28 +107,13 @@ def worker(label: str, url: str, barrier, results) -> None:
 
         setattr(owner, name, wrapper)
 
-    transitions = [0]
-    calls = [0]
-
-    def record(kind, name, elapsed, statements):
-        transitions[0] += kind == "transition"
-        calls[0] += 1 + (name == "meeting and agenda")  # two transactions: meeting, agenda
-
+    path = Path(label)
     path.run(record)  # warm-up: connection, caches
     for module in (engine, submission, assignments, lead_review, group_review, meetings):
         if getattr(module, "locked_application", None) is not None:
             clocked(module, "locked_application", "row lock")
     clocked(engine, "record_transition", "audit append")
-    waits["row lock"].clear()
-    transitions[0] = calls[0] = 0
-    barrier.wait()
-    start, cpu = time.perf_counter(), time.process_time()
-    for _ in range(PATHS):
-        path.run(record)
-    end, cpu = time.perf_counter(), time.process_time() - cpu
-    results.put(
-        (transitions[0], start, end, waits["row lock"], waits["audit append"], calls[0], cpu)
-    )
+    return path.run
 
 
 class LockWaitSampler:
@@ -164,19 +182,21 @@ def _result_of(results: Any, children: list[Any]) -> Any:
                 raise SystemExit(f"a benchmark process died (exit codes {dead})") from None
 
 
-def trial(url: str, processes: int, label: str) -> dict[str, object]:
+def trial(url: str, processes: int, label: str, kind: str = OURS) -> dict[str, Any]:
+    """One run of ``processes`` processes on ``kind``'s path; the plain comparator's takes no
+    lock, so its lock waits are not sampled."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes + 1)  # and this process, to start sampling with them
     results = context.Queue()
     children = [
-        context.Process(target=worker, args=(f"{label}p{n}", url, barrier, results))
+        context.Process(target=worker, args=(kind, f"{label}p{n}", url, barrier, results))
         for n in range(processes)
     ]
     for child in children:
         child.start()
     barrier.wait()
     before = _cpu_times()
-    with LockWaitSampler(url, SAMPLE_MS / 1000) as sampler:
+    with LockWaitSampler(url, SAMPLE_MS / 1000 if kind == OURS else 0) as sampler:
         done = [_result_of(results, children) for _ in children]
     after = _cpu_times()
     busy = _busy(before, after)
@@ -186,6 +206,13 @@ def trial(url: str, processes: int, label: str) -> dict[str, object]:
     calls = sum(d[5] for d in done)
     # The processes start together (barrier) on clocks of the same machine.
     wall = max(d[2] for d in done) - min(d[1] for d in done)
+    figures = {
+        "rate": transitions / wall,
+        "busy": busy,
+        "spent": _spent(before, after, calls, sum(d[6] for d in done)),
+    }
+    if kind != OURS:
+        return figures
     waited = sampler.waits()
     never = [0.0] * max(calls - len(waited), 0)
 
@@ -195,15 +222,12 @@ def trial(url: str, processes: int, label: str) -> dict[str, object]:
         )
 
     kinds = sorted({kind for w in waited for kind in w} - {APPEND})
-    return {
-        "rate": transitions / wall,
+    return figures | {
         "calls": calls,
         "waited": len(waited),
         "lock": {kind: per_call(kind) for kind in (None, APPEND, *kinds)},
         "row_lock_ms": statistics.median(w for d in done for w in d[3]) * 1000,
         "append_ms": statistics.median(w for d in done for w in d[4]) * 1000,
-        "busy": busy,
-        "spent": _spent(before, after, calls, sum(d[6] for d in done)),
     }
 
 
@@ -260,6 +284,22 @@ def _ms(values: list[float]) -> str:
     )
 
 
+def _rates(figures: dict[int, dict[str, Any]]) -> str:
+    one = figures[1]["rate"]
+    return "; ".join(
+        f"{n} process{'es' if n > 1 else ''} {f['rate']:.1f} transitions/s "
+        f"({f['rate'] / one:.2f}x one{_cores(f['busy'])})"
+        for n, f in figures.items()
+    )
+
+
+def _against_two(ratios: dict[int, list[float]]) -> str:
+    """4 processes against 2, trial by trial, as a change in per cent."""
+    return ", ".join(
+        f"{(four / two - 1) * 100:+.0f} %" for two, four in zip(ratios[2], ratios[4], strict=True)
+    )
+
+
 def main() -> None:
     import _django
 
@@ -268,36 +308,41 @@ def main() -> None:
         return
     _django.setup("postgres")
     from django.db import connections
+    from transitions import plain_viewflow
 
+    plain_viewflow()  # the comparator's table, made once for its processes
     connections.close_all()
     url = os.environ["DATABASE_URL"]
     print(
         f"[postgres] full paths (5 transitions each, with the people's steps), {PATHS} paths "
-        f"per process, {TRIALS} trials; load average {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores"
+        f"per process, {TRIALS} trials; the plain viewflow comparator {PLAIN_PATHS} paths per "
+        f"process; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    ratios: dict[int, list[float]] = {n: [] for n in PROCESSES}
+    ratios: dict[str, dict[int, list[float]]] = {
+        kind: {n: [] for n in PROCESSES} for kind in (OURS, PLAIN)
+    }
     for number in range(1, TRIALS + 1):
         # Every other trial in the reverse order, so that a machine growing busier or quieter
-        # during the run favours neither end.
+        # during the run favours neither end; ours and the comparator one after the other at
+        # each count of processes.
         order = PROCESSES if number % 2 else tuple(reversed(PROCESSES))
-        ran = {n: trial(url, n, f"t{number}n{n}") for n in order}
-        figures = {n: ran[n] for n in PROCESSES}
-        one = figures[1]["rate"]
-        for n, f in figures.items():
-            ratios[n].append(f["rate"] / one)
+        ran = {
+            (kind, n): trial(url, n, f"t{number}n{n}", kind)
+            for n in order
+            for kind in (OURS, PLAIN)
+        }
+        figures = {kind: {n: ran[kind, n] for n in PROCESSES} for kind in (OURS, PLAIN)}
+        for kind, by_count in figures.items():
+            for n, f in by_count.items():
+                ratios[kind][n].append(f["rate"] / by_count[1]["rate"])
         print(
-            f"[postgres] trial {number}: "
-            + "; ".join(
-                f"{n} process{'es' if n > 1 else ''} {f['rate']:.1f} transitions/s "
-                f"({f['rate'] / one:.2f}x one{_cores(f['busy'])})"
-                for n, f in figures.items()
-            )
-            + f" (load average now {os.getloadavg()[0]:.1f})"
+            f"[postgres] trial {number}: {_rates(figures[OURS])} "
+            f"(load average now {os.getloadavg()[0]:.1f})"
         )
+        print(f"[postgres]   plain viewflow: {_rates(figures[PLAIN])}")
         if SAMPLE_MS <= 0:
             continue
-        for n, f in figures.items():
+        for n, f in figures[OURS].items():
             lock = f["lock"]
             print(
                 f"[postgres]   {n} process{'es' if n > 1 else ''}: lock wait per service call "
@@ -307,15 +352,19 @@ def main() -> None:
                 + f"; wall time (CPU included) of the row lock median {f['row_lock_ms']:.2f} ms,"
                 f" of the audit append median {f['append_ms']:.2f} ms{f['spent']}"
             )
-    print(
-        f"[postgres] over {TRIALS} trials, median ratio to one process: "
-        + "; ".join(
-            f"{n} processes {statistics.median(r):.2f}x (range {min(r):.2f}-{max(r):.2f})"
-            for n, r in ratios.items()
-            if n > 1
+        for n, f in figures[PLAIN].items():
+            print(f"[postgres]   plain viewflow, {n} process{'es' if n > 1 else ''}{f['spent']}")
+    for kind, name in ((OURS, "ours"), (PLAIN, "plain viewflow")):
+        print(
+            f"[postgres] {name}, over {TRIALS} trials, median ratio to one process: "
+            + "; ".join(
+                f"{n} processes {statistics.median(r):.2f}x (range {min(r):.2f}-{max(r):.2f})"
+                for n, r in ratios[kind].items()
+                if n > 1
+            )
+            + f"; 4 processes against 2: {_against_two(ratios[kind])}"
         )
-        + f" (load average now {os.getloadavg()[0]:.1f})"
-    )
+    print(f"[postgres] load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -124,9 +124,10 @@ def list_statements(database: str, *paths) -> None:
                 print(f"[{database}]     {sql}")
 
 
-def plain_viewflow():
+def plain_viewflow(*, create_table: bool = True):
     """The comparator: a minimal viewflow flow of the same shape on a simple model, declared
-    here. Returns ``run(record)``, which takes one request from draft to approval."""
+    here. Returns ``run(record)``, which takes one request from draft to approval. Its table is
+    created unless ``create_table`` is false (another process made it)."""
     import types
     from decimal import Decimal
 
@@ -166,8 +167,9 @@ def plain_viewflow():
             return activation.process
 
     module.PlainRequest, module.PlainFlow = PlainRequest, PlainFlow
-    with connection.schema_editor() as editor:
-        editor.create_model(PlainRequest)
+    if create_table:
+        with connection.schema_editor() as editor:
+            editor.create_model(PlainRequest)
     user = get_user_model().objects.order_by("pk").first()
     tasks = PlainFlow.task_class._default_manager
 
