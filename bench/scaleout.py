@@ -64,8 +64,8 @@ def worker(kind: str, label: str, url: str, barrier, results) -> None:
     transitions = [0]
     calls = [0]
 
-    def record(kind, name, elapsed, statements):
-        transitions[0] += kind == "transition"
+    def record(step, name, elapsed, statements):
+        transitions[0] += step == "transition"
         calls[0] += 1 + (name == "meeting and agenda")  # two transactions: meeting, agenda
 
     if kind == PLAIN:

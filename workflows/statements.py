@@ -230,6 +230,8 @@ def insert_row(
     link, row = linked if linked is not None else (None, None)
     through = getattr(model, link).through if link is not None else None
     first_new = row is not None and row.pk is None
+    if updating is not None and (link is None or row is None or first_new):
+        raise RuntimeError("a row is updated first only for a new row linked to a saved one")
     if connection.vendor != "postgresql" or _has_link_listeners(through):
         # One statement each (a new row and its link together on PostgreSQL, announced).
         if updating is not None:
@@ -239,11 +241,11 @@ def insert_row(
         _insert_alone(instance, link, row, through, connection)
         return
     if updating is not None:
-        if link is None or row is None or first_new:
-            raise RuntimeError("a row is updated first only for a new row linked to a saved one")
         held: list[Held] | None = connection.__dict__.get(_HELD)
         # Named after the writes already held with it (inside ``writes_held``).
-        write = _held_insert(instance, link, row, updating, len(held) if held else 0)
+        write = _held_insert(  # link and row given: checked above
+            instance, cast(str, link), cast(Model, row), updating, len(held) if held else 0
+        )
         if held is None:
             _send(connection, write)
         else:

@@ -62,3 +62,16 @@ def test_a_statement_run_while_a_task_write_is_held_sees_that_task():
         transaction.set_rollback(True)
 
     assert (seen, finished) == ([(following.pk, "NEW")], "DONE")
+
+
+def test_a_row_updated_first_is_refused_for_a_new_row_not_linked_to_it_on_either_database():
+    application = FundingApplicationFactory(state="lead_review")
+    (lead,) = open_tasks(application, "lead_review")
+    following = ReviewFlow.task_class(
+        process=lead.process, flow_task=ReviewFlow.assign_experts, token=lead.token
+    )
+
+    with transaction.atomic(), pytest.raises(RuntimeError, match="linked to a saved one"):
+        insert_row(following, updating=(lead, TASK_PROGRESS))
+
+    assert not _tasks(application).filter(flow_task=ReviewFlow.assign_experts).exists()
